@@ -1,0 +1,155 @@
+/* A fence around Lua's pattern functions.
+ *
+ * Lua patterns backtrack, and the matcher runs in C where the instruction hook never fires, so
+ * `("a"):rep(40):find(("a*"):rep(40) .. "b")` would run for hours. Before a pattern function runs,
+ * this file bounds the work it can do: for every quantified item, the longest run of subject
+ * characters the item can match gives the choices the matcher may try there; the product of those
+ * choices, times the number of start positions, bounds the steps. A call whose bound exceeds the
+ * configured budget is refused with an error that says so.
+ */
+#include "tg_internal.h"
+#include <ctype.h>
+#include <string.h>
+
+static int class_matches(int c, int cl) {
+    int res;
+    switch (tolower(cl)) {
+    case 'a': res = isalpha(c); break;
+    case 'c': res = iscntrl(c); break;
+    case 'd': res = isdigit(c); break;
+    case 'g': res = isgraph(c); break;
+    case 'l': res = islower(c); break;
+    case 'p': res = ispunct(c); break;
+    case 's': res = isspace(c); break;
+    case 'u': res = isupper(c); break;
+    case 'w': res = isalnum(c); break;
+    case 'x': res = isxdigit(c); break;
+    default: return cl == c;
+    }
+    if (isupper(cl)) res = !res;
+    return res != 0;
+}
+
+/* Returns the end of the item starting at p ([set], %x, or a single char), or NULL if malformed. */
+static const char *item_end(const char *p, const char *pe) {
+    if (p >= pe) return NULL;
+    if (*p == '%') return p + 2 <= pe ? p + 2 : NULL;
+    if (*p == '[') {
+        const char *q = p + 1;
+        if (q < pe && *q == '^') q++;
+        do {
+            if (q >= pe) return NULL;
+            if (*q == '%') q += 2;
+            else q++;
+        } while (q < pe && *q != ']');
+        return q < pe ? q + 1 : NULL;
+    }
+    return p + 1;
+}
+
+static int set_matches(int c, const char *p, const char *ec) {
+    /* p points at '[', ec at ']' */
+    int sig = 1;
+    p++;
+    if (*p == '^') { sig = 0; p++; }
+    while (p < ec) {
+        if (*p == '%' && p + 1 < ec) {
+            p++;
+            if (class_matches(c, (unsigned char)*p)) return sig;
+            p++;
+        } else if (p + 2 < ec && p[1] == '-') {
+            if ((unsigned char)p[0] <= c && c <= (unsigned char)p[2]) return sig;
+            p += 3;
+        } else {
+            if ((unsigned char)*p == c) return sig;
+            p++;
+        }
+    }
+    return !sig;
+}
+
+static int item_matches(int c, const char *p, const char *ep) {
+    switch (*p) {
+    case '.': return 1;
+    case '%': return class_matches(c, (unsigned char)p[1]);
+    case '[': return set_matches(c, p, ep - 1);
+    default: return (unsigned char)*p == c;
+    }
+}
+
+static double longest_run(const char *s, size_t n, const char *p, const char *ep) {
+    size_t best = 0, run = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (item_matches((unsigned char)s[i], p, ep)) { if (++run > best) best = run; }
+        else run = 0;
+    }
+    return (double)best;
+}
+
+/* Estimated number of matcher steps for pattern p on subject s. */
+static double pattern_cost(const char *s, size_t n, const char *p, size_t plen, int anchored_ok) {
+    const char *pe = p + plen;
+    double cost = 1;
+    int anchored = 0;
+    if (anchored_ok && p < pe && *p == '^') { anchored = 1; p++; }
+    while (p < pe && cost < 1e300) {
+        if (*p == '(' || *p == ')') { p++; continue; }
+        if (*p == '$' && p + 1 == pe) break;
+        if (*p == '%' && p + 1 < pe) {
+            char k = p[1];
+            if (k == 'b') { cost *= (double)(n + 1); p = p + 4 <= pe ? p + 4 : pe; continue; }
+            if (k == 'f') { const char *e = item_end(p + 2, pe); p = e ? e : pe; continue; }
+            if (k >= '0' && k <= '9') { cost *= (double)(n + 1); p += 2; continue; }
+        }
+        const char *ep = item_end(p, pe);
+        if (ep == NULL) break; /* malformed: let Lua report it */
+        if (ep < pe && (*ep == '*' || *ep == '+' || *ep == '-')) {
+            cost *= longest_run(s, n, p, ep) + 1;
+            p = ep + 1;
+        } else if (ep < pe && *ep == '?') {
+            cost *= 2;
+            p = ep + 1;
+        } else {
+            p = ep;
+        }
+    }
+    if (!anchored) cost *= (double)(n + 1);
+    return cost;
+}
+
+/* upvalue 1: the original function; upvalue 2: its name; upvalue 3: 1 when '^' anchors */
+static int fenced(lua_State *L) {
+    tg_state *st = tg_from(L);
+    size_t n, plen;
+    const char *s = luaL_checklstring(L, 1, &n);
+    const char *p = luaL_checklstring(L, 2, &plen);
+    const char *name = lua_tostring(L, lua_upvalueindex(2));
+    int plain = strcmp(name, "find") == 0 && lua_toboolean(L, 4);
+    if (!plain) {
+        double cost = pattern_cost(s, n, p, plen, (int)lua_tointeger(L, lua_upvalueindex(3)));
+        if (cost > st->limits.pattern_budget)
+            return luaL_error(L,
+                "string.%s: pattern '%s' could take about %.3g steps on a %d-byte subject (limit %.3g); "
+                "anchor it, bound its repetitions, or use plain find",
+                name, p, cost, (int)n, st->limits.pattern_budget);
+    }
+    int nargs = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, nargs, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+void tg_pattern_install(lua_State *L, int safestring) {
+    static const char *const names[] = { "find", "match", "gmatch", "gsub" };
+    lua_getglobal(L, LUA_STRLIBNAME);
+    int real = lua_gettop(L);
+    for (int i = 0; i < 4; i++) {
+        lua_getfield(L, real, names[i]);
+        lua_pushstring(L, names[i]);
+        lua_pushinteger(L, i != 2); /* gmatch treats '^' literally */
+        lua_pushcclosure(L, fenced, 3);
+        lua_setfield(L, safestring, names[i]);
+    }
+    lua_pop(L, 1);
+}

@@ -1,0 +1,170 @@
+/* State lifecycle: the capped allocator, the instruction hook, protected-run accounting. */
+#include "tg_internal.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *tg_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    tg_state *st = (tg_state *)ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        st->memory_used -= old;
+        return NULL;
+    }
+    if (nsize > old && st->memory_used - old + nsize > st->memory_ceiling) {
+        /* Lua collects garbage and asks once more before it raises a memory error. */
+        if (++st->memory_refusals >= 2) st->memory_exhausted = 1;
+        return NULL;
+    }
+    void *p = realloc(ptr, nsize);
+    if (p == NULL) return NULL;
+    st->memory_refusals = 0;
+    st->memory_used = st->memory_used - old + nsize;
+    if (st->memory_used > st->memory_peak) st->memory_peak = st->memory_used;
+    return p;
+}
+
+static int tg_panic(lua_State *L) {
+    const char *msg = lua_tostring(L, -1);
+    fprintf(stderr, "tollgate: unprotected Lua error (this is a bug): %s\n", msg ? msg : "?");
+    abort();
+}
+
+static void tg_hook(lua_State *L, lua_Debug *ar) {
+    tg_state *st = tg_from(L);
+    if (ar->event == LUA_HOOKLINE) {
+        if (!st->coverage || !lua_getinfo(L, "S", ar)) return;
+        for (int slot = 0; slot < TG_MAX_POLICIES; slot++) {
+            if (st->coverage_source[slot] == NULL) continue;
+            if (st->coverage_source[slot] != ar->source) continue;
+            int line = ar->currentline;
+            if (line > 0 && line <= st->coverage_lines[slot] && st->coverage_hits[slot])
+                st->coverage_hits[slot][line] = 1;
+            break;
+        }
+        return;
+    }
+    int period = lua_gethookcount(L);
+    st->instructions += period;
+    if (st->budget_exhausted || st->instructions > st->instruction_budget) {
+        st->budget_exhausted = 1;
+        /* From now on every instruction fails, so a pcall in the policy cannot outlast the budget. */
+        lua_sethook(L, tg_hook, lua_gethookmask(L) | LUA_MASKCOUNT, 1);
+        luaL_where(L, 0); /* inside a hook, level 0 is the Lua function being run */
+        lua_pushfstring(L, "instruction budget of %I instructions exhausted", (lua_Integer)st->instruction_budget);
+        lua_concat(L, 2);
+        lua_error(L);
+    }
+}
+
+void tg_run_begin(tg_state *st) {
+    st->memory_ceiling = st->memory_used + st->limits.memory_limit;
+    st->memory_peak = st->memory_used;
+    st->memory_exhausted = 0;
+    st->memory_refusals = 0;
+    st->instructions = 0;
+    st->instruction_budget = st->limits.instruction_budget;
+    st->budget_exhausted = 0;
+    int mask = LUA_MASKCOUNT | (st->coverage ? LUA_MASKLINE : 0);
+    lua_sethook(st->L, tg_hook, mask, TG_HOOK_PERIOD);
+}
+
+int tg_run_end(tg_state *st, int pcall_status) {
+    lua_sethook(st->L, NULL, 0, 0);
+    st->memory_ceiling = SIZE_MAX;
+    int result = TG_RUN_OK;
+    if (st->budget_exhausted) result = TG_RUN_BUDGET;
+    else if (st->memory_exhausted || pcall_status == LUA_ERRMEM) result = TG_RUN_MEMORY;
+    else if (pcall_status != LUA_OK) result = TG_RUN_ERROR;
+    if (result == TG_RUN_MEMORY) lua_gc(st->L, LUA_GCCOLLECT);
+    return result;
+}
+
+char *tg_strdup_error(lua_State *L, int idx) {
+    const char *msg = NULL;
+    size_t len = 0;
+    if (lua_type(L, idx) == LUA_TSTRING) msg = lua_tolstring(L, idx, &len);
+    else if (lua_type(L, idx) == LUA_TTABLE) {
+        /* assertion objects of the test API carry their text in `message` */
+        if (lua_getfield(L, idx, "message") == LUA_TSTRING) {
+            const char *m = lua_tolstring(L, -1, &len);
+            char *copy = (char *)malloc(len + 1);
+            if (copy) { memcpy(copy, m, len); copy[len] = 0; }
+            lua_pop(L, 1);
+            return copy;
+        }
+        lua_pop(L, 1);
+    }
+    if (msg == NULL) {
+        msg = lua_isnil(L, idx) ? "error raised with no message" : "error raised with a non-string value";
+        len = strlen(msg);
+    }
+    char *copy = (char *)malloc(len + 1);
+    if (copy) { memcpy(copy, msg, len); copy[len] = 0; }
+    return copy;
+}
+
+static int state_setup(lua_State *L) {
+    tg_state *st = (tg_state *)lua_touserdata(L, 1);
+    const char *prelude = (const char *)lua_touserdata(L, 2);
+    size_t prelude_len = (size_t)lua_tointeger(L, 3);
+    tg_doc_register(L, st);
+    lua_newtable(L);
+    st->ref_policies = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushlstring(L, prelude, prelude_len);
+    tg_sandbox_install(L, st);
+    return 0;
+}
+
+tg_state *tg_state_new(const char *prelude, size_t prelude_len, char *errbuf, size_t errlen) {
+    tg_state *st = (tg_state *)calloc(1, sizeof(tg_state));
+    if (st == NULL) return NULL;
+    st->memory_ceiling = SIZE_MAX;
+    st->limits.instruction_budget = 1000000;
+    st->limits.memory_limit = 16u << 20;
+    st->limits.max_string = 1u << 20;
+    st->limits.pattern_budget = 1e6;
+    lua_State *L = lua_newstate(tg_alloc, st);
+    if (L == NULL) { free(st); return NULL; }
+    st->L = L;
+    *(tg_state **)lua_getextraspace(L) = st;
+    lua_atpanic(L, tg_panic);
+    lua_pushcfunction(L, state_setup);
+    lua_pushlightuserdata(L, st);
+    lua_pushlightuserdata(L, (void *)prelude);
+    lua_pushinteger(L, (lua_Integer)prelude_len);
+    if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
+        if (errbuf && errlen) {
+            const char *m = lua_tostring(L, -1);
+            snprintf(errbuf, errlen, "%s", m ? m : "failed to prepare the Lua sandbox");
+        }
+        lua_close(L);
+        free(st);
+        return NULL;
+    }
+    return st;
+}
+
+void tg_state_free(tg_state *st) {
+    if (st == NULL) return;
+    lua_close(st->L);
+    for (int i = 0; i < TG_MAX_POLICIES; i++) free(st->coverage_hits[i]);
+    free(st);
+}
+
+void tg_state_set_limits(tg_state *st, tg_limits limits) { st->limits = limits; }
+
+size_t tg_state_memory(const tg_state *st) { return st->memory_used; }
+
+void tg_load_result_clear(tg_load_result *r) {
+    free(r->message);
+    r->message = NULL;
+    tg_owned_doc_reset(&r->metadata);
+}
+
+void tg_eval_result_clear(tg_eval_result *r) {
+    free(r->message);
+    r->message = NULL;
+    tg_owned_doc_reset(&r->payload);
+}

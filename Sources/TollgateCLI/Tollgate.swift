@@ -1,0 +1,18 @@
+import ArgumentParser
+
+@main
+struct Tollgate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tollgate",
+        abstract: "Policy-gated lifecycle engine for data products.",
+        subcommands: [PolicyCommand.self]
+    )
+}
+
+struct PolicyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy",
+        abstract: "Write, test and measure Lua policies.",
+        subcommands: [PolicyTest.self, PolicyEval.self, PolicyLint.self, PolicyBench.self]
+    )
+}
