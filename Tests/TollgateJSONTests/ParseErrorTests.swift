@@ -95,10 +95,10 @@ struct ParseErrorTests {
     }
 
     @Test func columnsCountBytes() throws {
-        // "é" is two UTF-8 bytes, so the bad token after it is at byte column 8, not 7.
+        // "é" is two UTF-8 bytes, so the bad token after it is at byte column 7, not 6.
         let error = try #require(parseError(#"["é" x]"#))
-        #expect(error.offset == 7)
-        #expect(error.column == 8)
+        #expect(error.offset == 6)
+        #expect(error.column == 7)
         #expect(error.reason == "expected ',' or ']' after array element, found 'x'")
     }
 

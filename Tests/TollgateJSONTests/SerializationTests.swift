@@ -53,7 +53,7 @@ struct SerializationTests {
         (.double(-0.0), "-0.0"),
         (.double(1e20), "1e+20"),
         (.double(1.2345e-7), "1.2345e-07"),
-        (.double(5e-324), "5e-324"),
+        (.double(.leastNonzeroMagnitude), "5e-324"),
         (.double(.greatestFiniteMagnitude), "1.7976931348623157e+308"),
         (.double(.infinity), "null"),
         (.double(-.infinity), "null"),

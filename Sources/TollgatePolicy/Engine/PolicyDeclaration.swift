@@ -121,6 +121,7 @@ enum SourceLines {
 
     /// Splits "file:line: message" from Lua into its parts.
     static func split(luaMessage message: String, file: String) -> (line: Int, text: String) {
+        let message = expandingTruncatedPath(message, file: file)
         let prefix = file + ":"
         guard message.hasPrefix(prefix) else { return (1, message) }
         let rest = message.dropFirst(prefix.count)
@@ -128,5 +129,15 @@ enum SourceLines {
         guard let line = Int(digits), rest.dropFirst(digits.count).hasPrefix(":") else { return (1, message) }
         let text = rest.dropFirst(digits.count + 1).drop { $0 == " " }
         return (line, String(text))
+    }
+
+    /// Lua shortens long chunk names to "...tail"; put the whole path back.
+    static func expandingTruncatedPath(_ message: String, file: String) -> String {
+        guard message.hasPrefix("...") else { return message }
+        let rest = message.dropFirst(3)
+        guard let colon = rest.firstIndex(of: ":") else { return message }
+        let tail = rest[..<colon]
+        guard !tail.isEmpty, file.hasSuffix(tail) else { return message }
+        return file + rest[colon...]
     }
 }

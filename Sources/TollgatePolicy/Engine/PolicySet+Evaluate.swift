@@ -61,7 +61,9 @@ extension PolicySet {
             let elapsed = start.duration(to: .now).components
             return PolicyResult(
                 policy: policy.name, revision: file.revision, file: file.path, blocking: policy.blocking,
-                outcome: raw.outcome, effect: policy.effect(of: raw.outcome), reasons: raw.reasons,
+                outcome: raw.outcome, effect: policy.effect(of: raw.outcome),
+                reasons: raw.outcome == .error
+                    ? raw.reasons.map { SourceLines.expandingTruncatedPath($0, file: file.path) } : raw.reasons,
                 details: raw.details, errorKind: raw.errorKind,
                 durationNanoseconds: elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000,
                 instructions: raw.instructions, memoryBytes: raw.memory)

@@ -61,7 +61,7 @@ public struct PolicyTestRunner: Sendable {
             }
         }
         if Int(result.outcome) == Int(TG_OUTCOME_ERROR) {
-            let message = String(bridged: result.message) ?? "the test file failed"
+            let message = SourceLines.expandingTruncatedPath(String(bridged: result.message) ?? "the test file failed", file: path)
             let (line, _) = SourceLines.split(luaMessage: message, file: path)
             return [.init(file: path, line: line, name: "(loading the test file)", status: .error, message: message)]
         }
@@ -75,7 +75,7 @@ public struct PolicyTestRunner: Sendable {
                 }
             return .init(
                 file: path, line: Int(item["line"]?.intValue ?? 0), name: item["name"]?.stringValue ?? "?",
-                status: status, message: item["message"]?.stringValue)
+                status: status, message: item["message"]?.stringValue.map { SourceLines.expandingTruncatedPath($0, file: path) })
         }
     }
 }
