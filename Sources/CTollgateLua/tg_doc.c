@@ -90,6 +90,21 @@ static int view_index(lua_State *L) {
     return 1;
 }
 
+/* Pushes element i (1-based) of the view at idx, or nil; returns whether it was non-nil. */
+int tg_view_element(lua_State *L, int idx, lua_Integer i) {
+    tg_state *st = tg_from(L);
+    const tg_view *v = (const tg_view *)lua_touserdata(L, idx);
+    const tg_doc *d = live_doc(L, st, v);
+    const uint32_t *w = d->words + v->node;
+    if ((w[0] & 0xFFu) != TG_NODE_ARRAY || i < 1 || (lua_Unsigned)i > w[1]) {
+        lua_pushnil(L);
+        return 0;
+    }
+    uint32_t child = w[1 + i];
+    push_scalar_or_view(L, st, d, child, 0);
+    return tag_of(d, child) != TG_NODE_NULL;
+}
+
 static int view_len(lua_State *L) {
     tg_state *st = tg_from(L);
     const tg_view *v = (const tg_view *)lua_touserdata(L, 1);

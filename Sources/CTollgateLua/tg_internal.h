@@ -9,8 +9,16 @@
 #define TG_MAX_POLICIES 4096
 #define TG_HOOK_PERIOD 100
 
+#define TG_SMALL_CLASSES 8   /* free lists for blocks of 16, 32, ..., 128 bytes */
+#define TG_SMALL_MAX (16 * TG_SMALL_CLASSES)
+#define TG_SMALL_KEEP 4096    /* blocks kept per class */
+
 struct tg_state {
     lua_State *L;
+
+    /* free lists of small blocks: Lua makes and drops many (views, strings, tables) */
+    void *small_free[TG_SMALL_CLASSES];
+    int small_count[TG_SMALL_CLASSES];
 
     /* allocator accounting */
     size_t memory_used;
@@ -59,6 +67,7 @@ void tg_doc_push_node(lua_State *L, tg_state *st, uint32_t node);
 void tg_doc_push_view(lua_State *L, tg_state *st, uint32_t node);
 int tg_is_view(lua_State *L, int idx);
 int tg_view_next(lua_State *L);
+int tg_view_element(lua_State *L, int idx, lua_Integer i);
 void tg_doc_push_plain(lua_State *L, const tg_doc *doc, uint32_t node, int depth);
 
 /* tg_encode.c: encodes the value at idx (absolute) into out; returns 0 or raises */

@@ -66,6 +66,24 @@ static int sandbox_next(lua_State *L) {
     return 1;
 }
 
+/* ipairs(): steps through input arrays without a metamethod call per element. */
+static int view_ipairs_step(lua_State *L) {
+    lua_Integer i = luaL_checkinteger(L, 2);
+    if (!tg_view_element(L, 1, i + 1)) return 1; /* pushed nil */
+    lua_pushinteger(L, i + 1);
+    lua_insert(L, -2);
+    return 2;
+}
+
+static int sandbox_ipairs(lua_State *L) {
+    luaL_checkany(L, 1);
+    if (tg_is_view(L, 1)) lua_pushcfunction(L, view_ipairs_step);
+    else lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 1);
+    lua_pushinteger(L, 0);
+    return 3;
+}
+
 /* setmetatable(): no finalizers, protected metatables stay protected. */
 static int sandbox_setmetatable(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -108,7 +126,7 @@ static void copy_fields(lua_State *L, int from, int to, const char *const *names
 }
 
 static const char *const base_names[] = {
-    "assert", "error", "ipairs", "pairs", "pcall", "select", "tonumber", "tostring",
+    "assert", "error", "pairs", "pcall", "select", "tonumber", "tostring",
     "xpcall", "getmetatable", "rawequal", "rawlen", "rawget", "_VERSION", NULL,
 };
 static const char *const string_names[] = {
@@ -151,6 +169,12 @@ void tg_sandbox_install(lua_State *L, tg_state *st) {
     lua_setfield(L, base, "type");
     lua_pushcfunction(L, sandbox_next);
     lua_setfield(L, base, "next");
+    /* the iterator function of the standard ipairs, used for ordinary tables */
+    lua_getfield(L, G, "ipairs");
+    lua_newtable(L);
+    lua_call(L, 1, 1);
+    lua_pushcclosure(L, sandbox_ipairs, 1);
+    lua_setfield(L, base, "ipairs");
     lua_pushcfunction(L, sandbox_setmetatable);
     lua_setfield(L, base, "setmetatable");
 

@@ -4,11 +4,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+static inline int small_class(size_t size) { return size <= TG_SMALL_MAX ? (int)((size + 15) / 16) - 1 : -1; }
+
+static void small_release(tg_state *st, void *ptr, size_t size) {
+    int c = small_class(size);
+    if (c >= 0 && st->small_count[c] < TG_SMALL_KEEP) {
+        *(void **)ptr = st->small_free[c];
+        st->small_free[c] = ptr;
+        st->small_count[c]++;
+    } else {
+        free(ptr);
+    }
+}
+
+static void *small_acquire(tg_state *st, size_t size) {
+    int c = small_class(size);
+    if (c >= 0) {
+        void *p = st->small_free[c];
+        if (p != NULL) {
+            st->small_free[c] = *(void **)p;
+            st->small_count[c]--;
+            return p;
+        }
+        return malloc((size_t)(c + 1) * 16);
+    }
+    return malloc(size);
+}
+
 static void *tg_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     tg_state *st = (tg_state *)ud;
     size_t old = ptr ? osize : 0;
     if (nsize == 0) {
-        free(ptr);
+        if (ptr) small_release(st, ptr, osize);
         st->memory_used -= old;
         return NULL;
     }
@@ -17,7 +44,22 @@ static void *tg_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         if (++st->memory_refusals >= 2) st->memory_exhausted = 1;
         return NULL;
     }
-    void *p = realloc(ptr, nsize);
+    void *p;
+    if (ptr == NULL) {
+        p = small_acquire(st, nsize);
+    } else if (small_class(old) >= 0 || small_class(nsize) >= 0) {
+        if (small_class(old) == small_class(nsize)) {
+            p = ptr;
+        } else {
+            p = small_acquire(st, nsize);
+            if (p != NULL) {
+                memcpy(p, ptr, old < nsize ? old : nsize);
+                small_release(st, ptr, old);
+            }
+        }
+    } else {
+        p = realloc(ptr, nsize);
+    }
     if (p == NULL) return NULL;
     st->memory_refusals = 0;
     st->memory_used = st->memory_used - old + nsize;
@@ -130,6 +172,8 @@ tg_state *tg_state_new(const char *prelude, size_t prelude_len, char *errbuf, si
     st->L = L;
     *(tg_state **)lua_getextraspace(L) = st;
     lua_atpanic(L, tg_panic);
+    /* Evaluations make small, short-lived garbage (views, decisions): collect less often. */
+    lua_gc(L, LUA_GCINC, 400, 200, 0);
     lua_pushcfunction(L, state_setup);
     lua_pushlightuserdata(L, st);
     lua_pushlightuserdata(L, (void *)prelude);
@@ -149,6 +193,13 @@ tg_state *tg_state_new(const char *prelude, size_t prelude_len, char *errbuf, si
 void tg_state_free(tg_state *st) {
     if (st == NULL) return;
     lua_close(st->L);
+    for (int c = 0; c < TG_SMALL_CLASSES; c++) {
+        while (st->small_free[c]) {
+            void *next = *(void **)st->small_free[c];
+            free(st->small_free[c]);
+            st->small_free[c] = next;
+        }
+    }
     for (int i = 0; i < TG_MAX_POLICIES; i++) free(st->coverage_hits[i]);
     free(st);
 }

@@ -3,7 +3,7 @@ extension JSONParser {
     ///
     /// Strings without escapes are built straight from the input bytes; strings with
     /// escapes are decoded into the reused `scratch` buffer. Either way the `String` is
-    /// created once, after UTF-8 validation.
+    /// created once, after UTF-8 validation (skipped for all-ASCII strings).
     internal mutating func parseString() throws(JSONParseError) -> String {
         let quote = position
         let start = position + 1
@@ -36,10 +36,10 @@ extension JSONParser {
         if !nonASCII {
             return String(decoding: bytes, as: UTF8.self)
         }
-        guard let string = String(validating: bytes, as: UTF8.self) else {
-            throw invalidUTF8(in: range)
+        if let offset = firstInvalidUTF8(in: range) {
+            throw invalidUTF8(at: offset)
         }
-        return string
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The slow path: `position` is at the first backslash of the string starting at `start`.
@@ -58,11 +58,9 @@ extension JSONParser {
                 scratch.append(contentsOf: UnsafeBufferPointer(rebasing: input[segmentStart..<position]))
                 let closing = position
                 position += 1
-                if sawNonASCII {
-                    guard let string = String(validating: scratch, as: UTF8.self) else {
-                        throw invalidUTF8(in: start..<closing)
-                    }
-                    return string
+                // Escapes always decode to valid UTF-8, so only the raw bytes need checking.
+                if sawNonASCII, let offset = firstInvalidUTF8(in: start..<closing) {
+                    throw invalidUTF8(at: offset)
                 }
                 return String(decoding: scratch, as: UTF8.self)
             }
@@ -194,16 +192,15 @@ extension JSONParser {
         )
     }
 
-    /// Locates the first invalid UTF-8 sequence in `range` and describes it.
-    private func invalidUTF8(in range: Range<Int>) -> JSONParseError {
-        let offset = firstInvalidUTF8(in: range) ?? range.lowerBound
-        return error(
+    private func invalidUTF8(at offset: Int) -> JSONParseError {
+        error(
             at: offset,
             "invalid UTF-8 sequence starting with byte 0x\(hex(UInt32(input[offset]), width: 2)) in string"
         )
     }
 
-    /// The offset of the first byte that does not start a well-formed UTF-8 sequence.
+    /// The offset of the first byte that does not start a well-formed UTF-8 sequence
+    /// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
     private func firstInvalidUTF8(in range: Range<Int>) -> Int? {
         var index = range.lowerBound
         let end = range.upperBound

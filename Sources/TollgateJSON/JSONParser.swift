@@ -46,8 +46,8 @@ internal struct JSONParser: ~Copyable {
 
     private mutating func parseValue() throws(JSONParseError) -> JSONValue {
         var frames: [Frame] = []
-        var values: [JSONValue] = []
-        var keys: [String] = []
+        var values = JSONParserStack<JSONValue>()
+        var keys = JSONParserStack<String>()
         let end = input.count
 
         nextValue: while true {
@@ -66,7 +66,7 @@ internal struct JSONParser: ~Copyable {
                     value = .object(JSONObject())
                 } else {
                     frames.append(Frame(isObject: true, valueStart: values.count, keyStart: keys.count))
-                    keys.append(try parseKey(afterComma: false))
+                    keys.push(try parseKey(afterComma: false))
                     continue nextValue
                 }
             case UInt8(ascii: "["):
@@ -99,7 +99,7 @@ internal struct JSONParser: ~Copyable {
 
             // Attach the finished value to its parent, closing every container that ends here.
             while let frame = frames.last {
-                values.append(value)
+                values.push(value)
                 skipWhitespace()
                 guard position < end else {
                     throw error(
@@ -113,7 +113,7 @@ internal struct JSONParser: ~Copyable {
                 if next == UInt8(ascii: ",") {
                     position += 1
                     if frame.isObject {
-                        keys.append(try parseKey(afterComma: true))
+                        keys.push(try parseKey(afterComma: true))
                     } else {
                         skipWhitespace()
                         if position < end, input[position] == UInt8(ascii: "]") {
@@ -130,13 +130,12 @@ internal struct JSONParser: ~Copyable {
                         )
                     }
                     position += 1
-                    let object = JSONObject(
-                        uncheckedKeys: Array(keys[frame.keyStart...]),
-                        values: Array(values[frame.valueStart...])
+                    value = .object(
+                        JSONObject(
+                            uncheckedKeys: keys.popSuffix(from: frame.keyStart),
+                            values: values.popSuffix(from: frame.valueStart)
+                        )
                     )
-                    keys.removeSubrange(frame.keyStart...)
-                    values.removeSubrange(frame.valueStart...)
-                    value = .object(object)
                 } else {
                     guard next == UInt8(ascii: "]") else {
                         throw error(
@@ -145,9 +144,7 @@ internal struct JSONParser: ~Copyable {
                         )
                     }
                     position += 1
-                    let array = Array(values[frame.valueStart...])
-                    values.removeSubrange(frame.valueStart...)
-                    value = .array(array)
+                    value = .array(values.popSuffix(from: frame.valueStart))
                 }
                 frames.removeLast()
             }

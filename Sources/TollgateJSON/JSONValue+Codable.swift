@@ -29,7 +29,7 @@ extension JSONValue: Codable {
     /// `[String: JSONValue]`. A generic `Decoder` does not expose the order of object
     /// keys, so decoded objects have their keys sorted by UTF-8 bytes; whether a number
     /// becomes `.int` or `.double` also depends on the decoder. To keep document order,
-    /// parse the bytes with ``parse(_:maxDepth:)-(Collection<UInt8>,_)`` instead.
+    /// parse the bytes with ``parse(_:maxDepth:)`` instead.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
@@ -94,11 +94,18 @@ extension JSONValue: Codable {
 
 extension JSONValue {
     /// Creates a value by encoding `value` with Foundation's `JSONEncoder` and parsing
-    /// the resulting bytes, so object keys keep the order the encoder wrote them in.
+    /// the resulting bytes.
     ///
-    /// - Throws: The encoder's error, or ``JSONParseError`` (not expected in practice).
+    /// `JSONEncoder` does not keep the order in which keyed containers were written, so
+    /// the encoder is asked for sorted keys: object keys come out sorted by their UTF-8
+    /// bytes, the same on every run. Dates, data and non-finite numbers follow
+    /// `JSONEncoder`'s default strategies (a non-finite `Double` makes it throw).
+    ///
+    /// - Throws: The encoder's `EncodingError`, or ``JSONParseError`` (not expected in practice).
     public init(encoding value: some Encodable) throws {
-        let data = try JSONEncoder().encode(value)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(value)
         self = try JSONValue.parse(data)
     }
 

@@ -33,7 +33,7 @@ extension JSONValue {
         }.get()
     }
 
-    /// Parses one JSON value from a string; see ``parse(_:maxDepth:)-(Collection<UInt8>,_)``.
+    /// Parses one JSON value from a string; see ``parse(_:maxDepth:)``.
     ///
     /// Error positions count UTF-8 bytes of `text`.
     public static func parse(

@@ -35,6 +35,12 @@ struct CodableTests {
         #expect(value["note"] == nil)
     }
 
+    @Test func encodedKeysAreSortedAndStable() throws {
+        let value = try JSONValue(encoding: policy)
+        #expect(value.objectValue?.keys == ["enabled", "limits", "name", "tags", "version", "weight"])
+        #expect(try JSONValue(encoding: policy) == value)
+    }
+
     @Test func structRoundTrip() throws {
         let value = try JSONValue(encoding: policy)
         #expect(try value.decode(Policy.self) == policy)

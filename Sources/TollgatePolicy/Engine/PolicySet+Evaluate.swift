@@ -7,21 +7,20 @@ extension PolicySet {
     /// Broken policies of the phase answer `error` without running (fail closed); filtered-out
     /// policies answer `skipped` with the reason. The whole phase runs on one Lua state.
     public func evaluate(_ phase: PolicyPhase, input: PolicyDocument) -> PhaseDecision {
-        let indices = byPhase[phase] ?? []
         var results: [PolicyResult] = []
-        results.reserveCapacity(indices.count)
-        if !indices.isEmpty {
+        if !phaseIsEmpty(phase) {
             do {
                 try withWorker { worker in
+                    let catalog = worker.catalog ?? PolicyCatalog(copying: files)
                     input.withCDocument { doc in
-                        for index in indices {
-                            results.append(evaluate(files[index], worker: worker, input: input, doc: doc))
+                        for index in catalog.indices(of: phase) {
+                            results.append(evaluate(catalog.files[index], worker: worker, input: input, doc: doc))
                         }
                     }
                 }
             } catch {
                 // No Lua state could be made: every policy of the phase fails closed.
-                results = indices.map { index in
+                results = (byPhase[phase] ?? []).map { index in
                     let file = files[index]
                     let policy = file.policy ?? Policy(name: file.name, description: "", phases: [phase], blocking: true)
                     return PolicyResult(
@@ -36,10 +35,13 @@ extension PolicySet {
 
     /// Evaluates one policy by name, whatever its phases (used by policy tests and `policy eval --policy`).
     public func evaluate(policy name: String, input: PolicyDocument) -> PolicyResult? {
-        guard let file = file(named: name) else { return nil }
-        return try? withWorker { worker in
-            input.withCDocument { doc in evaluate(file, worker: worker, input: input, doc: doc) }
+        let outcome = try? withWorker { worker -> PolicyResult? in
+            let catalog = worker.catalog ?? PolicyCatalog(copying: files)
+            guard let index = catalog.byName[name] else { return nil }
+            let file = catalog.files[index]
+            return input.withCDocument { doc in evaluate(file, worker: worker, input: input, doc: doc) }
         }
+        return outcome ?? nil
     }
 
     func evaluate(_ file: PolicyFile, worker: PolicyWorker, input: PolicyDocument, doc: UnsafePointer<tg_doc>) -> PolicyResult {

@@ -18,6 +18,7 @@ public final class PolicySet: Sendable {
     public let revision: String
 
     let byPhase: [PolicyPhase: [Int]]
+    private let phasesWithPolicies: (Bool, Bool, Bool)
     private let idle: Mutex<[PolicyWorker]>
     private let poolSize: Int
 
@@ -32,6 +33,11 @@ public final class PolicySet: Sendable {
             byPhase[phase] = files.indices.filter { files[$0].runs(at: phase) }
         }
         self.byPhase = byPhase
+        self.phasesWithPolicies = (
+            byPhase[.stageTransition]?.isEmpty == false, byPhase[.taskResult]?.isEmpty == false,
+            byPhase[.activityResult]?.isEmpty == false
+        )
+        firstWorker?.catalog = PolicyCatalog(copying: files)
         self.idle = Mutex(firstWorker.map { [$0] } ?? [])
     }
 
@@ -51,11 +57,31 @@ public final class PolicySet: Sendable {
         files.first { $0.revision == revision }?.source
     }
 
+    /// Whether no policy runs at `phase` (read without touching shared reference counts).
+    func phaseIsEmpty(_ phase: PolicyPhase) -> Bool {
+        switch phase {
+        case .stageTransition: !phasesWithPolicies.0
+        case .taskResult: !phasesWithPolicies.1
+        case .activityResult: !phasesWithPolicies.2
+        }
+    }
+
     // MARK: Workers
 
+    /// Takes an idle worker, preferring the one this thread used last (its memory is in this
+    /// core's cache), or makes a new one.
     func checkout() throws(PolicyEngineError) -> PolicyWorker {
-        if let worker = idle.withLock({ $0.popLast() }) { return worker }
-        return try makeWorker()
+        let thread = PolicyWorker.currentThread()
+        let found = idle.withLock { workers -> PolicyWorker? in
+            if let index = workers.lastIndex(where: { $0.lastThread == thread }) {
+                return workers.remove(at: index)
+            }
+            return workers.popLast()
+        }
+        let worker: PolicyWorker
+        if let found { worker = found } else { worker = try makeWorker() }
+        worker.lastThread = thread
+        return worker
     }
 
     func checkin(_ worker: PolicyWorker) {
@@ -69,6 +95,7 @@ public final class PolicySet: Sendable {
         for file in files where file.policy != nil {
             _ = worker.load(slot: file.slot, chunkName: file.path, source: file.source)
         }
+        worker.catalog = PolicyCatalog(copying: files)
         return worker
     }
 

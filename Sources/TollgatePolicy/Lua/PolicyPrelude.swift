@@ -11,7 +11,7 @@ enum PolicyPrelude {
     private static let common = #"""
         local DECISION, base, G, host = ...
         local setmetatable, tostring, tonumber, ipairs, pairs, error, select, rawequal =
-            G.setmetatable, G.tostring, G.tonumber, G.ipairs, G.pairs, G.error, G.select, G.rawequal
+            G.setmetatable, G.tostring, G.tonumber, base.ipairs, G.pairs, G.error, G.select, G.rawequal
         local type, next = base.type, base.next
         local floor, tointeger = G.math.floor, G.math.tointeger
         local gmatch, match, format, find, sort, concat =

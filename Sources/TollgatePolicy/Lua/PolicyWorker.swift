@@ -1,4 +1,9 @@
 import CTollgateLua
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import TollgateJSON
 
 /// A Lua state with every policy of a set compiled into it.
@@ -8,6 +13,12 @@ import TollgateJSON
 /// what makes the `@unchecked Sendable` below sound.
 final class PolicyWorker: @unchecked Sendable {
     let sandbox: LuaSandbox
+    /// This worker's copy of the set's declarations (set once the set is known).
+    var catalog: PolicyCatalog?
+    /// The thread that used this worker last.
+    var lastThread: UInt = 0
+
+    static func currentThread() -> UInt { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(bitPattern: pthread_self()))) }
 
     init(limits: PolicyLimits) throws(PolicyEngineError) {
         sandbox = try LuaSandbox(prelude: PolicyPrelude.policy, limits: limits)
