@@ -190,16 +190,9 @@ static int view_tostring(lua_State *L) {
 int tg_is_view(lua_State *L, int idx) {
     if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx)) return 0;
     tg_state *st = tg_from(L);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, st->ref_object_meta);
-    int is = lua_rawequal(L, -1, -2);
+    const void *meta = lua_topointer(L, -1);
     lua_pop(L, 1);
-    if (!is) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, st->ref_array_meta);
-        is = lua_rawequal(L, -1, -2);
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-    return is;
+    return meta == st->object_meta || meta == st->array_meta;
 }
 
 static int make_meta(lua_State *L, const char *name) {
@@ -226,6 +219,11 @@ static int make_meta(lua_State *L, const char *name) {
 void tg_doc_register(lua_State *L, tg_state *st) {
     st->ref_object_meta = make_meta(L, "input object");
     st->ref_array_meta = make_meta(L, "input array");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, st->ref_object_meta);
+    st->object_meta = lua_topointer(L, -1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, st->ref_array_meta);
+    st->array_meta = lua_topointer(L, -1);
+    lua_pop(L, 2);
 }
 
 /* Builds ordinary Lua tables from a document (fixtures and decisions in the test runner). */

@@ -41,6 +41,8 @@ struct tg_state {
     /* registry references */
     int ref_object_meta;
     int ref_array_meta;
+    const void *object_meta;  /* the same tables, for identity checks */
+    const void *array_meta;
     int ref_decision_meta;
     int ref_env;       /* the read-only global environment of policies */
     int ref_policies;  /* table slot -> compiled chunk */

@@ -68,10 +68,9 @@ static int sandbox_next(lua_State *L) {
 
 /* ipairs(): steps through input arrays without a metamethod call per element. */
 static int view_ipairs_step(lua_State *L) {
-    lua_Integer i = luaL_checkinteger(L, 2);
-    if (!tg_view_element(L, 1, i + 1)) return 1; /* pushed nil */
-    lua_pushinteger(L, i + 1);
-    lua_insert(L, -2);
+    lua_Integer i = lua_tointeger(L, 2) + 1;
+    lua_pushinteger(L, i);
+    if (!tg_view_element(L, 1, i)) { lua_pushnil(L); return 1; }
     return 2;
 }
 

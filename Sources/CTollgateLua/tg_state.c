@@ -173,7 +173,7 @@ tg_state *tg_state_new(const char *prelude, size_t prelude_len, char *errbuf, si
     *(tg_state **)lua_getextraspace(L) = st;
     lua_atpanic(L, tg_panic);
     /* Evaluations make small, short-lived garbage (views, decisions): collect less often. */
-    lua_gc(L, LUA_GCINC, 400, 200, 0);
+    lua_gc(L, LUA_GCINC, 1000, 200, 0);
     lua_pushcfunction(L, state_setup);
     lua_pushlightuserdata(L, st);
     lua_pushlightuserdata(L, (void *)prelude);

@@ -42,6 +42,12 @@ struct PolicyBench: ParsableCommand {
     @Option(help: "Output: text or json.")
     var format: OutputFormat = .text
 
+    @Option(help: "A median to compare against, in nanoseconds (reported as met or missed).")
+    var targetNanoseconds: Int64?
+
+    @Option(help: "Name of the case, for one-line summaries.")
+    var label: String?
+
     func run() throws {
         let set: PolicySet
         let value: JSONValue
@@ -93,11 +99,11 @@ struct PolicyBench: ParsableCommand {
             parallel = Double(perWorker * workers) / elapsed
         }
 
-        let label = policy ?? "\(phase.rawValue) (\(sample.count) policies)"
+        let subject = policy ?? "\(phase.rawValue) (\(sample.count) policies)"
         if format == .json {
             var o = JSONObject()
             o["input"] = .string(input)
-            o["subject"] = .string(label)
+            o["subject"] = .string(subject)
             o["outcomes"] = .array(sample.map { .string("\($0.policy)=\($0.outcome.rawValue)") })
             o["includeEncoding"] = .bool(includeEncoding)
             o["iterations"] = .int(Int64(iterations))
@@ -111,9 +117,25 @@ struct PolicyBench: ParsableCommand {
                 o["workers"] = .int(Int64(workers))
                 o["parallelDecisionsPerSecond"] = .double(parallel)
             }
+            if let targetNanoseconds {
+                o["targetNanoseconds"] = .int(targetNanoseconds)
+                o["targetMet"] = .bool(stats.median <= targetNanoseconds)
+            }
             print(JSONValue.object(o).serialized())
+        } else if let label {
+            var line = Terminal.pad(label, 46)
+            line += String(format: "median %7.2f µs  p99 %7.2f µs  min %6.2f  max %9.2f µs  %8.0f/s",
+                Double(stats.median) / 1000, Double(stats.p99) / 1000, Double(stats.min) / 1000,
+                Double(stats.max) / 1000, 1e9 / stats.mean)
+            if let parallel { line += String(format: "  %d workers %8.0f/s", workers, parallel) }
+            if let targetNanoseconds {
+                let ratio = Double(stats.median) / Double(targetNanoseconds)
+                line += String(format: "  target %.0f µs: %@ (%.2fx)", Double(targetNanoseconds) / 1000,
+                    stats.median <= targetNanoseconds ? "met" : "MISSED", ratio)
+            }
+            print(line)
         } else {
-            print("subject     \(label)")
+            print("subject     \(subject)")
             print("input       \(input)\(includeEncoding ? " (encoding timed)" : "")")
             print("outcomes    \(sample.map { "\($0.policy)=\($0.outcome.rawValue)" }.joined(separator: ", "))")
             print("decisions   \(iterations) (after \(warmup) warm-up)")
