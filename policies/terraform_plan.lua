@@ -11,13 +11,6 @@ local DATABASE_TYPES = {
   azurerm_cosmosdb_account = true,
 }
 
-local function has_action(actions, wanted)
-  for _, action in ipairs(actions) do
-    if action == wanted then return true end
-  end
-  return false
-end
-
 return {
   name = "terraform-plan-guard",
   description = "A Terraform plan must not delete a database nor create more than " .. MAX_CREATES .. " resources",
@@ -35,11 +28,11 @@ return {
     local deleted, created = {}, 0
     for _, change in ipairs(input.result.results.resource_changes) do
       local actions = change.change.actions
-      if has_action(actions, "delete") and DATABASE_TYPES[change.type] then
+      if tg.contains(actions, "delete") and DATABASE_TYPES[change.type] then
         deleted[#deleted + 1] = change.address
         reasons[#reasons + 1] = "the plan deletes database " .. change.address
       end
-      if has_action(actions, "create") then created = created + 1 end
+      if tg.contains(actions, "create") then created = created + 1 end
     end
     if created > MAX_CREATES then
       reasons[#reasons + 1] = string.format("the plan creates %d resources; at most %d are allowed in one run",

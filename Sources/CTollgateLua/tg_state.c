@@ -128,8 +128,11 @@ char *tg_strdup_error(lua_State *L, int idx) {
     size_t len = 0;
     if (lua_type(L, idx) == LUA_TSTRING) msg = lua_tolstring(L, idx, &len);
     else if (lua_type(L, idx) == LUA_TTABLE) {
-        /* assertion objects of the test API carry their text in `message` */
-        if (lua_getfield(L, idx, "message") == LUA_TSTRING) {
+        /* assertion objects of the test API carry their text in `message`; read it raw, as this
+         * runs outside any protected call and must not run a metamethod */
+        idx = lua_absindex(L, idx);
+        lua_pushliteral(L, "message");
+        if (lua_rawget(L, idx) == LUA_TSTRING) {
             const char *m = lua_tolstring(L, -1, &len);
             char *copy = (char *)malloc(len + 1);
             if (copy) { memcpy(copy, m, len); copy[len] = 0; }

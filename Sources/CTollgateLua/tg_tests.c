@@ -108,7 +108,8 @@ static int run_tests_protected(lua_State *L) {
         if (s != LUA_OK) {
             int assertion = 0;
             if (lua_istable(L, -1)) {
-                lua_getfield(L, -1, "assertion");
+                lua_pushliteral(L, "assertion");
+                lua_rawget(L, -2);
                 assertion = lua_toboolean(L, -1);
                 lua_pop(L, 1);
             }

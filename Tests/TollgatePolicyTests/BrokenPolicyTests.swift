@@ -101,4 +101,15 @@ struct BrokenPolicyTests {
         let set = try PolicySource.set([("str.lua", "return 'policy'")])
         #expect(set.problems.first?.message.contains("must return its policy table") == true)
     }
+
+    @Test func unknownFieldsAreWarningsNotErrors() throws {
+        let source = PolicySource.policy(name: "typo", extra: "blockng = false,\n  _owner = \"me\",", body: "return allow()")
+        let set = try PolicySource.set([("typo.lua", source)])
+        #expect(set.problems.isEmpty)
+        let warning = try #require(set.warnings.first)
+        #expect(set.warnings.count == 1)
+        #expect(warning.kind == .unknownField)
+        #expect(warning.message.contains("'blockng'"))
+        #expect(warning.line == 6)
+    }
 }

@@ -72,6 +72,9 @@ struct SandboxEscapeTests {
             body: "error(setmetatable({}, { __tostring = function() while true do end end }))"),
         Attempt(
             name: "keep the input for later through an error value", body: "error(input)"),
+        Attempt(
+            name: "raise an error whose metatable runs code when read",
+            body: "error(setmetatable({}, { __index = function() while true do end end }))"),
     ]
 
     /// A policy that checks the state every attempt could have disturbed.

@@ -35,6 +35,7 @@ struct PolicyLint: ParsableCommand {
                         }
                     }),
                 "problems": .array(problems.map(PolicyJSON.problem)),
+                "warnings": .array(set.warnings.map(PolicyJSON.problem)),
             ]
             print(o.serialized(pretty: true))
         } else {
@@ -45,10 +46,13 @@ struct PolicyLint: ParsableCommand {
                     print("\(t.green("ok    ")) \(file.path)  \(p.name)  (\(kind); \(p.phases.map(\.rawValue).joined(separator: ", ")))")
                 }
             }
+            for warning in set.warnings {
+                print("\(t.yellow("WARN  ")) \(warning.file):\(warning.line): \(warning.kind.rawValue): \(warning.message)")
+            }
             for problem in problems {
                 print("\(t.red("BROKEN")) \(problem.file):\(problem.line): \(problem.kind.rawValue): \(problem.message)")
             }
-            print("\(set.policies.count) policies loaded, \(problems.count) broken")
+            print("\(set.policies.count) policies loaded, \(problems.count) broken, \(set.warnings.count) warnings")
         }
         if !problems.isEmpty { throw ExitCode(1) }
     }

@@ -57,6 +57,8 @@ extension PolicyFile {
             case .loaded(let policy): .loaded(policy.privateCopy())
             case .broken(let problem, let declared): .broken(problem, declared: declared?.privateCopy())
             }
-        return PolicyFile(path: path.privateCopy, source: source, revision: revision.privateCopy, status: status, slot: slot)
+        return PolicyFile(
+            path: path.privateCopy, source: source, revision: revision.privateCopy, status: status, slot: slot,
+            warnings: warnings)
     }
 }

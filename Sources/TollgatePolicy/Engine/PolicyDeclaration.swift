@@ -84,6 +84,17 @@ enum PolicyDeclaration {
             Policy(name: name, description: description, phases: phases, blocking: blocking, filter: filter, onError: onError))
     }
 
+    /// Fields of the policy table that the engine does not know, as warnings.
+    static func unknownFields(_ table: JSONValue, file: String, source: String) -> [PolicyProblem] {
+        guard let object = table.objectValue else { return [] }
+        return object.keys.filter { !knownFields.contains($0) && !$0.hasPrefix("_") }.map { key in
+            PolicyProblem(
+                kind: .unknownField, file: file, line: SourceLines.line(ofField: key, in: source),
+                message: "unknown field '\(key)' in the policy table (known: \(knownFields.sorted().joined(separator: ", "))); "
+                    + "prefix private fields with _")
+        }
+    }
+
     /// Whatever can still be read of a declaration that failed validation (for fail-closed handling).
     static func partial(_ table: JSONValue) -> Policy? {
         guard let object = table.objectValue, let name = object["name"]?.stringValue else { return nil }

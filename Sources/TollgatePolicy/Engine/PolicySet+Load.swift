@@ -52,6 +52,7 @@ extension PolicySet {
             let slot = Int32(index + 1)
             let revision = Digest.sha256Hex(Array(source.text.utf8))
             let status: PolicyFile.Status
+            var warnings: [PolicyProblem] = []
             switch worker.load(slot: slot, chunkName: source.path, source: source.text) {
             case .failed(let code, let message):
                 let (line, text) = SourceLines.split(luaMessage: message, file: source.path)
@@ -59,6 +60,7 @@ extension PolicySet {
                     ? .syntax : .runtime
                 status = .broken(PolicyProblem(kind: kind, file: source.path, line: line, message: text), declared: nil)
             case .declared(let table):
+                warnings = PolicyDeclaration.unknownFields(table, file: source.path, source: source.text)
                 switch PolicyDeclaration.parse(table, file: source.path, source: source.text) {
                 case .failure(let problem):
                     status = .broken(problem, declared: PolicyDeclaration.partial(table))
@@ -75,7 +77,10 @@ extension PolicySet {
                     }
                 }
             }
-            files.append(PolicyFile(path: source.path, source: source.text, revision: revision, status: status, slot: slot))
+            files.append(
+                PolicyFile(
+                    path: source.path, source: source.text, revision: revision, status: status, slot: slot,
+                    warnings: warnings))
         }
         for problem in unreadable {
             files.append(

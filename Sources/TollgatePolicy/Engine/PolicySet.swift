@@ -47,6 +47,9 @@ public final class PolicySet: Sendable {
     /// Problems of broken files, in load order.
     public var problems: [PolicyProblem] { files.compactMap(\.problem) }
 
+    /// Warnings of files that loaded (unknown fields), in load order.
+    public var warnings: [PolicyProblem] { files.flatMap(\.warnings) }
+
     /// The file declaring `name`.
     public func file(named name: String) -> PolicyFile? {
         files.first { $0.policy?.name == name } ?? files.first { $0.name == name }

@@ -48,6 +48,14 @@ enum PolicyPrelude {
             return false
         end
 
+        function tg.index_of(list, value)
+            if list == nil then return nil end
+            for i, v in ipairs(list) do
+                if v == value then return i end
+            end
+            return nil
+        end
+
         function tg.keys(t)
             local keys = {}
             for k in pairs(t) do keys[#keys + 1] = k end

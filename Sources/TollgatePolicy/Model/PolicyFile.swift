@@ -19,6 +19,17 @@ public struct PolicyFile: Sendable {
     public let status: Status
     /// Slot of the compiled chunk in every worker of the set.
     let slot: Int32
+    /// Things worth fixing that do not stop the policy from loading (unknown fields).
+    public let warnings: [PolicyProblem]
+
+    init(path: String, source: String, revision: String, status: Status, slot: Int32, warnings: [PolicyProblem] = []) {
+        self.path = path
+        self.source = source
+        self.revision = revision
+        self.status = status
+        self.slot = slot
+        self.warnings = warnings
+    }
 
     /// The valid declaration, if the file loaded.
     public var policy: Policy? {

@@ -12,6 +12,8 @@ public struct PolicyProblem: Error, Sendable, Equatable, CustomStringConvertible
         case duplicateName = "duplicate-name"
         /// The file could not be read.
         case unreadable
+        /// The policy table has a field the engine does not know (a warning: the policy still loads).
+        case unknownField = "unknown-field"
     }
 
     /// The kind of problem.
