@@ -200,6 +200,13 @@ tg = {}
 ---@return boolean
 function tg.contains(list, value) end
 
+---The first i with `list[i] == value` (walks with ipairs), or nil when absent or when the list
+---is nil.
+---@param list? any[]
+---@param value any
+---@return integer?
+function tg.index_of(list, value) end
+
 ---The keys of `t`, sorted by tostring(key). On an input object: its non-null field names.
 ---@param t table
 ---@return any[]

@@ -16,8 +16,7 @@ struct PolicyDocumentBuilder {
 
     private mutating func addBytes(_ s: String) -> (offset: UInt32, length: UInt32) {
         let offset = UInt32(bytes.count)
-        var s = s
-        s.withUTF8 { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: s.utf8)
         return (offset, UInt32(bytes.count) - offset)
     }
 
@@ -42,8 +41,8 @@ struct PolicyDocumentBuilder {
             words.append(UInt32(items.count))
             let first = words.count
             words.append(contentsOf: repeatElement(0, count: items.count))
-            for (i, item) in items.enumerated() {
-                let child = append(item)
+            for i in items.indices {
+                let child = append(items[i])
                 words[first + i] = child
             }
         case .object(let object):
@@ -51,9 +50,10 @@ struct PolicyDocumentBuilder {
             words.append(UInt32(object.count))
             let first = words.count
             words.append(contentsOf: repeatElement(0, count: object.count * 3))
-            for (i, member) in object.enumerated() {
-                let (offset, length) = addBytes(member.key)
-                let child = append(member.value)
+            let keys = object.keys, values = object.values
+            for i in keys.indices {
+                let (offset, length) = addBytes(keys[i])
+                let child = append(values[i])
                 words[first + 3 * i] = offset
                 words[first + 3 * i + 1] = length
                 words[first + 3 * i + 2] = child
