@@ -226,9 +226,14 @@ void tg_doc_register(lua_State *L, tg_state *st) {
     lua_pop(L, 2);
 }
 
-/* Builds ordinary Lua tables from a document (fixtures and decisions in the test runner). */
+/* Builds ordinary Lua tables from a document (fixtures and decisions in the test runner).
+ *
+ * Lua tables forget key order and drop nulls, so each table remembers its document form in a
+ * metatable: `__jsonorder` (object keys in document order) or `__jsonarray` (the array's length,
+ * nulls included). Encoding the table again (tg_encode) honours both, so a policy under test sees
+ * the same input a policy in production would. */
 void tg_doc_push_plain(lua_State *L, const tg_doc *d, uint32_t n, int depth) {
-    luaL_checkstack(L, 4, "document too deep");
+    luaL_checkstack(L, 6, "document too deep");
     if (depth > 200) luaL_error(L, "document nested too deeply");
     const uint32_t *w = d->words + n;
     uint32_t tag = w[0] & 0xFFu;
@@ -242,19 +247,30 @@ void tg_doc_push_plain(lua_State *L, const tg_doc *d, uint32_t n, int depth) {
                 push_scalar_or_view(L, NULL, d, c, 1);
             lua_rawseti(L, -2, (lua_Integer)i + 1);
         }
+        lua_createtable(L, 0, 1);
+        lua_pushinteger(L, (lua_Integer)w[1]);
+        lua_setfield(L, -2, "__jsonarray");
+        lua_setmetatable(L, -2);
         return;
     }
     if (tag == TG_NODE_OBJECT) {
         lua_createtable(L, 0, (int)w[1]);
+        lua_createtable(L, (int)w[1], 0); /* key order */
         const uint32_t *m = w + 2;
         for (uint32_t i = 0; i < w[1]; i++, m += 3) {
             lua_pushlstring(L, d->bytes + m[0], m[1]);
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, -3, (lua_Integer)i + 1);
             if (tag_of(d, m[2]) == TG_NODE_ARRAY || tag_of(d, m[2]) == TG_NODE_OBJECT)
                 tg_doc_push_plain(L, d, m[2], depth + 1);
             else
                 push_scalar_or_view(L, NULL, d, m[2], 1);
-            lua_rawset(L, -3);
+            lua_rawset(L, -4);
         }
+        lua_createtable(L, 0, 1);
+        lua_insert(L, -2);
+        lua_setfield(L, -2, "__jsonorder");
+        lua_setmetatable(L, -2);
         return;
     }
     push_scalar_or_view(L, NULL, d, n, 1);

@@ -125,7 +125,47 @@ static int compare_keys(const void *a, const void *b) {
 
 static uint32_t encode_value(lua_State *L, int idx, tg_owned_doc *d, int functions_as_nodes, int depth);
 
+/* The value of a field of the table's metatable (raw), or LUA_TNIL. */
+static int document_hint(lua_State *L, int idx, const char *field) {
+    if (!lua_getmetatable(L, idx)) {
+        lua_pushnil(L);
+        return LUA_TNIL;
+    }
+    lua_pushstring(L, field);
+    int type = lua_rawget(L, -2);
+    lua_remove(L, -2);
+    return type;
+}
+
+static uint32_t begin_array(lua_State *L, tg_owned_doc *d, uint32_t n) {
+    grow_words(L, d, 2 + (size_t)n);
+    uint32_t at = (uint32_t)d->word_count;
+    d->words[at] = TG_NODE_ARRAY;
+    d->words[at + 1] = n;
+    d->word_count += 2 + n;
+    return at;
+}
+
 static uint32_t encode_table(lua_State *L, int idx, tg_owned_doc *d, int functions_as_nodes, int depth) {
+    /* A table made from a document array keeps its length, nulls included. */
+    if (document_hint(L, idx, "__jsonarray") == LUA_TNUMBER) {
+        lua_Integer declared = lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        lua_Integer length = (lua_Integer)lua_rawlen(L, idx);
+        lua_Integer n = declared > length ? declared : length;
+        if (n >= 0 && n <= (lua_Integer)UINT32_MAX / 4) {
+            uint32_t at = begin_array(L, d, (uint32_t)n);
+            for (lua_Integer i = 0; i < n; i++) {
+                lua_rawgeti(L, idx, i + 1);
+                uint32_t child = encode_value(L, lua_gettop(L), d, functions_as_nodes, depth + 1);
+                lua_pop(L, 1);
+                d->words[at + 2 + i] = child;
+            }
+            return at;
+        }
+    } else {
+        lua_pop(L, 1);
+    }
     /* Classify: a non-empty sequence 1..n becomes an array, anything else an object with sorted keys. */
     lua_Integer count = 0;
     int sequence = 1;
@@ -187,6 +227,47 @@ static uint32_t encode_table(lua_State *L, int idx, tg_owned_doc *d, int functio
         lua_pop(L, 1);
     }
     qsort(names, n, sizeof(char *), compare_keys);
+    /* A table made from a document object keeps the document's key order; keys added since
+     * follow in sorted order. */
+    if (document_hint(L, idx, "__jsonorder") == LUA_TTABLE) {
+        int order = lua_gettop(L);
+        const char **ordered = (const char **)lua_newuserdatauv(L, sizeof(char *) * (n ? n : 1), 0);
+        lua_newtable(L);
+        int placed = lua_gettop(L);
+        uint32_t count = 0;
+        lua_Integer length = (lua_Integer)lua_rawlen(L, order);
+        for (lua_Integer i = 1; i <= length && count < n; i++) {
+            if (lua_rawgeti(L, order, i) == LUA_TSTRING) {
+                lua_pushvalue(L, -1);
+                int present = lua_rawget(L, map) != LUA_TNIL;
+                lua_pop(L, 1);
+                lua_pushvalue(L, -1);
+                int seen = lua_rawget(L, placed) != LUA_TNIL;
+                lua_pop(L, 1);
+                if (present && !seen) {
+                    lua_pushvalue(L, -1);
+                    lua_pushboolean(L, 1);
+                    lua_rawset(L, placed);
+                    /* use the pointer anchored by `list` */
+                    const char *key = lua_tostring(L, -1);
+                    for (uint32_t k = 0; k < n; k++) {
+                        if (strcmp(names[k], key) == 0) { ordered[count++] = names[k]; break; }
+                    }
+                }
+            }
+            lua_pop(L, 1);
+        }
+        for (uint32_t k = 0; k < n; k++) {
+            lua_pushstring(L, names[k]);
+            int seen = lua_rawget(L, placed) != LUA_TNIL;
+            lua_pop(L, 1);
+            if (!seen) ordered[count++] = names[k];
+        }
+        memcpy(names, ordered, sizeof(char *) * n);
+        lua_pop(L, 3); /* order, ordered, placed */
+    } else {
+        lua_pop(L, 1);
+    }
     grow_words(L, d, 2 + 3 * (size_t)n);
     uint32_t at = (uint32_t)d->word_count;
     d->words[at] = TG_NODE_OBJECT;

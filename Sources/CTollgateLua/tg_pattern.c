@@ -9,6 +9,7 @@
  */
 #include "tg_internal.h"
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 static int class_matches(int c, int cl) {
@@ -86,35 +87,58 @@ static double longest_run(const char *s, size_t n, const char *p, const char *ep
     return (double)best;
 }
 
-/* Estimated number of matcher steps for pattern p on subject s. */
+static double count_matches(const char *s, size_t n, const char *p, const char *ep) {
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) count += item_matches((unsigned char)s[i], p, ep);
+    return (double)count;
+}
+
+/* Whether nothing but closing parentheses follows position p. */
+static int only_closers(const char *p, const char *pe) {
+    while (p < pe && *p == ')') p++;
+    return p == pe;
+}
+
+/* Bound on matcher steps for pattern p on subject s.
+ *
+ * Each quantified item can be retried once per length of the run it matched, so it multiplies
+ * the work by its longest run in the subject plus one. The last item of a pattern never
+ * backtracks (its first try ends the match), so it adds one linear scan instead. A match can
+ * start only where the first item matches, which bounds the start positions when the first
+ * item is a required character or class. */
 static double pattern_cost(const char *s, size_t n, const char *p, size_t plen, int anchored_ok) {
     const char *pe = p + plen;
-    double cost = 1;
-    int anchored = 0;
+    double cost = 1, linear = 0;
+    double starts = (double)(n + 1);
+    int anchored = 0, first = 1;
     if (anchored_ok && p < pe && *p == '^') { anchored = 1; p++; }
     while (p < pe && cost < 1e300) {
         if (*p == '(' || *p == ')') { p++; continue; }
         if (*p == '$' && p + 1 == pe) break;
         if (*p == '%' && p + 1 < pe) {
             char k = p[1];
-            if (k == 'b') { cost *= (double)(n + 1); p = p + 4 <= pe ? p + 4 : pe; continue; }
+            if (k == 'b') { cost *= (double)(n + 1); p = p + 4 <= pe ? p + 4 : pe; first = 0; continue; }
             if (k == 'f') { const char *e = item_end(p + 2, pe); p = e ? e : pe; continue; }
-            if (k >= '0' && k <= '9') { cost *= (double)(n + 1); p += 2; continue; }
+            if (k >= '0' && k <= '9') { cost *= (double)(n + 1); p += 2; first = 0; continue; }
         }
         const char *ep = item_end(p, pe);
         if (ep == NULL) break; /* malformed: let Lua report it */
-        if (ep < pe && (*ep == '*' || *ep == '+' || *ep == '-')) {
-            cost *= longest_run(s, n, p, ep) + 1;
+        char q = ep < pe ? *ep : 0;
+        int quantified = q == '*' || q == '+' || q == '-' || q == '?';
+        if (first && (!quantified || q == '+')) starts = count_matches(s, n, p, ep) + 1;
+        first = 0;
+        if (q == '*' || q == '+' || q == '-') {
+            if (only_closers(ep + 1, pe)) linear = (double)n;
+            else cost *= longest_run(s, n, p, ep) + 1;
             p = ep + 1;
-        } else if (ep < pe && *ep == '?') {
+        } else if (q == '?') {
             cost *= 2;
             p = ep + 1;
         } else {
             p = ep;
         }
     }
-    if (!anchored) cost *= (double)(n + 1);
-    return cost;
+    return (anchored ? cost : cost * starts) + linear;
 }
 
 /* upvalue 1: the original function; upvalue 2: its name; upvalue 3: 1 when '^' anchors */
@@ -127,11 +151,14 @@ static int fenced(lua_State *L) {
     int plain = strcmp(name, "find") == 0 && lua_toboolean(L, 4);
     if (!plain) {
         double cost = pattern_cost(s, n, p, plen, (int)lua_tointeger(L, lua_upvalueindex(3)));
-        if (cost > st->limits.pattern_budget)
-            return luaL_error(L,
-                "string.%s: pattern '%s' could take about %.3g steps on a %d-byte subject (limit %.3g); "
-                "anchor it, bound its repetitions, or use plain find",
-                name, p, cost, (int)n, st->limits.pattern_budget);
+        if (cost > st->limits.pattern_budget) {
+            char message[400];
+            snprintf(message, sizeof message,
+                     "string.%s: pattern '%.80s' could take about %.3g steps on a %zu-byte subject (limit %.3g); "
+                     "anchor it, bound its repetitions, or use a plain find",
+                     name, p, cost, n, st->limits.pattern_budget);
+            return luaL_error(L, "%s", message);
+        }
     }
     int nargs = lua_gettop(L);
     lua_pushvalue(L, lua_upvalueindex(1));

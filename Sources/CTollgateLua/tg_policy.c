@@ -118,7 +118,9 @@ static int evaluate_protected(lua_State *L) {
                 lua_pushvalue(L, first + 1);
                 lua_rawseti(L, -2, 1);
             } else {
-                lua_createtable(L, 0, 0);
+                lua_createtable(L, 1, 0);
+                lua_pushliteral(L, "denied without a reason (return false, \"why\" or deny(\"why\"))");
+                lua_rawseti(L, -2, 1);
             }
             lua_setfield(L, -2, "reasons");
             tg_encode(L, lua_gettop(L), &out->payload, 0);

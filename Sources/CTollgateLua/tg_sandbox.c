@@ -1,5 +1,6 @@
 /* The sandbox: the only environment a policy (or a policy test) can see. */
 #include "tg_internal.h"
+#include <stdio.h>
 #include <string.h>
 
 void tg_push_host_functions(lua_State *L);
@@ -107,9 +108,12 @@ static int sandbox_rep(lua_State *L) {
     luaL_optlstring(L, 3, "", &seplen);
     if (n > 0) {
         double total = (double)len * (double)n + (double)seplen * (double)(n - 1);
-        if (total > (double)st->limits.max_string)
-            return luaL_error(L, "string.rep would build %.0f bytes; the limit is %d", total,
-                              (int)st->limits.max_string);
+        if (total > (double)st->limits.max_string) {
+            char message[160];
+            snprintf(message, sizeof message, "string.rep would build %.0f bytes; the limit is %zu bytes", total,
+                     st->limits.max_string);
+            return luaL_error(L, "%s", message);
+        }
     }
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
@@ -138,7 +142,7 @@ static const char *const table_names[] = {
 static const char *const math_names[] = {
     "abs", "ceil", "floor", "fmod", "huge", "max", "maxinteger", "min", "mininteger", "modf",
     "pi", "sqrt", "tointeger", "type", "ult", "exp", "log", "sin", "cos", "tan", "asin", "acos",
-    "atan", NULL,
+    "atan", "deg", "rad", NULL,
 };
 static const char *const utf8_names[] = {
     "char", "charpattern", "codes", "codepoint", "len", "offset", NULL,

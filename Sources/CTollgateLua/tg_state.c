@@ -169,7 +169,7 @@ tg_state *tg_state_new(const char *prelude, size_t prelude_len, char *errbuf, si
     st->limits.instruction_budget = 1000000;
     st->limits.memory_limit = 16u << 20;
     st->limits.max_string = 1u << 20;
-    st->limits.pattern_budget = 1e6;
+    st->limits.pattern_budget = 1e7;
     lua_State *L = lua_newstate(tg_alloc, st);
     if (L == NULL) { free(st); return NULL; }
     st->L = L;

@@ -12,6 +12,8 @@ struct SandboxEscapeTests {
         let name: String
         let body: String
         var expectedError: PolicyResult.ErrorKind? = .runtime
+        /// Text the error message must contain, when the attempt is refused by a fence of ours.
+        var message: String?
         var testDescription: String { name }
     }
 
@@ -57,13 +59,17 @@ struct SandboxEscapeTests {
             name: "fill a table until memory runs out",
             body: #"local t = {} for i = 1, 1e8 do t[i] = string.rep("x", 4096) .. i end return allow()"#,
             expectedError: .memoryLimit),
-        Attempt(name: "build a gigabyte with string.rep", body: #"return deny(string.rep("x", 1e9))"#),
+        Attempt(
+            name: "build a gigabyte with string.rep", body: #"return deny(string.rep("x", 1e9))"#,
+            message: "string.rep would build 1000000000 bytes; the limit is 1048576 bytes"),
         Attempt(
             name: "backtrack exponentially in string.find",
-            body: #"return deny(tostring(string.find(string.rep("a", 40), string.rep("a*", 40) .. "b")))"#),
+            body: #"return deny(tostring(string.find(string.rep("a", 40), string.rep("a*", 40) .. "b")))"#,
+            message: "string.find: pattern 'a*a*"),
         Attempt(
             name: "backtrack through gsub on a long subject",
-            body: #"local s = string.rep("a", 5000) return deny(s:gsub(".-.-.-b", "x"))"#),
+            body: #"local s = string.rep("a", 5000) return deny(s:gsub(".-.-.-b", "x"))"#,
+            message: "could take about"),
         Attempt(name: "spawn a coroutine", body: "coroutine.wrap(function() while true do end end)() return allow()"),
         Attempt(name: "draw a random number", body: "return deny(tostring(math.random()))"),
         Attempt(name: "unpack millions of values", body: "return deny(select('#', table.unpack({}, 1, 1e8)))"),
@@ -105,6 +111,10 @@ struct SandboxEscapeTests {
         #expect(result.outcome == .error || result.outcome == .deny, "\(attempt.name): \(result.outcome) \(result.reasons)")
         if result.outcome == .error, let expected = attempt.expectedError {
             #expect(result.errorKind == expected, "\(attempt.name): \(result.reasons)")
+        }
+        if let message = attempt.message {
+            #expect(result.reasons.first?.contains(message) == true, "\(result.reasons)")
+            #expect(result.reasons.first?.hasPrefix("attempt.lua:") == true, "the error names the policy line")
         }
         #expect(!FileManager.default.fileExists(atPath: Self.marker), "no file may be created")
         // The same Lua state (pool of one) runs the probe next: nothing may have leaked.
@@ -155,5 +165,18 @@ struct SandboxEscapeTests {
         let result = try #require(set.evaluate(policy: "keep", input: PolicyInputs.stageTransitionDocument))
         #expect(result.outcome == .error)
         #expect(result.reasons.first?.contains("non-string") == true)
+    }
+
+    @Test(arguments: [
+        #"local s = "key=" .. string.rep("v", 5000) return s:match("key=(.*)") ~= nil"#,
+        #"local n = 0 for part in string.rep("x", 5000):gmatch("[^,]+") do n = n + 1 end return n == 1"#,
+        #"return select(2, string.rep("a,", 2000):gsub(",", ";")) == 2000"#,
+        #"return ("198.168.20.120"):match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$") == "198""#,
+        #"return string.rep("ab", 3000):find("ba", 1, true) == 2"#,
+    ])
+    func ordinaryPatternsAreNotFenced(_ body: String) throws {
+        let set = try PolicySource.set([("p.lua", PolicySource.policy(name: "p", body: body))])
+        let result = try #require(set.evaluate(policy: "p", input: PolicyInputs.stageTransitionDocument))
+        #expect(result.outcome == .allow, "\(result.reasons)")
     }
 }

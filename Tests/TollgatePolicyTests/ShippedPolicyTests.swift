@@ -48,4 +48,46 @@ struct ShippedPolicyTests {
         #expect(failed.message?.hasPrefix(directory.path + "/p_test.lua:3:") == true, "\(failed.message ?? "")")
         #expect(report.cases.first { $0.name == "errors" }?.status == .error)
     }
+
+    @Test func fixturesReachPoliciesInDocumentOrderWithNulls() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write(
+            "order.lua",
+            PolicySource.policy(
+                name: "order",
+                body: """
+                    local keys = {}
+                    for k in pairs(input.stages) do keys[#keys + 1] = k end
+                    return deny(table.concat(keys, ",") .. " " .. #input.list)
+                    """))
+        try directory.write("fixtures/in.json", #"{"stages": {"dev": 1, "test": 2, "prod": 3}, "list": [1, null, 3]}"#)
+        try directory.write(
+            "order_test.lua",
+            """
+            local input = fixture("fixtures/in.json")
+            test("document order", function()
+              expect_deny(evaluate("order", input), "dev,test,prod 3")
+            end)
+            test("kept through with()", function()
+              expect_deny(evaluate("order", with(input, "stages.qa", 4)), "dev,test,prod,qa 3")
+            end)
+            """)
+        let report = try PolicyTestRunner(directory: directory.path).run()
+        for failure in report.cases where failure.status != .pass {
+            Issue.record("\(failure.name): \(failure.message ?? "")")
+        }
+        #expect(report.passed == 2)
+    }
+
+    @Test func brokenPoliciesFailTheSuite() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("broken.lua", "return {")
+        try directory.write("good.lua", PolicySource.policy(name: "good", body: "return allow()"))
+        try directory.write("good_test.lua", "test('ok', function() expect_allow(evaluate('good', {})) end)")
+        let report = try PolicyTestRunner(directory: directory.path).run()
+        #expect(report.passed == 1)
+        #expect(report.failed == 1)
+        #expect(!report.succeeded)
+        #expect(report.cases.first?.file.hasSuffix("broken.lua") == true)
+    }
 }

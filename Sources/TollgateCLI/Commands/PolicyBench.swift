@@ -40,7 +40,7 @@ struct PolicyBench: ParsableCommand {
     var includeEncoding = false
 
     @Option(help: "Output: text or json.")
-    var format: OutputFormat = .text
+    var format: DataFormat = .text
 
     @Option(help: "A median to compare against, in nanoseconds (reported as met or missed).")
     var targetNanoseconds: Int64?

@@ -27,7 +27,7 @@ struct PolicyEval: ParsableCommand {
     var policies = "policies"
 
     @Option(help: "Output: text or json.")
-    var format: OutputFormat = .text
+    var format: DataFormat = .text
 
     func run() throws {
         let paths = input + inputs

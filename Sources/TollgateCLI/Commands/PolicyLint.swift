@@ -12,7 +12,7 @@ struct PolicyLint: ParsableCommand {
     var directory = "policies"
 
     @Option(help: "Output: text or json.")
-    var format: OutputFormat = .text
+    var format: DataFormat = .text
 
     func run() throws {
         let set: PolicySet

@@ -40,9 +40,6 @@ struct PolicyTest: ParsableCommand {
 
     private func printText(_ report: PolicyTestReport) {
         let t = Terminal.standardOutput
-        for problem in report.policyProblems {
-            print("\(t.red("BROKEN")) \(problem.file):\(problem.line): \(problem.message)")
-        }
         let width = report.cases.map { "\($0.file):\($0.line)".count }.max() ?? 0
         for c in report.cases {
             let tag: String =

@@ -33,7 +33,7 @@ extension PolicySet {
             phase: phase, verdict: PhaseDecision.verdict(of: results), results: results, policySetRevision: revision)
     }
 
-    /// Evaluates one policy by name, whatever its phases (used by policy tests and `policy eval --policy`).
+    /// Evaluates one policy by name, whatever its phases (used by policy tests and `policy bench --policy`).
     public func evaluate(policy name: String, input: PolicyDocument) -> PolicyResult? {
         let outcome = try? withWorker { worker -> PolicyResult? in
             let catalog = worker.catalog ?? PolicyCatalog(copying: files)
@@ -50,7 +50,7 @@ extension PolicySet {
             let policy = declared ?? Policy(name: file.path, description: "", phases: PolicyPhase.allCases, blocking: true)
             return PolicyResult(
                 policy: file.name, revision: file.revision, file: file.path, blocking: policy.blocking,
-                outcome: .error, effect: policy.effect(of: .error),
+                outcome: .error, effect: policy.blocking ? .block : .warn,
                 reasons: ["policy is broken and was not evaluated: \(problem)"], errorKind: .brokenPolicy)
         case .loaded(let policy):
             if !policy.filter.isEmpty, let reason = policy.filter.skipReason(for: input) {

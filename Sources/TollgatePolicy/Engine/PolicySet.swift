@@ -27,7 +27,13 @@ public final class PolicySet: Sendable {
         self.files = files
         self.limits = limits
         self.poolSize = max(1, poolSize)
-        self.revision = Digest.sha256Hex(files.map { "\($0.path)\u{0}\($0.revision)\n" }.joined())
+        // Paths relative to the directory, so `policies` and `./policies` name the same set.
+        let prefix = directory.map { $0.hasSuffix("/") ? $0 : $0 + "/" } ?? ""
+        self.revision = Digest.sha256Hex(
+            files.map { file in
+                let relative = file.path.hasPrefix(prefix) ? String(file.path.dropFirst(prefix.count)) : file.path
+                return "\(relative)\u{0}\(file.revision)\n"
+            }.joined())
         var byPhase: [PolicyPhase: [Int]] = [:]
         for phase in PolicyPhase.allCases {
             byPhase[phase] = files.indices.filter { files[$0].runs(at: phase) }

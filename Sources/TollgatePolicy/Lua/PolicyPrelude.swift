@@ -169,11 +169,14 @@ enum PolicyPrelude {
             return true
         end
 
+        local getmetatable = G.getmetatable
+
+        -- Copies keep the metatable that remembers the document's key order and array length.
         local function copy(t)
             if type(t) ~= "table" then return t end
             local out = {}
             for k, v in pairs(t) do out[k] = copy(v) end
-            return out
+            return setmetatable(out, getmetatable(t))
         end
 
         function exports.test(name, fn)

@@ -28,6 +28,12 @@ public struct PolicyTestRunner: Sendable {
         let set = try PolicySet.load(directory: directory, limits: limits, poolSize: 1)
         var report = PolicyTestReport()
         report.policyProblems = set.problems
+        // A policy that does not load is a failure of the suite, tested or not.
+        report.cases = set.problems.map { problem in
+            .init(
+                file: problem.file, line: problem.line, name: "policy loads (\(problem.kind.rawValue))",
+                status: .error, message: problem.description)
+        }
         if coverage { try? set.withWorker { $0.setCoverage(true) } }
         let testFiles = try PolicyDirectory.testFiles(in: directory).filter { filter == nil || $0.contains(filter!) }
         let sandbox = try LuaSandbox(prelude: PolicyPrelude.test, limits: testLimits)
