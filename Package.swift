@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "tollgate", targets: ["TollgateCLI"]),
         .library(name: "TollgatePolicy", targets: ["TollgatePolicy"]),
         .library(name: "TollgateJSON", targets: ["TollgateJSON"]),
+        .library(name: "TollgateLifecycle", targets: ["TollgateLifecycle"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -56,6 +57,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "TollgateLifecycle",
+            dependencies: ["TollgateJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "TollgateTestSupport",
             dependencies: ["TollgatePolicy", "TollgateJSON"],
             swiftSettings: swiftSettings
@@ -63,6 +69,11 @@ let package = Package(
         .testTarget(
             name: "TollgateJSONTests",
             dependencies: ["TollgateJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TollgateLifecycleTests",
+            dependencies: ["TollgateLifecycle", "TollgateJSON", "TollgateTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
