@@ -28,6 +28,16 @@ let package = Package(
             pkgConfig: "lua5.4",
             providers: [.apt(["liblua5.4-dev"])]
         ),
+        // SQLite from the system (Debian: libsqlite3-dev).
+        .systemLibrary(
+            name: "CSQLite",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(
+            name: "TollgateSQLite",
+            dependencies: ["CSQLite"],
+            swiftSettings: swiftSettings
+        ),
         // The part of the Lua bridge that must be C: allocator, hooks, protected calls, input views.
         .target(
             name: "CTollgateLua",
@@ -69,6 +79,11 @@ let package = Package(
         .testTarget(
             name: "TollgateJSONTests",
             dependencies: ["TollgateJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TollgateSQLiteTests",
+            dependencies: ["TollgateSQLite", "TollgateTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
