@@ -30,8 +30,8 @@
 
 ---@alias TollgateVerdict
 ---| "pass"  # Every policy allowed or was skipped.
----| "warn"  # Only warnings: non-blocking denies, or errors with on_error = "warn".
----| "block" # A blocking deny, or an error with on_error = "block".
+---| "warn"  # Only warnings: non-blocking denies, errors with on_error = "warn", broken non-blocking policies.
+---| "block" # A blocking deny, an error with on_error = "block", or a broken blocking policy.
 
 ---@alias TollgateErrorMode
 ---| "block"  # An error stops the phase (default for blocking policies).
@@ -152,8 +152,8 @@
 ---@field phases TollgatePhase|TollgatePhase[] The phases the policy runs at.
 ---@field blocking boolean true: a deny blocks the phase. false: a deny is a recorded warning.
 ---@field filter? TollgateFilter|(fun(input: TollgateInput): any) Where the policy applies; elsewhere it is skipped. A function returning false or nil skips.
----@field on_error? TollgateErrorMode What an error means. Default: "block" if blocking, "warn" if not.
----@field evaluate fun(input: TollgateInput): (TollgateDecision|boolean), string? Returns allow(...), deny(...), true, or false[, reason].
+---@field on_error? TollgateErrorMode What an error means. Default: "block" if blocking, "warn" if not. Ignored when the file is broken: then `blocking` decides.
+---@field evaluate fun(input: TollgateInput): (TollgateDecision|boolean), string? Returns allow(...), deny(...), true, or false[, reason]. A bare false denies with the reason "denied without a reason (...)".
 
 ---A declarative filter. Each key takes a name or a list of names; `*` matches any run of
 ---characters. All keys given must match; an empty list restricts nothing.
@@ -285,7 +285,9 @@ function tg.ends_with(s, suffix) end
 function test(name, fn) end
 
 ---Reads a JSON file, relative to the test file's folder (or absolute), as a plain writable
----table. JSON nulls are dropped. (Test files only.)
+---table. JSON nulls read as nil. The table's metatable (`__jsonorder`, `__jsonarray`) keeps the
+---document's key order and array lengths, nulls included, so evaluate() passes them on as in
+---production. (Test files only.)
 ---@param path string e.g. "fixtures/stage_transition.json"
 ---@return table
 function fixture(path) end
@@ -305,7 +307,8 @@ function evaluate(policy, input, phase) end
 function evaluate_phase(phase, input) end
 
 ---A deep copy of `t` with the value at a dotted path replaced (nil removes it). Numeric parts
----index arrays; missing tables along the path are created. (Test files only.)
+---index arrays; missing tables along the path are created. Keeps a fixture's key order and array
+---lengths; keys it adds to a fixture object come after the document's, sorted. (Test files only.)
 ---@generic T: table
 ---@param t T
 ---@param path string e.g. "result.results.vm.ip" or "tasks.2.results"
@@ -313,7 +316,7 @@ function evaluate_phase(phase, input) end
 ---@return T
 function with(t, path, value) end
 
----A deep copy of `t`. (Test files only.)
+---A deep copy of `t`, keeping a fixture's key order and array lengths. (Test files only.)
 ---@generic T
 ---@param t T
 ---@return T
@@ -496,7 +499,8 @@ function string.byte(s, i, j) end
 function string.char(...) end
 
 ---Finds `pattern` in `s`: start, end and captures, or nil. Fenced unless `plain` is true (see
----README, "The pattern fence"); plain find is never refused.
+---README, "The pattern fence": refused when the estimated steps exceed 10,000,000); plain find is
+---never refused.
 ---@param s string|number
 ---@param pattern string|number
 ---@param init? integer
@@ -556,7 +560,8 @@ function string.pack(fmt, ...) end
 ---@return integer
 function string.packsize(fmt) end
 
----`n` copies of `s` separated by `sep`. Refused when the result would exceed 1 MiB.
+---`n` copies of `s` separated by `sep`. Refused when the result would exceed 1 MiB
+---("string.rep would build N bytes; the limit is 1048576 bytes").
 ---@param s string|number
 ---@param n integer
 ---@param sep? string|number
@@ -588,7 +593,7 @@ function string.unpack(fmt, s, pos) end
 function string.upper(s) end
 
 -----------------------------------------------------------------------------------------------
--- math (instead of LuaLS's "math" library). Not available: random, randomseed, deg, rad.
+-- math (instead of LuaLS's "math" library). Not available: random, randomseed.
 -- Read-only.
 -----------------------------------------------------------------------------------------------
 
@@ -687,3 +692,13 @@ function math.acos(x) end
 ---@param x? number
 ---@return number
 function math.atan(y, x) end
+
+---Radians to degrees.
+---@param x number
+---@return number
+function math.deg(x) end
+
+---Degrees to radians.
+---@param x number
+---@return number
+function math.rad(x) end

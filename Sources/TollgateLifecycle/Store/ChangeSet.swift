@@ -1,0 +1,24 @@
+/// Everything one state change writes, committed together or not at all: the rows it changes, the
+/// decision that gated it, the side effects it intends, and its history.
+public struct ChangeSet: Sendable {
+    public var activities: [Activity] = []
+    public var tasks: [LifecycleTask] = []
+    public var stageRecords: [StageRecord] = []
+    public var decision: DecisionRecord?
+    public var policySources: [PolicySourceRecord] = []
+    public var outbox: [OutboxIntent] = []
+    /// Outbox intents carried out (or given up), by id.
+    public var outboxDone: [(id: Int64, error: String?)] = []
+    /// Outbox intents that failed and will be tried again, by id.
+    public var outboxRetry: [(id: Int64, error: String)] = []
+    public var transitions: [StatusTransition] = []
+    public var history: [ExecutionEvent] = []
+
+    public init() {}
+
+    /// Whether nothing would be written.
+    public var isEmpty: Bool {
+        activities.isEmpty && tasks.isEmpty && stageRecords.isEmpty && decision == nil && outbox.isEmpty
+            && outboxDone.isEmpty && outboxRetry.isEmpty && history.isEmpty
+    }
+}

@@ -1,0 +1,77 @@
+public import Foundation
+public import TollgateJSON
+
+/// A side effect recorded before it is carried out: it survives a crash and is done after commit.
+public struct OutboxIntent: Sendable, Equatable {
+    /// What to do.
+    public enum Kind: String, Sendable {
+        /// Send a task to its executor.
+        case dispatchTask = "dispatch-task"
+        /// Ask an executor to cancel a task.
+        case cancelTask = "cancel-task"
+        /// Deliver a notification.
+        case notify
+    }
+
+    public var id: Int64
+    public var kind: Kind
+    public var taskId: Int64?
+    public var payload: JSONValue
+    public var createdAt: Date
+    public var attempts: Int
+    public var doneAt: Date?
+    public var lastError: String?
+
+    public init(
+        id: Int64, kind: Kind, taskId: Int64?, payload: JSONValue, createdAt: Date, attempts: Int = 0, doneAt: Date? = nil,
+        lastError: String? = nil
+    ) {
+        self.id = id
+        self.kind = kind
+        self.taskId = taskId
+        self.payload = payload
+        self.createdAt = createdAt
+        self.attempts = attempts
+        self.doneAt = doneAt
+        self.lastError = lastError
+    }
+}
+
+/// A status change, kept as a row so every gated change can be matched to its decision.
+public struct StatusTransition: Sendable, Equatable {
+    /// `activity` or `task`.
+    public var entity: String
+    public var entityId: Int64
+    public var from: String?
+    public var to: String
+    public var at: Date
+    /// Whether a decision in the same commit gated this change.
+    public var gated: Bool
+
+    public init(entity: String, entityId: Int64, from: String?, to: String, at: Date, gated: Bool) {
+        self.entity = entity
+        self.entityId = entityId
+        self.from = from
+        self.to = to
+        self.at = at
+        self.gated = gated
+    }
+}
+
+/// One line of a task's execution history (dispatch, executor answers, logs, timeouts).
+public struct ExecutionEvent: Sendable, Equatable {
+    public var taskId: Int64
+    public var at: Date
+    /// Short kind (`dispatched`, `callback`, `timeout`, `executor-error`, ...).
+    public var kind: String
+    public var message: String
+    public var data: JSONValue?
+
+    public init(taskId: Int64, at: Date, kind: String, message: String, data: JSONValue? = nil) {
+        self.taskId = taskId
+        self.at = at
+        self.kind = kind
+        self.message = message
+        self.data = data
+    }
+}
