@@ -68,12 +68,17 @@ let package = Package(
         ),
         .target(
             name: "TollgateLifecycle",
-            dependencies: ["TollgateJSON"],
+            dependencies: ["TollgateJSON", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TollgateRuntime",
+            dependencies: ["TollgateLifecycle", "TollgatePolicy", "TollgateJSON"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "TollgateTestSupport",
-            dependencies: ["TollgatePolicy", "TollgateJSON"],
+            dependencies: ["TollgatePolicy", "TollgateJSON", "TollgateLifecycle"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -89,6 +94,11 @@ let package = Package(
         .testTarget(
             name: "TollgateLifecycleTests",
             dependencies: ["TollgateLifecycle", "TollgateJSON", "TollgateTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TollgateEngineTests",
+            dependencies: ["TollgateLifecycle", "TollgateRuntime", "TollgatePolicy", "TollgateJSON", "TollgateTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

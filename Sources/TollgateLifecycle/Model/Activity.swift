@@ -17,11 +17,13 @@ public struct Activity: Sendable, Equatable {
     public var finishedAt: Date?
     /// Who created it.
     public var principal: String?
+    /// The descriptor the activity was planned from (kept so later gates and audits see the same one).
+    public var descriptor: JSONValue?
 
     public init(
         id: Int64, dataProductId: String, dataProductVersion: String, stage: String, status: ActivityStatus = .planned,
         results: JSONValue? = nil, errors: String? = nil, createdAt: Date, startedAt: Date? = nil,
-        finishedAt: Date? = nil, principal: String? = nil
+        finishedAt: Date? = nil, principal: String? = nil, descriptor: JSONValue? = nil
     ) {
         self.id = id
         self.dataProductId = dataProductId
@@ -34,5 +36,6 @@ public struct Activity: Sendable, Equatable {
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.principal = principal
+        self.descriptor = descriptor
     }
 }

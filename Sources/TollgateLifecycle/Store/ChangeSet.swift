@@ -4,7 +4,8 @@ public struct ChangeSet: Sendable {
     public var activities: [Activity] = []
     public var tasks: [LifecycleTask] = []
     public var stageRecords: [StageRecord] = []
-    public var decision: DecisionRecord?
+    /// Decisions that gated this change, in order (sequence numbers are assigned at commit).
+    public var decisions: [DecisionRecord] = []
     public var policySources: [PolicySourceRecord] = []
     public var outbox: [OutboxIntent] = []
     /// Outbox intents carried out (or given up), by id.
@@ -16,9 +17,21 @@ public struct ChangeSet: Sendable {
 
     public init() {}
 
+    /// Records `activity` as changed, replacing an earlier copy in this change set.
+    public mutating func put(_ activity: Activity) {
+        activities.removeAll { $0.id == activity.id }
+        activities.append(activity)
+    }
+
+    /// Records `task` as changed, replacing an earlier copy in this change set.
+    public mutating func put(_ task: LifecycleTask) {
+        tasks.removeAll { $0.id == task.id }
+        tasks.append(task)
+    }
+
     /// Whether nothing would be written.
     public var isEmpty: Bool {
-        activities.isEmpty && tasks.isEmpty && stageRecords.isEmpty && decision == nil && outbox.isEmpty
+        activities.isEmpty && tasks.isEmpty && stageRecords.isEmpty && decisions.isEmpty && outbox.isEmpty
             && outboxDone.isEmpty && outboxRetry.isEmpty && history.isEmpty
     }
 }

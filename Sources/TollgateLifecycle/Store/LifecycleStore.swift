@@ -3,9 +3,12 @@
 /// Implementations commit a ``ChangeSet`` atomically and assign decision sequence numbers and
 /// hashes. Calls are synchronous and short; the engine makes them from one place at a time.
 public protocol LifecycleStore: Sendable {
-    /// Writes `changes` in one transaction; returns the committed decision (with its sequence and hash).
+    /// Writes `changes` in one transaction; returns the committed decisions (with sequence and hash).
     @discardableResult
-    func commit(_ changes: ChangeSet) throws -> DecisionRecord?
+    func commit(_ changes: ChangeSet) throws -> [DecisionRecord]
+
+    /// Removes a PLANNED activity and its tasks (nothing else references them yet).
+    func deleteActivity(id: Int64) throws
 
     func activity(id: Int64) throws -> Activity?
     func activities(matching filter: ActivityFilter) throws -> [Activity]

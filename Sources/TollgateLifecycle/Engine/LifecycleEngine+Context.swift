@@ -1,0 +1,57 @@
+import Foundation
+import TollgateJSON
+
+extension LifecycleEngine {
+    /// The context for tasks of `activity`: its own stage RUNNING with the results so far, and every
+    /// other stage of the version whose latest activity succeeded, PROCESSED with its results.
+    func context(for activity: Activity, tasks: [LifecycleTask], descriptor: DataProductDescriptor) throws(LifecycleError)
+        -> LifecycleContext
+    {
+        var entries: [String: StageContext] = [:]
+        entries[activity.stage] = StageContext(status: .running, results: Self.results(of: tasks))
+        for stage in descriptor.lifecycle.stageNames where stage != activity.stage {
+            let filter = ActivityFilter(
+                dataProductId: activity.dataProductId, dataProductVersion: activity.dataProductVersion, stage: stage,
+                status: .processed)
+            let done = try read { try store.activities(matching: filter) }
+            guard let latest = done.max(by: { ($0.finishedAt ?? .distantPast, $0.id) < ($1.finishedAt ?? .distantPast, $1.id) })
+            else { continue }
+            let latestTasks = try read { try store.tasks(activityId: latest.id) }
+            entries[stage] = StageContext(status: .processed, finishedAt: latest.finishedAt, results: Self.results(of: latestTasks) ?? [:])
+        }
+        return LifecycleContext(stageOrder: descriptor.lifecycle.stageNames, entries: entries)
+    }
+
+    /// Results of the finished-successfully tasks by key, in task order; nil when there are none.
+    static func results(of tasks: [LifecycleTask]) -> JSONObject? {
+        let done = tasks.filter { $0.status == .processed }.sorted { $0.position < $1.position }
+        guard !done.isEmpty else { return nil }
+        var object = JSONObject()
+        for task in done { object[task.key] = task.results ?? .null }
+        return object
+    }
+
+    func stageHistory(of activity: Activity) throws(LifecycleError) -> [StageRecord] {
+        try read { try store.stageRecords(dataProductId: activity.dataProductId, version: activity.dataProductVersion) }
+            .sorted { $0.id < $1.id }
+    }
+
+    /// Asks the gate and returns its decision with the record to log.
+    func decide(
+        _ phase: GatePhase, activity: Activity, tasks: [LifecycleTask], descriptor: DataProductDescriptor,
+        principal: Principal, now: Date, task: LifecycleTask? = nil, report: TaskReport? = nil
+    ) throws(LifecycleError) -> (GateDecision, DecisionRecord) {
+        let builder = PolicyInputBuilder(
+            now: now, principal: principal, activity: activity, descriptor: descriptor, tasks: tasks,
+            history: try stageHistory(of: activity),
+            context: try context(for: activity, tasks: tasks, descriptor: descriptor))
+        let input = builder.input(phase, task: task, report: report)
+        let decision = gate.evaluate(phase, input: input)
+        let record = DecisionRecord(
+            phase: phase, verdict: decision.verdict, dataProductId: activity.dataProductId,
+            dataProductVersion: activity.dataProductVersion, stage: activity.stage, activityId: activity.id,
+            taskId: task?.id, principal: principal.name, policySetRevision: decision.policySetRevision, input: input,
+            outcomes: decision.outcomes, gatedChange: "", createdAt: now)
+        return (decision, record)
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import TollgateJSON
+
+extension LifecycleEngine {
+    /// Carries out committed intents (dispatches), recording each outcome.
+    func carryOut(_ intents: [OutboxIntent]) async {
+        for intent in intents where intent.kind == .dispatchTask {
+            await dispatch(intent)
+        }
+    }
+
+    func dispatch(_ intent: OutboxIntent) async {
+        let now = clock()
+        var changes = ChangeSet()
+        guard let taskId = intent.taskId, let request = DispatchRequest(json: intent.payload),
+            let task = try? store.task(id: taskId)
+        else {
+            changes.outboxDone.append((intent.id, "unreadable intent"))
+            _ = try? commit(changes)
+            return
+        }
+        guard task.status == .processing else {
+            changes.outboxDone.append((intent.id, "task \(taskId) is \(task.status.rawValue); not dispatched"))
+            _ = try? commit(changes)
+            return
+        }
+        guard let executor = executors[request.executor] else {
+            changes.outboxDone.append((intent.id, "no executor \(request.executor)"))
+            _ = try? commit(changes)
+            _ = try? await report(
+                taskId: taskId, TaskReport(status: .failed, errors: "no executor named '\(request.executor)' is configured"),
+                principal: .system)
+            return
+        }
+        do {
+            let outcome = try await executor.dispatch(request)
+            changes.outboxDone.append((intent.id, nil))
+            switch outcome {
+            case .accepted(let reference):
+                changes.history.append(
+                    ExecutionEvent(
+                        taskId: taskId, at: now, kind: "dispatched",
+                        message: "accepted by \(request.executor)" + (reference.map { " as \($0)" } ?? "")))
+                _ = try? commit(changes)
+            case .finished(let report):
+                changes.history.append(
+                    ExecutionEvent(taskId: taskId, at: now, kind: "dispatched", message: "\(request.executor) finished it at once"))
+                _ = try? commit(changes)
+                _ = try? await self.report(taskId: taskId, report, principal: Principal(name: request.executor, roles: ["executor"]))
+            }
+        } catch {
+            let attempts = intent.attempts + 1
+            if error.retryable && attempts < options.maxDispatchAttempts {
+                changes.outboxRetry.append((intent.id, error.message))
+                changes.history.append(
+                    ExecutionEvent(taskId: taskId, at: now, kind: "executor-error", message: "\(error.message) (attempt \(attempts), will retry)"))
+                _ = try? commit(changes)
+                return
+            }
+            changes.outboxDone.append((intent.id, error.message))
+            changes.history.append(ExecutionEvent(taskId: taskId, at: now, kind: "executor-error", message: error.message))
+            _ = try? commit(changes)
+            _ = try? await report(
+                taskId: taskId,
+                TaskReport(status: .failed, errors: "executor \(request.executor) could not run the task: \(error.message)"),
+                principal: .system)
+        }
+    }
+
+    /// Start-up and periodic duty: carries out pending intents, asks executors about tasks whose
+    /// result never arrived, and fails tasks that ran past their timeout.
+    public func recover() async {
+        if let pending = try? store.pendingOutbox() {
+            for intent in pending { await dispatch(intent) }
+        }
+        guard let running = try? store.tasks(status: .processing) else { return }
+        let now = clock()
+        for task in running {
+            let pendingDispatch = (try? store.outbox(taskId: task.id, kind: .dispatchTask))?.contains { $0.doneAt == nil } ?? false
+            if pendingDispatch { continue }
+            if let report = await reconcile(task) {
+                _ = try? await self.report(taskId: task.id, report, principal: .system)
+                continue
+            }
+            let timeout = task.timeoutSeconds ?? options.defaultTaskTimeoutSeconds
+            if let started = task.startedAt, now.timeIntervalSince(started) > Double(timeout) {
+                _ = try? await self.report(
+                    taskId: task.id,
+                    TaskReport(status: .failed, errors: "timed out: no result within \(timeout) seconds of dispatch"),
+                    principal: .system)
+            }
+        }
+    }
+
+    /// The executor's word on a task, if it can give one.
+    func reconcile(_ task: LifecycleTask) async -> TaskReport? {
+        guard let name = task.executor, let executor = executors[name],
+            let intent = (try? store.outbox(taskId: task.id, kind: .dispatchTask))?.last,
+            let request = DispatchRequest(json: intent.payload)
+        else { return nil }
+        return try? await executor.status(of: request)
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import TollgateJSON
+
+/// What became of a task report.
+public enum ReportOutcome: Sendable, Equatable {
+    /// The report was applied; the task is now in this status.
+    case applied(LifecycleTask)
+    /// The same report had already been applied; nothing changed.
+    case repeated(LifecycleTask)
+}
+
+extension LifecycleEngine {
+    /// Applies a task's result (the ODM callback, a synchronous executor answer, or reconciliation).
+    ///
+    /// The task-result policies judge the result before anything moves on: a block fails the task
+    /// (its errors carry the reasons) and so the activity. A report for a finished task changes
+    /// nothing: an exact repeat of the accepted one answers as before, anything else is refused.
+    @discardableResult
+    public func report(taskId: Int64, _ report: TaskReport, principal: Principal) async throws(LifecycleError) -> ReportOutcome {
+        var task = try task(id: taskId)
+        if task.status.isFinished {
+            if task.status == report.status.taskStatus && task.results == report.results && (report.status != .failed || task.errors == report.errors) {
+                return .repeated(task)
+            }
+            throw .taskAlreadyFinished(taskId: taskId, status: task.status)
+        }
+        guard task.status == .processing else {
+            throw .invalidTaskAction("task \(taskId) is \(task.status.rawValue); only a PROCESSING task can report a result")
+        }
+        var activity = try activity(id: task.activityId)
+        guard activity.status == .processing else {
+            throw .invalidTaskAction("activity \(activity.id) is \(activity.status.rawValue); its tasks take no more results")
+        }
+        let descriptor = try descriptor(of: activity)
+        var tasks = try tasks(activityId: activity.id)
+        guard let index = tasks.firstIndex(where: { $0.id == taskId }) else { throw .taskNotFound(taskId) }
+        let now = clock()
+        var (decision, record) = try decide(
+            .taskResult, activity: activity, tasks: tasks, descriptor: descriptor, principal: principal, now: now,
+            task: task, report: report)
+        var changes = ChangeSet()
+        changes.history.append(
+            ExecutionEvent(
+                taskId: taskId, at: now, kind: "result",
+                message: "\(report.status.rawValue) reported by \(principal.name)",
+                data: ["results": report.results ?? .null, "errors": report.errors.map(JSONValue.string) ?? .null]))
+        switch (report.status, decision.verdict) {
+        case (.processed, .pass), (.processed, .warn):
+            task.status = .processed
+            task.results = report.results
+            task.errors = nil
+            task.finishedAt = now
+            tasks[index] = task
+            record.gatedChange = "task \(taskId): PROCESSING -> PROCESSED"
+            changes.decisions.append(record)
+            changes.put(task)
+            changes.transitions.append(
+                StatusTransition(entity: "task", entityId: taskId, from: "PROCESSING", to: "PROCESSED", at: now, gated: true))
+            try advance(&changes, activity: &activity, tasks: &tasks, descriptor: descriptor, principal: principal, now: now)
+        case (.processed, .block):
+            tasks[index].results = report.results
+            record.gatedChange = "task \(taskId): PROCESSING -> FAILED (result blocked)"
+            changes.decisions.append(record)
+            fail(
+                &changes, activity: &activity, tasks: &tasks, index: index,
+                errors: "result blocked by policy: " + decision.blockingReasons.joined(separator: "; "), now: now, gated: true)
+        case (.failed, _), (.aborted, _):
+            let status: TaskStatus = report.status == .aborted ? .aborted : .failed
+            tasks[index].results = report.results
+            record.gatedChange = "task \(taskId): PROCESSING -> \(status.rawValue)"
+            changes.decisions.append(record)
+            fail(
+                &changes, activity: &activity, tasks: &tasks, index: index,
+                errors: report.errors ?? "the executor reported \(report.status.rawValue) without errors", now: now,
+                status: status, gated: true)
+        }
+        try commit(changes)
+        await carryOut(changes.outbox)
+        return .applied(try self.task(id: taskId))
+    }
+}

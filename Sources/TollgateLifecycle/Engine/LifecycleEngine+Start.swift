@@ -1,0 +1,81 @@
+import Foundation
+import TollgateJSON
+
+extension LifecycleEngine {
+    /// Starts a PLANNED activity. The stage-transition policies decide first: a block leaves the
+    /// activity PLANNED, records the decision and throws ``LifecycleError/blocked(phase:decisionSequence:reasons:)``.
+    /// Otherwise the activity becomes PROCESSING and its first task is dispatched.
+    @discardableResult
+    public func startActivity(id: Int64, principal: Principal) async throws(LifecycleError) -> Activity {
+        var activity = try activity(id: id)
+        switch activity.status {
+        case .planned: break
+        case .processing: throw .invalidActivityAction("activity \(id) is already PROCESSING")
+        default:
+            throw .invalidActivityAction("activity \(id) is \(activity.status.rawValue); only a PLANNED activity can start")
+        }
+        let busy = ActivityFilter(
+            dataProductId: activity.dataProductId, dataProductVersion: activity.dataProductVersion, status: .processing)
+        if let running = try read({ try store.activities(matching: busy) }).first { throw .versionBusy(running.id) }
+
+        let descriptor = try descriptor(of: activity)
+        var tasks = try tasks(activityId: id)
+        let now = clock()
+        var (decision, record) = try decide(
+            .stageTransition, activity: activity, tasks: tasks, descriptor: descriptor, principal: principal, now: now)
+        var changes = ChangeSet()
+        if decision.verdict == .block {
+            record.gatedChange = "activity \(id) stays PLANNED: start blocked"
+            changes.decisions.append(record)
+            let committed = try commit(changes)
+            throw .blocked(
+                phase: .stageTransition, decisionSequence: committed.first?.sequence ?? 0, reasons: decision.blockingReasons)
+        }
+        record.gatedChange = "activity \(id): PLANNED -> PROCESSING"
+        changes.decisions.append(record)
+        activity.status = .processing
+        activity.startedAt = now
+        changes.put(activity)
+        changes.transitions.append(StatusTransition(entity: "activity", entityId: id, from: "PLANNED", to: "PROCESSING", at: now, gated: true))
+        try advance(&changes, activity: &activity, tasks: &tasks, descriptor: descriptor, principal: principal, now: now)
+        try commit(changes)
+        await carryOut(changes.outbox)
+        return try self.activity(id: id)
+    }
+
+    /// Aborts a PLANNED or PROCESSING activity: its unfinished tasks become ABORTED, and late
+    /// callbacks for them are refused.
+    @discardableResult
+    public func abortActivity(id: Int64) throws(LifecycleError) -> Activity {
+        var activity = try activity(id: id)
+        guard activity.status == .planned || activity.status == .processing else {
+            throw .invalidActivityAction("activity \(id) is \(activity.status.rawValue); only PLANNED or PROCESSING activities can be aborted")
+        }
+        let now = clock()
+        var changes = ChangeSet()
+        var tasks = try tasks(activityId: id)
+        let from = activity.status
+        activity.status = .aborted
+        activity.finishedAt = now
+        changes.put(activity)
+        changes.transitions.append(StatusTransition(entity: "activity", entityId: id, from: from.rawValue, to: "ABORTED", at: now, gated: false))
+        abortUnfinished(&changes, tasks: &tasks, now: now, reason: "activity \(id) was aborted")
+        try commit(changes)
+        return activity
+    }
+
+    func abortUnfinished(_ changes: inout ChangeSet, tasks: inout [LifecycleTask], now: Date, reason: String) {
+        for i in tasks.indices where !tasks[i].status.isFinished {
+            let from = tasks[i].status
+            tasks[i].status = .aborted
+            tasks[i].finishedAt = now
+            if from == .processing {
+                changes.history.append(
+                    ExecutionEvent(taskId: tasks[i].id, at: now, kind: "aborted", message: reason))
+            }
+            changes.put(tasks[i])
+            changes.transitions.append(
+                StatusTransition(entity: "task", entityId: tasks[i].id, from: from.rawValue, to: "ABORTED", at: now, gated: false))
+        }
+    }
+}

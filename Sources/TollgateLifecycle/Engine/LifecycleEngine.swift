@@ -1,0 +1,119 @@
+public import Foundation
+public import TollgateJSON
+
+/// The lifecycle state machine: plans activities, starts them through the stage-transition gate,
+/// runs their tasks in order on executors, judges each result and the whole activity through the
+/// task-result and activity-result gates, and promotes the version's stage.
+///
+/// Every state change and the decisions that gated it are committed together (one ``ChangeSet``);
+/// side effects (dispatches) are recorded as outbox intents in that commit and carried out after
+/// it, so a crash loses nothing and repeats nothing an executor can recognise.
+///
+/// The engine is an actor: state changes are made one at a time, always from the store's state.
+public actor LifecycleEngine {
+    /// Tunable behaviour.
+    public struct Options: Sendable {
+        /// What to do with a `${...}` placeholder that resolves to nothing.
+        public var placeholderMode: PlaceholderResolver.Mode = .strict
+        /// Seconds a task may stay PROCESSING when its descriptor does not say.
+        public var defaultTaskTimeoutSeconds = 3_600
+        /// Dispatch attempts before a task whose executor stays unreachable fails.
+        public var maxDispatchAttempts = 5
+        /// The callback address handed to executors for a task, if any.
+        public var callbackRef: @Sendable (Int64) -> String? = { _ in nil }
+
+        public init() {}
+    }
+
+    let store: any LifecycleStore
+    let gate: any PolicyGate
+    let descriptors: any DescriptorSource
+    let executors: ExecutorRegistry
+    let options: Options
+    let clock: @Sendable () -> Date
+    var ids: HighestIds
+    var storedRevisions: Set<String>
+    var descriptorCache: [Int64: DataProductDescriptor] = [:]
+
+    public init(
+        store: any LifecycleStore, gate: any PolicyGate, descriptors: any DescriptorSource, executors: ExecutorRegistry,
+        options: Options = Options(), clock: @escaping @Sendable () -> Date = { Date() }
+    ) throws(LifecycleError) {
+        self.store = store
+        self.gate = gate
+        self.descriptors = descriptors
+        self.executors = executors
+        self.options = options
+        self.clock = clock
+        do {
+            self.ids = try store.highestIds()
+            self.storedRevisions = try store.storedPolicyRevisions()
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    // MARK: Reads
+
+    public func activity(id: Int64) throws(LifecycleError) -> Activity {
+        guard let activity = try read({ try store.activity(id: id) }) else { throw .activityNotFound(id) }
+        return activity
+    }
+
+    public func tasks(activityId: Int64) throws(LifecycleError) -> [LifecycleTask] {
+        try read { try store.tasks(activityId: activityId) }
+    }
+
+    public func task(id: Int64) throws(LifecycleError) -> LifecycleTask {
+        guard let task = try read({ try store.task(id: id) }) else { throw .taskNotFound(id) }
+        return task
+    }
+
+    /// The context a task of `activityId` would receive now.
+    public func context(activityId: Int64) throws(LifecycleError) -> JSONValue {
+        let activity = try activity(id: activityId)
+        let descriptor = try descriptor(of: activity)
+        return try context(for: activity, tasks: tasks(activityId: activityId), descriptor: descriptor).jsonValue
+    }
+
+    // MARK: Helpers
+
+    func read<T>(_ body: () throws -> T) throws(LifecycleError) -> T {
+        do { return try body() } catch let error as LifecycleError { throw error } catch { throw .storage("\(error)") }
+    }
+
+    @discardableResult
+    func commit(_ changes: ChangeSet) throws(LifecycleError) -> [DecisionRecord] {
+        var changes = changes
+        let needed = Set(changes.decisions.flatMap { $0.outcomes.map(\.revision) }).subtracting(storedRevisions)
+        if !needed.isEmpty { changes.policySources = gate.sources(revisions: needed) }
+        do {
+            let committed = try store.commit(changes)
+            storedRevisions.formUnion(changes.policySources.map(\.revision))
+            return committed
+        } catch {
+            // The ids handed out for this change set may be reused or skipped; re-read them.
+            if let fresh = try? store.highestIds() { ids = fresh }
+            throw .storage("\(error)")
+        }
+    }
+
+    func descriptor(of activity: Activity) throws(LifecycleError) -> DataProductDescriptor {
+        if let cached = descriptorCache[activity.id] { return cached }
+        guard let document = activity.descriptor else {
+            throw .activityInvalid("activity \(activity.id) has no stored descriptor")
+        }
+        do {
+            let descriptor = try DataProductDescriptor(document: document)
+            descriptorCache[activity.id] = descriptor
+            return descriptor
+        } catch {
+            throw .activityInvalid("stored descriptor of activity \(activity.id): \(error)")
+        }
+    }
+
+    func nextId(_ keyPath: WritableKeyPath<HighestIds, Int64>) -> Int64 {
+        ids[keyPath: keyPath] += 1
+        return ids[keyPath: keyPath]
+    }
+}

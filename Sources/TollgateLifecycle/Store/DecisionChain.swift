@@ -1,0 +1,129 @@
+import Crypto
+public import Foundation
+import TollgateJSON
+
+/// The hash chain of the decision log: each decision's hash covers its content and the hash of the
+/// decision before it, so editing, deleting or reordering any decision breaks every later link.
+public enum DecisionChain {
+    /// The stored text forms of a decision, exactly as hashed.
+    public struct Canonical: Sendable, Equatable {
+        public var sequence: Int64
+        public var phase: String
+        public var verdict: String
+        public var dataProductId: String
+        public var dataProductVersion: String
+        public var stage: String
+        public var activityId: Int64
+        public var taskId: Int64?
+        public var principal: String?
+        public var policySetRevision: String
+        public var gatedChange: String
+        public var createdAt: String
+        public var input: String
+        public var outcomes: String
+        public var previousHash: String
+
+        public init(
+            sequence: Int64, phase: String, verdict: String, dataProductId: String, dataProductVersion: String,
+            stage: String, activityId: Int64, taskId: Int64?, principal: String?, policySetRevision: String,
+            gatedChange: String, createdAt: String, input: String, outcomes: String, previousHash: String
+        ) {
+            self.sequence = sequence
+            self.phase = phase
+            self.verdict = verdict
+            self.dataProductId = dataProductId
+            self.dataProductVersion = dataProductVersion
+            self.stage = stage
+            self.activityId = activityId
+            self.taskId = taskId
+            self.principal = principal
+            self.policySetRevision = policySetRevision
+            self.gatedChange = gatedChange
+            self.createdAt = createdAt
+            self.input = input
+            self.outcomes = outcomes
+            self.previousHash = previousHash
+        }
+
+        /// The canonical form of `record` at `sequence` after `previousHash`.
+        public init(_ record: DecisionRecord, sequence: Int64, previousHash: String) {
+            self.init(
+                sequence: sequence, phase: record.phase.rawValue, verdict: record.verdict.rawValue,
+                dataProductId: record.dataProductId, dataProductVersion: record.dataProductVersion, stage: record.stage,
+                activityId: record.activityId, taskId: record.taskId, principal: record.principal,
+                policySetRevision: record.policySetRevision, gatedChange: record.gatedChange,
+                createdAt: Timestamp.formatMilliseconds(record.createdAt), input: record.input.serialized(),
+                outcomes: JSONValue.array(record.outcomes.map(\.jsonValue)).serialized(), previousHash: previousHash)
+        }
+
+        /// SHA-256 (hex) over every field, length-prefixed so no two records share a preimage.
+        public var hash: String {
+            var hasher = SHA256()
+            func field(_ text: String) {
+                let bytes = Array(text.utf8)
+                hasher.update(data: Array("\(bytes.count):".utf8))
+                hasher.update(data: bytes)
+            }
+            field("tollgate-decision-v1")
+            field(String(sequence))
+            field(phase)
+            field(verdict)
+            field(dataProductId)
+            field(dataProductVersion)
+            field(stage)
+            field(String(activityId))
+            field(taskId.map(String.init) ?? "-")
+            field(principal ?? "-")
+            field(policySetRevision)
+            field(gatedChange)
+            field(createdAt)
+            field(input)
+            field(outcomes)
+            field(previousHash)
+            return hasher.finalize().map { byte in
+                let hex = String(byte, radix: 16)
+                return byte < 16 ? "0" + hex : hex
+            }.joined()
+        }
+    }
+
+    /// The first problem in a sequence of stored decisions, or nil when the chain is intact.
+    public static func firstProblem(in records: some Sequence<Canonical>, storedHashes: some Sequence<String>) -> ChainProblem? {
+        var expectedSequence: Int64 = 1
+        var previous = ""
+        for (record, stored) in zip(records, storedHashes) {
+            if record.sequence != expectedSequence {
+                return ChainProblem(
+                    sequence: record.sequence,
+                    message: record.sequence > expectedSequence
+                        ? "decision \(expectedSequence) is missing (the next stored is \(record.sequence))"
+                        : "decision \(record.sequence) is out of order (expected \(expectedSequence))")
+            }
+            if record.previousHash != previous {
+                return ChainProblem(sequence: record.sequence, message: "decision \(record.sequence) does not follow the hash of decision \(record.sequence - 1)")
+            }
+            if record.hash != stored {
+                return ChainProblem(sequence: record.sequence, message: "decision \(record.sequence) was altered: its content no longer matches its hash")
+            }
+            previous = stored
+            expectedSequence += 1
+        }
+        return nil
+    }
+}
+
+/// Where a decision chain breaks.
+public struct ChainProblem: Sendable, Equatable, CustomStringConvertible {
+    /// The first bad sequence number.
+    public var sequence: Int64
+    public var message: String
+
+    public var description: String { message }
+}
+
+extension Timestamp {
+    /// ISO-8601 UTC with milliseconds (`2023-11-23T14:32:00.123Z`), as the decision log keeps times.
+    public static func formatMilliseconds(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: TimeZone(secondsFromGMT: 0)!))
+    }
+}

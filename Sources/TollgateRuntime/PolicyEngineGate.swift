@@ -1,0 +1,40 @@
+public import TollgateJSON
+public import TollgateLifecycle
+public import TollgatePolicy
+
+/// The lifecycle's policy gate, answered by the embedded Lua policy engine.
+public struct PolicyEngineGate: PolicyGate {
+    public let engine: PolicyEngine
+
+    public init(engine: PolicyEngine) { self.engine = engine }
+
+    public func evaluate(_ phase: GatePhase, input: JSONValue) -> GateDecision {
+        let policyPhase: PolicyPhase =
+            switch phase {
+            case .stageTransition: .stageTransition
+            case .taskResult: .taskResult
+            case .activityResult: .activityResult
+            }
+        let decision = engine.evaluate(policyPhase, input: PolicyDocument(input))
+        let verdict: GateVerdict =
+            switch decision.verdict {
+            case .pass: .pass
+            case .warn: .warn
+            case .block: .block
+            }
+        return GateDecision(
+            phase: phase, verdict: verdict, policySetRevision: decision.policySetRevision,
+            outcomes: decision.results.map { r in
+                GatePolicyOutcome(
+                    policy: r.policy, revision: r.revision, file: r.file, blocking: r.blocking, outcome: r.outcome.rawValue,
+                    effect: r.effect.rawValue, reasons: r.reasons, details: r.details, errorKind: r.errorKind?.rawValue,
+                    durationNanoseconds: r.durationNanoseconds, instructions: r.instructions)
+            })
+    }
+
+    public func sources(revisions: Set<String>) -> [PolicySourceRecord] {
+        engine.policySet.files.filter { revisions.contains($0.revision) }.map {
+            PolicySourceRecord(revision: $0.revision, name: $0.name, file: $0.path, source: $0.source)
+        }
+    }
+}
