@@ -72,6 +72,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "TollgateStore",
+            dependencies: ["TollgateLifecycle", "TollgateSQLite", "TollgateJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "TollgateRuntime",
             dependencies: ["TollgateLifecycle", "TollgatePolicy", "TollgateJSON"],
             swiftSettings: swiftSettings
@@ -98,7 +103,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TollgateEngineTests",
-            dependencies: ["TollgateLifecycle", "TollgateRuntime", "TollgatePolicy", "TollgateJSON", "TollgateTestSupport"],
+            dependencies: [
+                "TollgateLifecycle", "TollgateRuntime", "TollgatePolicy", "TollgateJSON", "TollgateTestSupport",
+                "TollgateStore", "TollgateSQLite",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

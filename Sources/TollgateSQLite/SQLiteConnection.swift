@@ -2,8 +2,10 @@ import CSQLite
 
 /// One SQLite connection with a statement cache.
 ///
-/// Not thread-safe: a connection belongs to one owner (the store's writer or one reader) at a time.
-public final class SQLiteConnection {
+/// A connection is not safe to use from two threads at once (it is opened without SQLite's own
+/// mutex). It may move between threads, and owners keep it behind a lock so only one uses it at a
+/// time; that discipline is what the `@unchecked Sendable` stands for.
+public final class SQLiteConnection: @unchecked Sendable {
     let handle: OpaquePointer
     /// The database file.
     public let path: String

@@ -16,7 +16,13 @@ struct EngineFixture {
     let clock: TestClock
     let descriptor: DataProductDescriptor
 
-    init(policies: PolicySet? = nil, descriptorDocument: JSONValue? = nil, executor: ScriptedExecutor = ScriptedExecutor()) throws {
+    /// The same engine over another store (the SQLite one, say).
+    let durable: (any LifecycleStore)?
+
+    init(
+        policies: PolicySet? = nil, descriptorDocument: JSONValue? = nil, executor: ScriptedExecutor = ScriptedExecutor(),
+        store durable: (any LifecycleStore)? = nil, clock: TestClock? = nil
+    ) throws {
         let document: JSONValue
         if let descriptorDocument {
             document = descriptorDocument
@@ -26,13 +32,14 @@ struct EngineFixture {
         }
         descriptor = try DataProductDescriptor(document: document)
         store = MemoryLifecycleStore()
+        self.durable = durable
         self.executor = executor
-        clock = TestClock(iso: "2023-11-23T14:30:00Z")
+        self.clock = clock ?? TestClock(iso: "2023-11-23T14:30:00Z")
         let set = try policies ?? PolicySet.load(directory: RepositoryPaths.policies)
         engine = try LifecycleEngine(
-            store: store, gate: PolicyEngineGate(engine: PolicyEngine(set: set)),
+            store: durable ?? store, gate: PolicyEngineGate(engine: PolicyEngine(set: set)),
             descriptors: FixedDescriptorSource(descriptor, productId: Self.productId),
-            executors: ExecutorRegistry(["azure-devops": executor]), clock: clock.function)
+            executors: ExecutorRegistry(["azure-devops": executor]), clock: self.clock.function)
     }
 
     static let ci = Principal(name: "ci", roles: ["submitter"])

@@ -18,7 +18,7 @@ extension LifecycleEngine {
                 tasks[index] = task
                 changes.put(task)
                 changes.transitions.append(
-                    StatusTransition(entity: "task", entityId: task.id, from: "PLANNED", to: "PROCESSED", at: now, gated: false))
+                    StatusTransition(entity: "task", entityId: task.id, from: "PLANNED", to: "PROCESSED", at: now, decision: nil))
                 changes.history.append(ExecutionEvent(taskId: task.id, at: now, kind: "no-executor", message: "the task names no executor; nothing to run"))
                 continue
             }
@@ -48,7 +48,7 @@ extension LifecycleEngine {
             tasks[index] = task
             changes.put(task)
             changes.transitions.append(
-                StatusTransition(entity: "task", entityId: task.id, from: "PLANNED", to: "PROCESSING", at: now, gated: false))
+                StatusTransition(entity: "task", entityId: task.id, from: "PLANNED", to: "PROCESSING", at: now, decision: nil))
             let request = DispatchRequest(
                 taskId: task.id, activityId: activity.id, taskKey: task.key, taskName: task.name, executor: executorName,
                 template: task.template?["definition"] ?? task.template, configurations: .object(configurations),
@@ -75,7 +75,7 @@ extension LifecycleEngine {
             changes.decisions.append(record)
             changes.put(activity)
             changes.transitions.append(
-                StatusTransition(entity: "activity", entityId: activity.id, from: "PROCESSING", to: "FAILED", at: now, gated: true))
+                StatusTransition(entity: "activity", entityId: activity.id, from: "PROCESSING", to: "FAILED", at: now, decision: changes.decisions.count - 1))
             return
         }
         activity.status = .processed
@@ -84,7 +84,7 @@ extension LifecycleEngine {
         changes.decisions.append(record)
         changes.put(activity)
         changes.transitions.append(
-            StatusTransition(entity: "activity", entityId: activity.id, from: "PROCESSING", to: "PROCESSED", at: now, gated: true))
+            StatusTransition(entity: "activity", entityId: activity.id, from: "PROCESSING", to: "PROCESSED", at: now, decision: changes.decisions.count - 1))
         for var record in try stageHistory(of: activity) where record.finishedAt == nil {
             record.finishedAt = now
             changes.stageRecords.append(record)
@@ -109,14 +109,14 @@ extension LifecycleEngine {
         tasks[index] = task
         changes.put(task)
         changes.transitions.append(
-            StatusTransition(entity: "task", entityId: task.id, from: from.rawValue, to: status.rawValue, at: now, gated: gated))
+            StatusTransition(entity: "task", entityId: task.id, from: from.rawValue, to: status.rawValue, at: now, decision: gated ? changes.decisions.count - 1 : nil))
         let activityFrom = activity.status
         activity.status = .failed
         activity.finishedAt = now
         activity.errors = JSONValue.object([String(task.id): .string(errors)]).serialized()
         changes.put(activity)
         changes.transitions.append(
-            StatusTransition(entity: "activity", entityId: activity.id, from: activityFrom.rawValue, to: "FAILED", at: now, gated: gated))
+            StatusTransition(entity: "activity", entityId: activity.id, from: activityFrom.rawValue, to: "FAILED", at: now, decision: gated ? changes.decisions.count - 1 : nil))
         abortUnfinished(&changes, tasks: &tasks, now: now, reason: "an earlier task of activity \(activity.id) failed")
     }
 }

@@ -33,7 +33,7 @@ extension LifecycleEngine {
             createdAt: now, principal: principal.name, descriptor: descriptor.document)
         var changes = ChangeSet()
         changes.put(activity)
-        changes.transitions.append(StatusTransition(entity: "activity", entityId: activity.id, from: nil, to: "PLANNED", at: now, gated: false))
+        changes.transitions.append(StatusTransition(entity: "activity", entityId: activity.id, from: nil, to: "PLANNED", at: now, decision: nil))
         for definition in definition.tasks {
             let task = LifecycleTask(
                 id: nextId(\.task), activityId: activity.id, position: definition.position, key: definition.key,
@@ -41,7 +41,7 @@ extension LifecycleEngine {
                 configurations: definition.configurations, createdAt: now,
                 timeoutSeconds: definition.template?["timeoutSeconds"]?.intValue.map(Int.init))
             changes.put(task)
-            changes.transitions.append(StatusTransition(entity: "task", entityId: task.id, from: nil, to: "PLANNED", at: now, gated: false))
+            changes.transitions.append(StatusTransition(entity: "task", entityId: task.id, from: nil, to: "PLANNED", at: now, decision: nil))
         }
         try commit(changes)
         descriptorCache[activity.id] = descriptor

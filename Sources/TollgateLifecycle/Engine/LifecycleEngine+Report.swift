@@ -55,7 +55,7 @@ extension LifecycleEngine {
             changes.decisions.append(record)
             changes.put(task)
             changes.transitions.append(
-                StatusTransition(entity: "task", entityId: taskId, from: "PROCESSING", to: "PROCESSED", at: now, gated: true))
+                StatusTransition(entity: "task", entityId: taskId, from: "PROCESSING", to: "PROCESSED", at: now, decision: changes.decisions.count - 1))
             try advance(&changes, activity: &activity, tasks: &tasks, descriptor: descriptor, principal: principal, now: now)
         case (.processed, .block):
             tasks[index].results = report.results

@@ -36,7 +36,7 @@ extension LifecycleEngine {
         activity.status = .processing
         activity.startedAt = now
         changes.put(activity)
-        changes.transitions.append(StatusTransition(entity: "activity", entityId: id, from: "PLANNED", to: "PROCESSING", at: now, gated: true))
+        changes.transitions.append(StatusTransition(entity: "activity", entityId: id, from: "PLANNED", to: "PROCESSING", at: now, decision: changes.decisions.count - 1))
         try advance(&changes, activity: &activity, tasks: &tasks, descriptor: descriptor, principal: principal, now: now)
         try commit(changes)
         await carryOut(changes.outbox)
@@ -58,7 +58,7 @@ extension LifecycleEngine {
         activity.status = .aborted
         activity.finishedAt = now
         changes.put(activity)
-        changes.transitions.append(StatusTransition(entity: "activity", entityId: id, from: from.rawValue, to: "ABORTED", at: now, gated: false))
+        changes.transitions.append(StatusTransition(entity: "activity", entityId: id, from: from.rawValue, to: "ABORTED", at: now, decision: nil))
         abortUnfinished(&changes, tasks: &tasks, now: now, reason: "activity \(id) was aborted")
         try commit(changes)
         return activity
@@ -75,7 +75,7 @@ extension LifecycleEngine {
             }
             changes.put(tasks[i])
             changes.transitions.append(
-                StatusTransition(entity: "task", entityId: tasks[i].id, from: from.rawValue, to: "ABORTED", at: now, gated: false))
+                StatusTransition(entity: "task", entityId: tasks[i].id, from: from.rawValue, to: "ABORTED", at: now, decision: nil))
         }
     }
 }

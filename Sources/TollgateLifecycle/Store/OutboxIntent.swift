@@ -45,17 +45,20 @@ public struct StatusTransition: Sendable, Equatable {
     public var from: String?
     public var to: String
     public var at: Date
-    /// Whether a decision in the same commit gated this change.
-    public var gated: Bool
+    /// The decision of the same change set that gated this change (an index into its `decisions`).
+    public var decision: Int?
 
-    public init(entity: String, entityId: Int64, from: String?, to: String, at: Date, gated: Bool) {
+    public init(entity: String, entityId: Int64, from: String?, to: String, at: Date, decision: Int? = nil) {
         self.entity = entity
         self.entityId = entityId
         self.from = from
         self.to = to
         self.at = at
-        self.gated = gated
+        self.decision = decision
     }
+
+    /// Whether a decision gated this change.
+    public var gated: Bool { decision != nil }
 }
 
 /// One line of a task's execution history (dispatch, executor answers, logs, timeouts).

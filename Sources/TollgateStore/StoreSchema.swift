@@ -1,0 +1,139 @@
+import TollgateSQLite
+
+/// The SQLite schema, as numbered migrations (recorded in `PRAGMA user_version`).
+enum StoreSchema {
+    static let migrations: [String] = [
+        """
+        CREATE TABLE activities (
+            id INTEGER PRIMARY KEY,
+            data_product_id TEXT NOT NULL,
+            data_product_version TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            status TEXT NOT NULL,
+            results TEXT,
+            errors TEXT,
+            created_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT,
+            principal TEXT,
+            descriptor TEXT
+        );
+        CREATE INDEX activities_by_version ON activities (data_product_id, data_product_version, stage, status);
+        CREATE INDEX activities_by_status ON activities (status);
+
+        CREATE TABLE tasks (
+            id INTEGER PRIMARY KEY,
+            activity_id INTEGER NOT NULL REFERENCES activities (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            name TEXT,
+            executor TEXT,
+            template TEXT,
+            configurations TEXT,
+            dispatched_configurations TEXT,
+            status TEXT NOT NULL,
+            results TEXT,
+            errors TEXT,
+            created_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT,
+            timeout_seconds INTEGER
+        );
+        CREATE INDEX tasks_by_activity ON tasks (activity_id, position);
+        CREATE INDEX tasks_by_status ON tasks (status);
+
+        CREATE TABLE lifecycles (
+            id INTEGER PRIMARY KEY,
+            data_product_id TEXT NOT NULL,
+            data_product_version TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            activity_id INTEGER NOT NULL,
+            results TEXT,
+            started_at TEXT NOT NULL,
+            finished_at TEXT
+        );
+        CREATE INDEX lifecycles_by_version ON lifecycles (data_product_id, data_product_version);
+
+        CREATE TABLE decisions (
+            seq INTEGER PRIMARY KEY,
+            phase TEXT NOT NULL,
+            verdict TEXT NOT NULL,
+            data_product_id TEXT NOT NULL,
+            data_product_version TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            activity_id INTEGER NOT NULL,
+            task_id INTEGER,
+            principal TEXT,
+            policy_set_revision TEXT NOT NULL,
+            gated_change TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            input TEXT NOT NULL,
+            outcomes TEXT NOT NULL,
+            previous_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        CREATE INDEX decisions_by_activity ON decisions (activity_id);
+        CREATE TRIGGER decisions_are_append_only_update BEFORE UPDATE ON decisions
+            BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;
+        CREATE TRIGGER decisions_are_append_only_delete BEFORE DELETE ON decisions
+            BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;
+
+        CREATE TABLE policy_sources (
+            revision TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            file TEXT NOT NULL,
+            source TEXT NOT NULL
+        );
+
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            task_id INTEGER,
+            payload TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            done_at TEXT,
+            last_error TEXT
+        );
+        CREATE INDEX outbox_pending ON outbox (id) WHERE done_at IS NULL;
+        CREATE INDEX outbox_by_task ON outbox (task_id, kind);
+
+        CREATE TABLE transitions (
+            id INTEGER PRIMARY KEY,
+            entity TEXT NOT NULL,
+            entity_id INTEGER NOT NULL,
+            from_status TEXT,
+            to_status TEXT NOT NULL,
+            at TEXT NOT NULL,
+            decision_seq INTEGER REFERENCES decisions (seq)
+        );
+        CREATE INDEX transitions_by_entity ON transitions (entity, entity_id);
+
+        CREATE TABLE execution_history (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            message TEXT NOT NULL,
+            data TEXT
+        );
+        CREATE INDEX execution_history_by_task ON execution_history (task_id, id);
+        """
+    ]
+
+    /// Brings the database to the newest schema, one migration per transaction.
+    static func migrate(_ db: SQLiteConnection) throws {
+        let version = try db.statement("PRAGMA user_version").first { Int($0.int64(0)) } ?? 0
+        guard version <= migrations.count else {
+            throw SQLiteError(
+                code: 0,
+                message: "the database was written by a newer Tollgate (schema \(version), this one knows \(migrations.count)); upgrade Tollgate")
+        }
+        for index in version..<migrations.count {
+            try db.transaction {
+                try db.execute(migrations[index])
+                try db.execute("PRAGMA user_version = \(index + 1)")
+            }
+        }
+    }
+}
