@@ -61,6 +61,9 @@ let package = Package(
             name: "TollgateCLI",
             dependencies: [
                 "TollgatePolicy",
+                "TollgateLifecycle",
+                "TollgateRuntime",
+                "TollgateStore",
                 "TollgateJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -78,7 +81,10 @@ let package = Package(
         ),
         .target(
             name: "TollgateRuntime",
-            dependencies: ["TollgateLifecycle", "TollgatePolicy", "TollgateJSON"],
+            dependencies: [
+                "TollgateLifecycle", "TollgatePolicy", "TollgateJSON", "TollgateStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

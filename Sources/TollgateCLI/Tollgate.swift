@@ -1,11 +1,11 @@
 import ArgumentParser
 
 @main
-struct Tollgate: ParsableCommand {
+struct Tollgate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tollgate",
         abstract: "Policy-gated lifecycle engine for data products.",
-        subcommands: [PolicyCommand.self]
+        subcommands: [RunCommand.self, PolicyCommand.self]
     )
 }
 

@@ -1,5 +1,5 @@
 import Foundation
-import TollgateJSON
+public import TollgateJSON
 
 extension LifecycleEngine {
     /// The context for tasks of `activity`: its own stage RUNNING with the results so far, and every
@@ -20,6 +20,24 @@ extension LifecycleEngine {
             entries[stage] = StageContext(status: .processed, finishedAt: latest.finishedAt, results: Self.results(of: latestTasks) ?? [:])
         }
         return LifecycleContext(stageOrder: descriptor.lifecycle.stageNames, entries: entries)
+    }
+
+    /// The context of a version as a task of its next activity would see it: every stage whose
+    /// latest activity succeeded, and the stage of a running activity, if any.
+    public func context(dataProductId: String, version: String) throws(LifecycleError) -> JSONValue {
+        let all = try read { try store.activities(matching: ActivityFilter(dataProductId: dataProductId, dataProductVersion: version)) }
+        if let running = all.last(where: { $0.status == .processing }) {
+            return try context(activityId: running.id)
+        }
+        guard let any = all.last else { return .object([:]) }
+        let descriptor = try descriptor(of: any)
+        var entries: [String: StageContext] = [:]
+        for stage in descriptor.lifecycle.stageNames {
+            guard let latest = all.filter({ $0.stage == stage && $0.status == .processed }).max(by: { $0.id < $1.id }) else { continue }
+            let tasks = try read { try store.tasks(activityId: latest.id) }
+            entries[stage] = StageContext(status: .processed, finishedAt: latest.finishedAt, results: Self.results(of: tasks) ?? [:])
+        }
+        return LifecycleContext(stageOrder: descriptor.lifecycle.stageNames, entries: entries).jsonValue
     }
 
     /// Results of the finished-successfully tasks by key, in task order; nil when there are none.
