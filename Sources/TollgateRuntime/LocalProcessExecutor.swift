@@ -46,7 +46,7 @@ public final class LocalProcessExecutor: TaskExecutor {
     public func dispatch(_ request: DispatchRequest) async throws(ExecutorError) -> DispatchOutcome {
         let folder = folder(request.taskId)
         let files = FileManager.default
-        if files.fileExists(atPath: folder + "/pid") || files.fileExists(atPath: folder + "/spawned") {
+        if await alreadyStarted(folder) {
             if let report = finishedReport(request) { return .finished(report) }
             watch(request)
             return .accepted(reference: "pid \(readNumber(folder + "/pid").map(String.init) ?? "?")")
@@ -80,6 +80,19 @@ public final class LocalProcessExecutor: TaskExecutor {
         environment["TOLLGATE_CONFIGURATIONS"] = request.configurations.serialized()
         if let callback = request.callbackRef { environment["TOLLGATE_CALLBACK"] = callback }
         let workingDirectory = definition["workingDirectory"]?.stringValue ?? files.currentDirectoryPath
+        // Claims the task before the process exists, atomically: a concurrent or later dispatch
+        // (after a restart) finds the claim and waits for the process's pid instead of starting a
+        // second one.
+        let claim = open(folder + "/dispatching", O_CREAT | O_EXCL | O_WRONLY, 0o644)
+        if claim < 0 {
+            if await alreadyStarted(folder) {
+                if let report = finishedReport(request) { return .finished(report) }
+                watch(request)
+                return .accepted(reference: "pid \(readNumber(folder + "/pid").map(String.init) ?? "?")")
+            }
+            throw ExecutorError(retryable: true, message: "task \(request.taskId) was claimed but no process appeared; will retry")
+        }
+        close(claim)
         do {
             try ProcessSpawner.spawnDetached(
                 command: command, arguments: arguments, environment: environment, workingDirectory: workingDirectory,
@@ -111,6 +124,19 @@ public final class LocalProcessExecutor: TaskExecutor {
         return TaskReport(status: .failed, errors: "the process (pid \(pid)) ended without reporting an exit status")
     }
 
+    /// Whether a process was started for the task folder (waiting briefly for the pid of one that
+    /// was being started when Tollgate stopped).
+    private func alreadyStarted(_ folder: String) async -> Bool {
+        let files = FileManager.default
+        if files.fileExists(atPath: folder + "/pid") || files.fileExists(atPath: folder + "/spawned") { return true }
+        guard files.fileExists(atPath: folder + "/dispatching") else { return false }
+        for _ in 0..<50 {
+            try? await Task.sleep(for: .milliseconds(20))
+            if files.fileExists(atPath: folder + "/pid") { return true }
+        }
+        return false
+    }
+
     /// The report of a finished task, read from its folder; nil while it runs.
     func finishedReport(_ request: DispatchRequest) -> TaskReport? {
         let folder = folder(request.taskId)
@@ -119,7 +145,7 @@ public final class LocalProcessExecutor: TaskExecutor {
         let stderr = readText(folder + "/stderr") ?? ""
         if code != 0 {
             let tail = String(stderr.suffix(2_000)).trimmingCharacters(in: .whitespacesAndNewlines)
-            let reason = code == 124 ? "timed out" : "exited with status \(code)"
+            let reason = code == 124 ? "timed out after \(request.timeoutSeconds) seconds" : "exited with status \(code)"
             return TaskReport(status: .failed, errors: tail.isEmpty ? reason : "\(reason): \(tail)")
         }
         if let text = readText(folder + "/results.json"), !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
@@ -161,7 +187,13 @@ public final class LocalProcessExecutor: TaskExecutor {
             if Date().timeIntervalSince(entry.started) > Double(entry.request.timeoutSeconds),
                 let pid = readNumber(folder(taskId) + "/pid")
             {
-                kill(-pid, SIGTERM)  // the whole process group
+                // Stop the whole process group, then record the timeout as its exit status.
+                kill(-pid, SIGKILL)
+                let folder = folder(taskId)
+                if !FileManager.default.fileExists(atPath: folder + "/exit") {
+                    try? Data("124\n".utf8).write(to: URL(fileURLWithPath: folder + "/exit.timeout"))
+                    _ = rename(folder + "/exit.timeout", folder + "/exit")
+                }
             }
         }
     }

@@ -9,6 +9,7 @@ final class RunProgress: @unchecked Sendable {
     private let quiet: Bool
     private var seenDecisions: Set<Int64> = []
     private var seenTasks: [Int64: TaskStatus] = [:]
+    private var polls = 0
     private let terminal = Terminal.standardOutput
 
     init(store: SQLiteLifecycleStore, quiet: Bool) {
@@ -28,7 +29,9 @@ final class RunProgress: @unchecked Sendable {
                 return activity
             }
             try await Task.sleep(for: .milliseconds(20))
-            if activity?.status == .processing { await engine.recover() }
+            polls += 1
+            // Now and then, ask about tasks whose result went missing (and time out stuck ones).
+            if activity?.status == .processing, polls % 25 == 0 { await engine.recover() }
         }
     }
 

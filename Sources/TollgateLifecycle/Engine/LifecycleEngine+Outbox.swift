@@ -10,6 +10,14 @@ extension LifecycleEngine {
     }
 
     func dispatch(_ intent: OutboxIntent) async {
+        guard inFlight.insert(intent.id).inserted else { return }
+        defer { inFlight.remove(intent.id) }
+        // Another caller may have finished it while this one waited its turn.
+        if let current = try? store.outbox(taskId: intent.taskId ?? -1, kind: intent.kind).first(where: { $0.id == intent.id }),
+            current.doneAt != nil
+        {
+            return
+        }
         let now = clock()
         var changes = ChangeSet()
         guard let taskId = intent.taskId, let request = DispatchRequest(json: intent.payload),
@@ -76,6 +84,9 @@ extension LifecycleEngine {
         guard let running = try? store.tasks(status: .processing) else { return }
         let now = clock()
         for task in running {
+            if let intents = try? store.outbox(taskId: task.id, kind: .dispatchTask), intents.contains(where: { inFlight.contains($0.id) }) {
+                continue
+            }
             let pendingDispatch = (try? store.outbox(taskId: task.id, kind: .dispatchTask))?.contains { $0.doneAt == nil } ?? false
             if pendingDispatch { continue }
             if let report = await reconcile(task) {

@@ -34,6 +34,8 @@ public actor LifecycleEngine {
     var ids: HighestIds
     var storedRevisions: Set<String>
     var descriptorCache: [Int64: DataProductDescriptor] = [:]
+    /// Outbox intents being carried out right now (the actor is re-entered while executors answer).
+    var inFlight: Set<Int64> = []
 
     public init(
         store: any LifecycleStore, gate: any PolicyGate, descriptors: any DescriptorSource, executors: ExecutorRegistry,
