@@ -87,6 +87,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "TransitionBenchmark",
+            dependencies: [
+                "TollgateLifecycle", "TollgatePolicy", "TollgateRuntime", "TollgateStore", "TollgateSQLite", "TollgateJSON",
+            ],
+            path: "Benchmarks/TransitionBenchmark",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TollgateTestSupport",
             dependencies: ["TollgatePolicy", "TollgateJSON", "TollgateLifecycle"],

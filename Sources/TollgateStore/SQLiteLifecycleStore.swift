@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 public import TollgateLifecycle
-import TollgateJSON
+public import TollgateJSON
 import TollgateSQLite
 
 /// The lifecycle's durable store: one SQLite file in WAL mode.
@@ -109,7 +109,7 @@ public final class SQLiteLifecycleStore: LifecycleStore {
     private func write(_ a: Activity, _ db: SQLiteConnection) throws {
         try db.statement(
             """
-            INSERT INTO activities (\(StoreCoding.activityColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO activities (\(StoreCoding.activityColumns), descriptor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET status = excluded.status, results = excluded.results, errors = excluded.errors,
                 started_at = excluded.started_at, finished_at = excluded.finished_at
             """
@@ -162,6 +162,13 @@ public final class SQLiteLifecycleStore: LifecycleStore {
     public func activity(id: Int64) throws -> Activity? {
         try withConnection { db in
             try db.statement("SELECT \(StoreCoding.activityColumns) FROM activities WHERE id = ?").first([id], StoreCoding.activity)
+        }
+    }
+
+    public func descriptor(activityId: Int64) throws -> JSONValue? {
+        try withConnection { db in
+            try db.statement("SELECT descriptor FROM activities WHERE id = ?").first([activityId]) { StoreCoding.json($0.optionalString(0)) }
+                ?? nil
         }
     }
 

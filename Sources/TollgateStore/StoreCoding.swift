@@ -17,14 +17,14 @@ enum StoreCoding {
     }
 
     static let activityColumns =
-        "id, data_product_id, data_product_version, stage, status, results, errors, created_at, started_at, finished_at, principal, descriptor"
+        "id, data_product_id, data_product_version, stage, status, results, errors, created_at, started_at, finished_at, principal"
 
     static func activity(_ row: SQLiteRow) -> Activity {
         Activity(
             id: row.int64(0), dataProductId: row.string(1), dataProductVersion: row.string(2), stage: row.string(3),
             status: ActivityStatus(rawValue: row.string(4)) ?? .failed, results: json(row.optionalString(5)),
             errors: row.optionalString(6), createdAt: date(row.string(7)) ?? .distantPast, startedAt: date(row.optionalString(8)),
-            finishedAt: date(row.optionalString(9)), principal: row.optionalString(10), descriptor: json(row.optionalString(11)))
+            finishedAt: date(row.optionalString(9)), principal: row.optionalString(10))
     }
 
     static let taskColumns = """

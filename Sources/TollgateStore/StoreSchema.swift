@@ -19,7 +19,6 @@ enum StoreSchema {
             descriptor TEXT
         );
         CREATE INDEX activities_by_version ON activities (data_product_id, data_product_version, stage, status);
-        CREATE INDEX activities_by_status ON activities (status);
 
         CREATE TABLE tasks (
             id INTEGER PRIMARY KEY,

@@ -5,15 +5,15 @@ extension LifecycleEngine {
     /// Carries out committed intents (dispatches), recording each outcome.
     func carryOut(_ intents: [OutboxIntent]) async {
         for intent in intents where intent.kind == .dispatchTask {
-            await dispatch(intent)
+            await dispatch(intent, fresh: true)
         }
     }
 
-    func dispatch(_ intent: OutboxIntent) async {
+    func dispatch(_ intent: OutboxIntent, fresh: Bool = false) async {
         guard inFlight.insert(intent.id).inserted else { return }
         defer { inFlight.remove(intent.id) }
         // Another caller may have finished it while this one waited its turn.
-        if let current = try? store.outbox(taskId: intent.taskId ?? -1, kind: intent.kind).first(where: { $0.id == intent.id }),
+        if !fresh, let current = try? store.outbox(taskId: intent.taskId ?? -1, kind: intent.kind).first(where: { $0.id == intent.id }),
             current.doneAt != nil
         {
             return

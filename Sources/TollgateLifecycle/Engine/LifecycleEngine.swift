@@ -102,7 +102,8 @@ public actor LifecycleEngine {
 
     func descriptor(of activity: Activity) throws(LifecycleError) -> DataProductDescriptor {
         if let cached = descriptorCache[activity.id] { return cached }
-        guard let document = activity.descriptor else {
+        let stored = try read { try store.descriptor(activityId: activity.id) }
+        guard let document = activity.descriptor ?? stored else {
             throw .activityInvalid("activity \(activity.id) has no stored descriptor")
         }
         do {

@@ -17,7 +17,8 @@ public struct Activity: Sendable, Equatable {
     public var finishedAt: Date?
     /// Who created it.
     public var principal: String?
-    /// The descriptor the activity was planned from (kept so later gates and audits see the same one).
+    /// The descriptor the activity was planned from, when it is being created (stores keep it
+    /// apart: reads leave it nil, see ``LifecycleStore/descriptor(activityId:)``).
     public var descriptor: JSONValue?
 
     public init(

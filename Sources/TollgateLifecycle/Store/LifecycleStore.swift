@@ -1,3 +1,5 @@
+public import TollgateJSON
+
 /// Durable state of the lifecycle: activities, tasks, stage history, the decision log, the outbox.
 ///
 /// Implementations commit a ``ChangeSet`` atomically and assign decision sequence numbers and
@@ -10,7 +12,10 @@ public protocol LifecycleStore: Sendable {
     /// Removes a PLANNED activity and its tasks (nothing else references them yet).
     func deleteActivity(id: Int64) throws
 
+    /// The activity (without its descriptor, which ``descriptor(activityId:)`` reads).
     func activity(id: Int64) throws -> Activity?
+    /// The descriptor an activity was planned from.
+    func descriptor(activityId: Int64) throws -> JSONValue?
     func activities(matching filter: ActivityFilter) throws -> [Activity]
     func task(id: Int64) throws -> LifecycleTask?
     func tasks(activityId: Int64) throws -> [LifecycleTask]

@@ -1,12 +1,13 @@
 import Foundation
 import Synchronization
-import TollgateJSON
+public import TollgateJSON
 
 /// A store in memory: for tests and for runs that need no durability. Same semantics as the
 /// SQLite store (atomic commits, gapless hash-chained decisions).
 public final class MemoryLifecycleStore: LifecycleStore {
     private struct State {
         var activities: [Int64: Activity] = [:]
+        var descriptors: [Int64: JSONValue] = [:]
         var tasks: [Int64: LifecycleTask] = [:]
         var stageRecords: [Int64: StageRecord] = [:]
         var decisions: [DecisionRecord] = []
@@ -22,7 +23,11 @@ public final class MemoryLifecycleStore: LifecycleStore {
 
     public func commit(_ changes: ChangeSet) throws -> [DecisionRecord] {
         state.withLock { s in
-            for a in changes.activities { s.activities[a.id] = a }
+            for var a in changes.activities {
+                if let descriptor = a.descriptor { s.descriptors[a.id] = descriptor }
+                a.descriptor = nil
+                s.activities[a.id] = a
+            }
             for t in changes.tasks { s.tasks[t.id] = t }
             for r in changes.stageRecords { s.stageRecords[r.id] = r }
             for o in changes.outbox { s.outbox[o.id] = o }
@@ -62,6 +67,8 @@ public final class MemoryLifecycleStore: LifecycleStore {
     }
 
     public func activity(id: Int64) throws -> Activity? { state.withLock { $0.activities[id] } }
+
+    public func descriptor(activityId: Int64) throws -> JSONValue? { state.withLock { $0.descriptors[activityId] } }
 
     public func activities(matching filter: ActivityFilter) throws -> [Activity] {
         state.withLock { $0.activities.values.filter(filter.matches).sorted { $0.id < $1.id } }
