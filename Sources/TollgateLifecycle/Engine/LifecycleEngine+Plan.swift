@@ -39,7 +39,8 @@ extension LifecycleEngine {
                 id: nextId(\.task), activityId: activity.id, position: definition.position, key: definition.key,
                 name: definition.name, executor: definition.executor, template: definition.template,
                 configurations: definition.configurations, createdAt: now,
-                timeoutSeconds: definition.template?["timeoutSeconds"]?.intValue.map(Int.init))
+                timeoutSeconds: (definition.definition?["timeoutSeconds"] ?? definition.template?["timeoutSeconds"])?
+                    .intValue.map(Int.init))
             changes.put(task)
             changes.transitions.append(StatusTransition(entity: "task", entityId: task.id, from: nil, to: "PLANNED", at: now, decision: nil))
         }
