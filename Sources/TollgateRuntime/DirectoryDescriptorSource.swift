@@ -3,7 +3,7 @@ import Foundation
 import TollgateJSON
 public import TollgateLifecycle
 
-/// Descriptors read from files (`*.json`) in a directory or given one by one.
+/// Descriptors read from files (`*.json`, `*.yaml`, `*.yml`) in a directory or given one by one.
 ///
 /// A descriptor is found by its fully qualified name, its `info.name`, or its ODM product id
 /// (the name-based UUID of the fully qualified name, as ODM derives it), and its version.
@@ -15,7 +15,7 @@ public struct DirectoryDescriptorSource: DescriptorSource {
     /// Reads every descriptor file of `directory`.
     public init(directory: String) {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        self.init(files: files.filter { $0.hasSuffix(".json") }.sorted().map { directory + "/" + $0 })
+        self.init(files: files.filter(Self.isDescriptorFile).sorted().map { directory + "/" + $0 })
     }
 
     /// Reads the given descriptor files.
@@ -28,7 +28,10 @@ public struct DirectoryDescriptorSource: DescriptorSource {
                 continue
             }
             do {
-                let descriptor = try DataProductDescriptor(document: try JSONValue.parse(Array(data)))
+                let document =
+                    file.hasSuffix(".json")
+                    ? try JSONValue.parse(Array(data)) : try YAMLDocument.parse(String(decoding: data, as: UTF8.self))
+                let descriptor = try DataProductDescriptor(document: document)
                 for key in Self.keys(descriptor) { byKey[key] = descriptor }
             } catch {
                 problems.append("\(file): \(error)")
@@ -36,6 +39,10 @@ public struct DirectoryDescriptorSource: DescriptorSource {
         }
         self.byKey = byKey
         self.problems = problems
+    }
+
+    static func isDescriptorFile(_ name: String) -> Bool {
+        name.hasSuffix(".json") || name.hasSuffix(".yaml") || name.hasSuffix(".yml")
     }
 
     static func keys(_ d: DataProductDescriptor) -> [String] {

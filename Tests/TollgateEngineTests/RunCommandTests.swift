@@ -24,10 +24,10 @@ struct RunCommandTests {
         #expect(result.standardOutput.contains("dev: ACTIVITY_STAGE_TRANSITION PASS"))
         #expect(result.standardOutput.contains("test: activity 2 PROCESSED"))
 
-        #expect(try dispatched(state, task: 1)["context"] == (try JSONValue.parse(#"{"dev":{"status":"RUNNING","finishedAt":null,"results":null}}"#)))
+        #expect(try dispatched(state, task: 1)["context"] == (try Walkthrough.context(Walkthrough.step1Context)))
         let second = try dispatched(state, task: 2)
         #expect(second["params"]?["vmIp"] == "198.168.20.120")
-        #expect(second["context"]?["dev"]?["results"] == ["task1": ["vm": ["name": "vm-dev", "ip": "198.168.20.120"]]])
+        #expect(second["context"] == (try Walkthrough.context(Walkthrough.step3Context)))
         let third = try dispatched(state, task: 3)
         #expect(third["params"]?["endpointURL"] == "localhost:8121/helloWorld")
         #expect(third["context"]?["dev"]?["status"] == "PROCESSED")

@@ -16,24 +16,21 @@ struct WalkthroughEngineTests {
         // Step 1: task 1 of dev.
         var requests = f.executor.requests
         #expect(requests.count == 1)
-        #expect(requests[0].configurations["context"] == (try JSONValue.parse(#"{"dev":{"status":"RUNNING","finishedAt":null,"results":null}}"#)))
+        #expect(requests[0].configurations["context"] == (try Walkthrough.context(Walkthrough.step1Context)))
         #expect(requests[0].configurations["params"]?["param1"] == "value1")
         #expect(requests[0].template?["pipelineId"] == "2")
 
         // Step 2 and 3: task 1 reports the VM; task 2 sees it and gets vmIp resolved.
         f.clock.set(iso: "2023-11-23T14:31:00Z")
-        try await f.report(requests[0].taskId, results: ["vm": ["name": "vm-dev", "ip": "198.168.20.120"]])
+        try await f.report(requests[0].taskId, results: Walkthrough.vmResults)
         requests = f.executor.requests
         #expect(requests.count == 2)
-        #expect(
-            requests[1].configurations["context"]
-                == (try JSONValue.parse(
-                    #"{"dev":{"status":"RUNNING","finishedAt":null,"results":{"task1":{"vm":{"name":"vm-dev","ip":"198.168.20.120"}}}}}"#)))
+        #expect(requests[1].configurations["context"] == (try Walkthrough.context(Walkthrough.step3Context)))
         #expect(requests[1].configurations["params"]?["vmIp"] == "198.168.20.120")
 
         // Step 4: task 2 reports the URL; the activity-result policies pass; dev becomes current.
         f.clock.set(iso: "2023-11-23T14:32:00Z")
-        try await f.report(requests[1].taskId, results: ["url": "localhost:8121/helloWorld"])
+        try await f.report(requests[1].taskId, results: Walkthrough.urlResults)
         let finished = try await f.engine.activity(id: dev.id)
         #expect(finished.status == .processed)
         #expect(finished.results?["task2"]?["url"] == "localhost:8121/helloWorld")
@@ -47,14 +44,7 @@ struct WalkthroughEngineTests {
         #expect(test.status == .processing)
         requests = f.executor.requests
         #expect(requests.count == 3)
-        let expected = try JSONValue.parse(
-            #"""
-            { "dev":  { "status": "PROCESSED", "finishedAt": "2023-11-23T14:32:00Z",
-                        "results": { "task1": { "vm": { "name": "vm-dev", "ip": "198.168.20.120" } },
-                                     "task2": { "url": "localhost:8121/helloWorld" } } },
-              "test": { "status": "RUNNING", "finishedAt": null, "results": null } }
-            """#)
-        #expect(requests[2].configurations["context"] == expected)
+        #expect(requests[2].configurations["context"] == (try Walkthrough.context(Walkthrough.step5Context)))
         #expect(requests[2].configurations["params"]?["endpointURL"] == "localhost:8121/helloWorld")
 
         // Every gate was asked and logged, in a chain that verifies.

@@ -8,8 +8,8 @@ import TollgateTestSupport
 @Suite("Walk-through contexts")
 struct WalkthroughContextTests {
     let descriptor: DataProductDescriptor
-    let vm: JSONValue = ["vm": ["name": "vm-dev", "ip": "198.168.20.120"]]
-    let url: JSONValue = ["url": "localhost:8121/helloWorld"]
+    let vm = Walkthrough.vmResults
+    let url = Walkthrough.urlResults
 
     init() throws {
         let data = try #require(FileManager.default.contents(atPath: RepositoryPaths.path("examples/walkthrough/descriptor.json")))
@@ -31,17 +31,13 @@ struct WalkthroughContextTests {
     }
 
     @Test func step1FirstTaskOfDev() throws {
-        let expected = try JSONValue.parse(#"{ "dev": { "status": "RUNNING", "finishedAt": null, "results": null } }"#)
+        let expected = try Walkthrough.context(Walkthrough.step1Context)
         #expect(context(["dev": StageContext(status: .running)]) == expected)
     }
 
     @Test func step3SecondTaskSeesTheVMAndItsIP() throws {
         let ctx = context(["dev": StageContext(status: .running, results: ["task1": vm])])
-        let expected = try JSONValue.parse(
-            #"""
-            { "dev": { "status": "RUNNING", "finishedAt": null,
-                       "results": { "task1": { "vm": { "name": "vm-dev", "ip": "198.168.20.120" } } } } }
-            """#)
+        let expected = try Walkthrough.context(Walkthrough.step3Context)
         #expect(ctx == expected)
         let task2 = try #require(descriptor.lifecycle.stage("dev")?.tasks[1])
         let resolved = try PlaceholderResolver(context: ctx).resolve(try #require(task2.configurations))
@@ -56,13 +52,7 @@ struct WalkthroughContextTests {
             "test": StageContext(status: .running),
             "dev": StageContext(status: .processed, finishedAt: finished, results: ["task1": vm, "task2": url]),
         ])
-        let expected = try JSONValue.parse(
-            #"""
-            { "dev":  { "status": "PROCESSED", "finishedAt": "2023-11-23T14:32:00Z",
-                        "results": { "task1": { "vm": { "name": "vm-dev", "ip": "198.168.20.120" } },
-                                     "task2": { "url": "localhost:8121/helloWorld" } } },
-              "test": { "status": "RUNNING", "finishedAt": null, "results": null } }
-            """#)
+        let expected = try Walkthrough.context(Walkthrough.step5Context)
         #expect(ctx == expected)
         #expect(ctx.serialized() == expected.serialized(), "key order too")
         let task = try #require(descriptor.lifecycle.stage("test")?.tasks.first)
