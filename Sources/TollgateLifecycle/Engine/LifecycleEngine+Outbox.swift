@@ -4,8 +4,12 @@ import TollgateJSON
 extension LifecycleEngine {
     /// Carries out committed intents (dispatches), recording each outcome.
     func carryOut(_ intents: [OutboxIntent]) async {
-        for intent in intents where intent.kind == .dispatchTask {
-            await dispatch(intent, fresh: true)
+        let dispatches = intents.filter { $0.kind == .dispatchTask }
+        guard !dispatches.isEmpty else { return }
+        if options.dispatchInline {
+            for intent in dispatches { await dispatch(intent, fresh: true) }
+        } else {
+            Task { for intent in dispatches { await self.dispatch(intent, fresh: true) } }
         }
     }
 

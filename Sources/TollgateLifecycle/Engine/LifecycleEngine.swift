@@ -21,6 +21,9 @@ public actor LifecycleEngine {
         public var maxDispatchAttempts = 5
         /// The callback address handed to executors for a task, if any.
         public var callbackRef: @Sendable (Int64) -> String? = { _ in nil }
+        /// Whether dispatches happen before the call that committed them returns (in-process runs,
+        /// tests) or right after, in the background (a server answering requests).
+        public var dispatchInline = true
 
         public init() {}
     }

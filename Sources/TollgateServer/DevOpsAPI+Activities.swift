@@ -1,0 +1,103 @@
+import Hummingbird
+import TollgateJSON
+import TollgateLifecycle
+import TollgateStore
+
+extension DevOpsAPI {
+    func createActivity(_ request: Request, _ context: some RequestContext) async throws -> JSONResponse {
+        var request = request
+        guard let body = try await request.jsonBody(context: context) else {
+            throw ODMError.unreadableBody("the request needs a JSON body with dataProductId, dataProductVersion and stage")
+        }
+        func field(_ name: String) throws -> String {
+            guard let value = body[name]?.stringValue, !value.isEmpty else {
+                throw ODMError(
+                    status: .unprocessableContent, code: "42201", summary: "Activity invalid",
+                    message: "the activity needs \(name) (a non-empty string)")
+            }
+            return value
+        }
+        let product = try field("dataProductId"), version = try field("dataProductVersion"), stage = try field("stage")
+        let start = query(request, "startAfterCreation") == "true"
+        let activity = try await run { () async throws(LifecycleError) -> Activity in
+            try await engine.createActivity(dataProductId: product, version: version, stage: stage, principal: Self.principal)
+        }
+        if start {
+            do {
+                let started = try await engine.startActivity(id: activity.id, principal: Self.principal)
+                return JSONResponse(value: ODMResources.activity(started), status: .created)
+            } catch {
+                throw ODMError(error)
+            }
+        }
+        return JSONResponse(value: ODMResources.activity(activity), status: .created)
+    }
+
+    func searchActivities(_ request: Request) throws -> JSONResponse {
+        var filter = ActivityFilter(
+            dataProductId: query(request, "dataProductId"), dataProductVersion: query(request, "dataProductVersion"),
+            stage: query(request, "stage"))
+        if let status = query(request, "status") {
+            guard let parsed = ActivityStatus(rawValue: status) else {
+                throw ODMError.unreadableBody(
+                    "unknown status '\(status)' (one of \(ActivityStatus.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            filter.status = parsed
+        }
+        let activities = try store.activities(matching: filter)
+        return JSONResponse(value: .array(activities.map(ODMResources.activity)))
+    }
+
+    func readActivity(_ context: some RequestContext) async throws -> JSONResponse {
+        let id = try id(context)
+        let activity = try await run { () async throws(LifecycleError) -> Activity in try await engine.activity(id: id) }
+        return JSONResponse(value: ODMResources.activity(activity))
+    }
+
+    func activityStatus(_ context: some RequestContext) async throws -> JSONResponse {
+        let id = try id(context)
+        let activity = try await run { () async throws(LifecycleError) -> Activity in try await engine.activity(id: id) }
+        return JSONResponse(value: ODMResources.status(activity.status.rawValue))
+    }
+
+    func activityAction(_ request: Request, _ context: some RequestContext) async throws -> JSONResponse {
+        let id = try id(context)
+        let activity: Activity
+        switch query(request, "action") {
+        case "START":
+            activity = try await run { () async throws(LifecycleError) -> Activity in
+                try await engine.startActivity(id: id, principal: Self.principal)
+            }
+        case "ABORT":
+            activity = try await run { () async throws(LifecycleError) -> Activity in try await engine.abortActivity(id: id) }
+        case let other:
+            throw ODMError.invalidActivityAction("action must be START or ABORT, not \(other.map { "'\($0)'" } ?? "missing")")
+        }
+        return JSONResponse(value: ODMResources.status(activity.status.rawValue))
+    }
+
+    func deleteActivity(_ context: some RequestContext) async throws -> JSONResponse {
+        let id = try id(context)
+        let activity = try await run { () async throws(LifecycleError) -> Activity in
+            let activity = try await engine.activity(id: id)
+            try await engine.deleteActivity(id: id)
+            return activity
+        }
+        return JSONResponse(value: ODMResources.activity(activity))
+    }
+
+    func lifecycles(product: String?, version: String?, currentOnly: Bool) throws -> JSONResponse {
+        var records = try store.allStageRecords()
+        if let product { records = records.filter { $0.dataProductId == product } }
+        if let version { records = records.filter { $0.dataProductVersion == version } }
+        if currentOnly {
+            guard let current = records.last(where: { $0.finishedAt == nil }) else {
+                throw ODMError(
+                    status: .notFound, code: "40421", summary: "Lifecycle not found",
+                    message: "\(product ?? "") \(version ?? "") has no current stage yet")
+            }
+            return JSONResponse(value: ODMResources.lifecycle(current))
+        }
+        return JSONResponse(value: .array(records.map(ODMResources.lifecycle)))
+    }
+}

@@ -1,0 +1,75 @@
+import Hummingbird
+import TollgateJSON
+import TollgateLifecycle
+import TollgateStore
+
+extension DevOpsAPI {
+    func searchTasks(_ request: Request) throws -> JSONResponse {
+        var tasks: [LifecycleTask]
+        if let activity = query(request, "activityId") {
+            guard let id = Int64(activity) else { throw ODMError.unreadableBody("activityId must be an integer") }
+            tasks = try store.tasks(activityId: id)
+        } else if let status = query(request, "status") {
+            guard let parsed = TaskStatus(rawValue: status) else { throw ODMError.unreadableBody("unknown task status '\(status)'") }
+            tasks = try store.tasks(status: parsed)
+        } else {
+            tasks = try store.allTasks()
+        }
+        if let status = query(request, "status").flatMap(TaskStatus.init(rawValue:)) { tasks = tasks.filter { $0.status == status } }
+        if let executor = query(request, "executor") { tasks = tasks.filter { $0.executor == executor } }
+        return JSONResponse(value: .array(tasks.map(ODMResources.task)))
+    }
+
+    func readTask(_ context: some RequestContext) async throws -> JSONResponse {
+        let id = try id(context)
+        let task = try await run { () async throws(LifecycleError) -> LifecycleTask in try await engine.task(id: id) }
+        return JSONResponse(value: ODMResources.task(task))
+    }
+
+    func taskStatus(_ context: some RequestContext) async throws -> JSONResponse {
+        let id = try id(context)
+        let task = try await run { () async throws(LifecycleError) -> LifecycleTask in try await engine.task(id: id) }
+        return JSONResponse(value: ODMResources.status(task.status.rawValue))
+    }
+
+    func taskAction(_ request: Request, _ context: some RequestContext) async throws -> JSONResponse {
+        let id = try id(context)
+        switch query(request, "action") {
+        case "STOP":
+            return try await callback(request, context, taskId: id)
+        case let other:
+            throw ODMError.invalidTaskAction(
+                "action must be STOP (the executor's callback); \(other.map { "'\($0)'" } ?? "no action") is not supported here")
+        }
+    }
+
+    /// The executor's callback: `PATCH /tasks/{id}/status?action=STOP&token=…` with an optional
+    /// `{"status": "PROCESSED"|"FAILED", "results": {...}, "errors": "..."}`.
+    func callback(_ request: Request, _ context: some RequestContext, taskId: Int64) async throws -> JSONResponse {
+        guard let token = query(request, "token") else { throw ODMError.missingCallbackToken }
+        guard tokens.isValid(token, taskId: taskId) else { throw ODMError.wrongCallbackToken }
+        var request = request
+        let body = try await request.jsonBody(context: context)
+        let report: TaskReport
+        if let body {
+            let statusText = body["status"]?.stringValue ?? "PROCESSED"
+            guard let status = TaskOutcomeStatus(rawValue: statusText), status != .aborted else {
+                throw ODMError(
+                    status: .unprocessableContent, code: "42203", summary: "Task result invalid",
+                    message: "status must be PROCESSED or FAILED, not '\(statusText)'")
+            }
+            let results = body["results"].flatMap { $0.isNull ? nil : $0 }
+            let errors = body["errors"].flatMap { $0.isNull ? nil : ($0.stringValue ?? $0.serialized()) }
+            report = TaskReport(status: status, results: results, errors: errors)
+        } else {
+            report = TaskReport(status: .processed)
+        }
+        let outcome = try await run { () async throws(LifecycleError) -> ReportOutcome in
+            try await engine.report(taskId: taskId, report, principal: Principal(name: "executor", roles: ["executor"]))
+        }
+        switch outcome {
+        case .applied(let task), .repeated(let task):
+            return JSONResponse(value: ODMResources.status(task.status.rawValue))
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+public import Hummingbird
+import TollgateJSON
+public import TollgateLifecycle
+public import TollgateStore
+
+/// The ODM DevOps API under `/api/v1/pp/devops`, wire-compatible with ODM's service.
+public struct DevOpsAPI: Sendable {
+    public let engine: LifecycleEngine
+    public let store: SQLiteLifecycleStore
+    public let tokens: CallbackTokens
+
+    public init(engine: LifecycleEngine, store: SQLiteLifecycleStore, tokens: CallbackTokens) {
+        self.engine = engine
+        self.store = store
+        self.tokens = tokens
+    }
+
+    static let principal = Principal(name: "api", roles: ["submitter"])
+
+    /// Adds the routes to `router`.
+    public func register<Context: RequestContext>(on router: Router<Context>) {
+        let group = router.group("api/v1/pp/devops")
+        group.post("activities") { request, context in try await self.createActivity(request, context) }
+        group.get("activities") { request, _ in try self.searchActivities(request) }
+        group.get("activities/:id") { _, context in try await self.readActivity(context) }
+        group.get("activities/:id/status") { _, context in try await self.activityStatus(context) }
+        group.patch("activities/:id/status") { request, context in try await self.activityAction(request, context) }
+        group.delete("activities/:id") { _, context in try await self.deleteActivity(context) }
+        group.get("tasks") { request, _ in try self.searchTasks(request) }
+        group.get("tasks/:id") { _, context in try await self.readTask(context) }
+        group.get("tasks/:id/status") { _, context in try await self.taskStatus(context) }
+        group.patch("tasks/:id/status") { request, context in try await self.taskAction(request, context) }
+        group.get("lifecycles") { _, _ in try self.lifecycles(product: nil, version: nil, currentOnly: false) }
+        group.get("lifecycles/:product") { _, context in
+            try self.lifecycles(product: context.parameters.require("product"), version: nil, currentOnly: false)
+        }
+        group.get("lifecycles/:product/:version") { _, context in
+            try self.lifecycles(
+                product: context.parameters.require("product"), version: context.parameters.require("version"), currentOnly: false)
+        }
+        group.get("lifecycles/:product/:version/current") { _, context in
+            try self.lifecycles(
+                product: context.parameters.require("product"), version: context.parameters.require("version"), currentOnly: true)
+        }
+    }
+
+    // MARK: Helpers
+
+    func run<T>(_ body: () async throws(LifecycleError) -> T) async throws -> T {
+        do { return try await body() } catch { throw ODMError(error) }
+    }
+
+    func id(_ context: some RequestContext) throws -> Int64 {
+        guard let id = context.parameters.get("id", as: Int64.self) else {
+            throw ODMError.unreadableBody("the id in the path must be an integer")
+        }
+        return id
+    }
+
+    func query(_ request: Request, _ name: String) -> String? {
+        request.uri.queryParameters.get(name)
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import NIOHTTP1
+import Testing
+import TollgateJSON
+import TollgateTestSupport
+
+/// The ODM DevOps API over real loopback HTTP, with a fake ODM executor adapter.
+@Suite("ODM DevOps API", .serialized)
+struct DevOpsAPITests {
+    static let product = "urn:org.opendatamesh:dataproducts:hello"
+
+    /// Answers like the walk-through's pipelines, by pipeline id.
+    static func walkthrough(_ task: JSONValue) -> JSONValue? {
+        let template = task["template"]?.stringValue.flatMap { try? JSONValue.parse($0) }
+        switch template?["pipelineId"]?.stringValue {
+        case "2": return ["status": "PROCESSED", "results": Walkthrough.vmResults]
+        case "3": return ["status": "PROCESSED", "results": Walkthrough.urlResults]
+        default: return ["status": "PROCESSED", "results": ["tested": true]]
+        }
+    }
+
+    func activity(_ stage: String) -> JSONValue {
+        ["dataProductId": .string(Self.product), "dataProductVersion": "1.0.0", "stage": .string(stage)]
+    }
+
+    @Test func theWalkThroughOverHTTP() async throws {
+        let f = try ServiceFixture(respond: Self.walkthrough)
+        try await f.start()
+        defer { Task { try? await f.stop() } }
+
+        let (status, created) = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: activity("dev"))
+        #expect(status == 201)
+        #expect(created["status"] == "PROCESSING")
+        #expect(created["dataProductId"] == .string(Self.product))
+        try await f.waitFor(activity: 1, status: "PROCESSED")
+
+        var received = f.executor.tasks
+        #expect(received.count == 2)
+        func configurations(_ i: Int) throws -> JSONValue { try JSONValue.parse(received[i]["configurations"]?.stringValue ?? "") }
+        #expect(try configurations(0)["context"] == (try Walkthrough.context(Walkthrough.step1Context)))
+        #expect(try configurations(1)["context"] == (try Walkthrough.context(Walkthrough.step3Context)))
+        #expect(try configurations(1)["params"]?["vmIp"] == "198.168.20.120")
+        #expect(received[0]["activityId"] == "1")
+        #expect(received[0]["status"] == "PROCESSING")
+
+        _ = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: activity("test"))
+        try await f.waitFor(activity: 2, status: "PROCESSED")
+        received = f.executor.tasks
+        #expect(received.count == 3)
+        let context = try configurations(2)["context"]
+        #expect(context?["dev"]?["status"] == "PROCESSED")
+        #expect(context?["dev"]?["results"] == ["task1": Walkthrough.vmResults, "task2": Walkthrough.urlResults])
+        #expect(context?["test"] == (try JSONValue.parse(#"{"status":"RUNNING","finishedAt":null,"results":null}"#)))
+        #expect(try configurations(2)["params"]?["endpointURL"] == "localhost:8121/helloWorld")
+
+        // Resources read back in ODM's shapes.
+        let (_, dev) = try await f.call(.GET, "/api/v1/pp/devops/activities/1")
+        #expect(dev["results"]?.stringValue.flatMap { try? JSONValue.parse($0) }?["task2"] == Walkthrough.urlResults)
+        let (_, tasks) = try await f.call(.GET, "/api/v1/pp/devops/tasks?activityId=1")
+        #expect(tasks.arrayValue?.map { $0["status"] } == ["PROCESSED", "PROCESSED"])
+        let (_, current) = try await f.call(.GET, "/api/v1/pp/devops/lifecycles/\(Self.product)/1.0.0/current")
+        #expect(current["stage"] == "test")
+        #expect(current["finishedAt"] == .null)
+        let (_, history) = try await f.call(.GET, "/api/v1/pp/devops/lifecycles/\(Self.product)/1.0.0")
+        #expect(history.arrayValue?.map { $0["stage"] } == ["dev", "test"])
+        let (_, search) = try await f.call(.GET, "/api/v1/pp/devops/activities?stage=test&status=PROCESSED")
+        #expect(search.arrayValue?.count == 1)
+    }
+
+    @Test func callbacksNeedTheirTaskToken() async throws {
+        let f = try ServiceFixture(respond: { _ in nil })  // the executor never calls back by itself
+        try await f.start()
+        defer { Task { try? await f.stop() } }
+        _ = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: activity("dev"))
+        for _ in 0..<100 where f.executor.tasks.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        let callback = try #require(f.executor.tasks.first?["callbackRef"]?.stringValue)
+        #expect(callback.contains("/api/v1/pp/devops/tasks/1/status?action=STOP&token="))
+        let token = String(callback[callback.range(of: "token=")!.upperBound...])
+        let body: JSONValue = ["status": "PROCESSED", "results": Walkthrough.vmResults]
+
+        let (missing, missingBody) = try await f.call(.PATCH, "/api/v1/pp/devops/tasks/1/status?action=STOP", body: body)
+        #expect(missing == 401)
+        #expect(missingBody["code"] == "40101")
+        let (wrong, _) = try await f.call(.PATCH, "/api/v1/pp/devops/tasks/1/status?action=STOP&token=forged", body: body)
+        #expect(wrong == 403)
+        let (foreign, _) = try await f.call(.PATCH, "/api/v1/pp/devops/tasks/2/status?action=STOP&token=\(token)", body: body)
+        #expect(foreign == 403, "a token is valid for its own task only")
+        #expect(try await f.call(.GET, "/api/v1/pp/devops/tasks/1/status").1["status"] == "PROCESSING", "nothing changed")
+
+        let (accepted, first) = try await f.call(.PATCH, callback, body: body)
+        #expect(accepted == 200)
+        #expect(first["status"] == "PROCESSED")
+        let (replayed, again) = try await f.call(.PATCH, callback, body: body)
+        #expect(replayed == 200, "an exact repeat gets the same answer")
+        #expect(again == first)
+        let (conflict, conflictBody) = try await f.call(.PATCH, callback, body: ["status": "FAILED", "errors": "late"])
+        #expect(conflict == 409)
+        #expect(conflictBody["code"] == "40911")
+    }
+
+    @Test func errorsUseODMsBodyAndCodes() async throws {
+        let f = try ServiceFixture(respond: Self.walkthrough)
+        try await f.start()
+        defer { Task { try? await f.stop() } }
+        let (notFound, body) = try await f.call(.GET, "/api/v1/pp/devops/activities/99")
+        #expect(notFound == 404)
+        #expect(body["code"] == "40401")
+        #expect(body["status"] == 404)
+        #expect(body["path"] == "/api/v1/pp/devops/activities/99")
+        #expect(body["timestamp"]?.intValue != nil)
+
+        let (unreadable, u) = try await f.call(.POST, "/api/v1/pp/devops/activities", raw: "{not json")
+        #expect(unreadable == 400)
+        #expect(u["code"] == "40000")
+        #expect(u["message"]?.stringValue?.contains("line 1") == true)
+
+        let (invalid, i) = try await f.call(.POST, "/api/v1/pp/devops/activities", body: activity("prod"))
+        #expect(invalid == 422)
+        #expect(i["code"] == "42201")
+
+        let (created, _) = try await f.call(.POST, "/api/v1/pp/devops/activities", body: activity("test"))
+        #expect(created == 201)
+        let (duplicate, d) = try await f.call(.POST, "/api/v1/pp/devops/activities", body: activity("test"))
+        #expect(duplicate == 422)
+        #expect(d["code"] == "42202")
+
+        // Policy block: a 4xx with the blocking policy and its reason, and the activity stays PLANNED.
+        let (blocked, b) = try await f.call(.PATCH, "/api/v1/pp/devops/activities/1/status?action=START")
+        #expect(blocked == 409)
+        #expect(b["code"] == "40910")
+        #expect(b["message"]?.stringValue?.contains("stage-order: stage 'test' requires 'dev'") == true)
+        #expect(try await f.call(.GET, "/api/v1/pp/devops/activities/1/status").1["status"] == "PLANNED")
+
+        let (badAction, a) = try await f.call(.PATCH, "/api/v1/pp/devops/activities/1/status?action=PAUSE")
+        #expect(badAction == 400)
+        #expect(a["code"] == "40055")
+
+        // Only one PROCESSING activity per version; a PROCESSING one cannot start again.
+        _ = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: activity("dev"))
+        let (deleted, _) = try await f.call(.DELETE, "/api/v1/pp/devops/activities/1")
+        #expect(deleted == 200)
+        let (gone, _) = try await f.call(.GET, "/api/v1/pp/devops/activities/1")
+        #expect(gone == 404)
+    }
+}
+
+/// Faults: peers that are down answer clearly and lose nothing.
+@Suite("Faults", .serialized)
+struct FaultTests {
+    @Test func anExecutorDownAtDispatchIsRetriedUntilItIsBack() async throws {
+        let f = try ServiceFixture(respond: DevOpsAPITests.walkthrough, recoveryInterval: .milliseconds(100))
+        try await f.start(executorUp: false)
+        defer { Task { try? await f.stop() } }
+        let (status, created) = try await f.call(
+            .POST, "/api/v1/pp/devops/activities?startAfterCreation=true",
+            body: ["dataProductId": .string(DevOpsAPITests.product), "dataProductVersion": "1.0.0", "stage": "dev"])
+        #expect(status == 201)
+        #expect(created["status"] == "PROCESSING")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await f.call(.GET, "/api/v1/pp/devops/tasks/1/status").1["status"] == "PROCESSING", "waiting, not failed")
+        try await f.executor.start()
+        try await f.waitFor(activity: 1, status: "PROCESSED")
+        #expect(f.executor.tasks.count == 2, "each task delivered once")
+    }
+}

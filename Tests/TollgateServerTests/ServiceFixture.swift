@@ -1,0 +1,80 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import NIOHTTP1
+import NIOCore
+import Synchronization
+import TollgateJSON
+import TollgateServer
+import TollgateTestSupport
+
+/// Tollgate serving on loopback over a temporary database, the shipped policies and the
+/// walk-through descriptor, with a fake ODM executor as `azure-devops`.
+final class ServiceFixture: Sendable {
+    let directory: TemporaryDirectory
+    let client: HTTPClient
+    let executor: FakeODMExecutor
+    let port: Int
+    private let task: Mutex<Task<Void, any Error>?> = Mutex(nil)
+
+    let recoveryInterval: Duration
+
+    init(respond: @escaping @Sendable (JSONValue) -> JSONValue?, recoveryInterval: Duration = .seconds(2)) throws {
+        self.recoveryInterval = recoveryInterval
+        directory = try TemporaryDirectory()
+        client = HTTPClient(eventLoopGroupProvider: .singleton)
+        executor = FakeODMExecutor(client: client, respond: respond)
+        port = FreePort.next()
+        let descriptor = FileManager.default.contents(atPath: RepositoryPaths.path("examples/walkthrough/descriptor.json"))!
+        try directory.write("descriptors/hello.json", String(decoding: descriptor, as: UTF8.self))
+    }
+
+    func start(executorUp: Bool = true) async throws {
+        if executorUp { try await executor.start() }
+        var settings = TollgateService.Settings()
+        settings.port = port
+        settings.database = directory.url("tollgate.db")
+        settings.policies = RepositoryPaths.policies
+        settings.descriptors = directory.url("descriptors")
+        settings.odmExecutors = ["azure-devops": executor.address]
+        settings.recoveryInterval = recoveryInterval
+        let service = try TollgateService(settings: settings, httpClient: client)
+        let app = service.application()
+        task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
+        try await waitUntilListening(port: port, client: client)
+    }
+
+    func stop() async throws {
+        task.withLock { $0?.cancel() }
+        executor.stop()
+        try await client.shutdown()
+    }
+
+    /// Sends a request to Tollgate; returns the status and the JSON body.
+    func call(_ method: HTTPMethod, _ path: String, body: JSONValue? = nil, raw: String? = nil) async throws -> (Int, JSONValue) {
+        var request = HTTPClientRequest(url: path.hasPrefix("http") ? path : "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        if let text = raw ?? body?.serialized() {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: text))
+        }
+        let response = try await client.execute(request, timeout: .seconds(10))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        let json = bytes.readableBytes == 0 ? JSONValue.null : (try? JSONValue.parse(Array(bytes.readableBytesView))) ?? .string(String(buffer: bytes))
+        return (Int(response.status.code), json)
+    }
+
+    /// Waits until activity `id` has `status`.
+    func waitFor(activity id: Int, status: String) async throws {
+        for _ in 0..<500 {
+            if try await call(.GET, "/api/v1/pp/devops/activities/\(id)/status").1["status"] == .string(status) { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw ODMTestError("activity \(id) never became \(status)")
+    }
+}
+
+struct ODMTestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
