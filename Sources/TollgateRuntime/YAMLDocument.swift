@@ -1,5 +1,11 @@
-import TollgateJSON
+public import TollgateJSON
 import Yams
+
+/// Reads YAML into JSON values, keeping mapping order (stage order lives in it).
+public enum YAMLText {
+    /// Parses YAML text into a JSON value.
+    public static func parse(_ text: String) throws -> JSONValue { try YAMLDocument.parse(text) }
+}
 
 /// Reads YAML into JSON values, keeping mapping order (stage order lives in it).
 enum YAMLDocument {

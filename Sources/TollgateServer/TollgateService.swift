@@ -2,67 +2,68 @@ public import AsyncHTTPClient
 import Foundation
 public import Hummingbird
 import Logging
+import Synchronization
 import TollgateJSON
 public import TollgateLifecycle
-import TollgatePolicy
+public import TollgatePolicy
 import TollgateRuntime
 public import TollgateStore
 
-/// `tollgate serve`: the engine behind the ODM DevOps API.
+/// `tollgate serve`: the engine behind the ODM DevOps API and Tollgate's own endpoints.
 public struct TollgateService: Sendable {
-    /// What the service needs.
-    public struct Settings: Sendable {
-        public var host = "127.0.0.1"
-        public var port = 8002
-        /// The address executors call back to (defaults to `http://host:port`).
-        public var publicAddress: String?
-        public var database = "tollgate.db"
-        public var policies = "policies"
-        public var descriptors = "descriptors"
-        /// Executor name to the address of an ODM executor adapter.
-        public var odmExecutors: [String: String] = [:]
-        /// Secret that signs callback tokens (random per process when nil).
-        public var callbackSecret: [UInt8]?
-        /// How often pending dispatches are retried and silent tasks are looked at.
-        public var recoveryInterval: Duration = .seconds(2)
-
-        public init() {}
-    }
-
     public let engine: LifecycleEngine
     public let store: SQLiteLifecycleStore
-    public let settings: Settings
+    public let policies: PolicyEngine
+    public let configuration: ServiceConfiguration
     public let tokens: CallbackTokens
+    /// How often pending dispatches are retried and silent tasks are looked at.
+    public var recoveryInterval: Duration = .seconds(2)
 
-    /// Builds the engine over the store, the policies, the descriptors and the executors.
-    public init(settings: Settings, httpClient: HTTPClient) throws {
-        self.settings = settings
-        let tokens = settings.callbackSecret.map(CallbackTokens.init(secret:)) ?? .random()
+    /// Builds the engine over the store, the policies, the registry and the executors.
+    public init(configuration: ServiceConfiguration, httpClient: HTTPClient, callbackSecret: [UInt8]? = nil) throws {
+        self.configuration = configuration
+        let tokens = callbackSecret.map(CallbackTokens.init(secret:)) ?? .random()
         self.tokens = tokens
-        store = try SQLiteLifecycleStore(path: settings.database)
-        let policies = try PolicyEngine(directory: settings.policies)
+        store = try SQLiteLifecycleStore(path: configuration.database)
+        policies = try PolicyEngine(directory: configuration.policies)
+        let forwarder = EngineForwarder()
         var executors: [String: any TaskExecutor] = [:]
-        for (name, address) in settings.odmExecutors {
-            executors[name] = ODMExecutorClient(name: name, address: address, client: httpClient)
+        for (name, executor) in configuration.executors {
+            switch executor {
+            case .odm(let address, _):
+                executors[name] = ODMExecutorClient(name: name, address: address, client: httpClient)
+            case .local:
+                executors[name] = LocalProcessExecutor(stateDirectory: configuration.stateDirectory) { taskId, report in
+                    await forwarder.report(taskId: taskId, report)
+                }
+            }
         }
-        let base = settings.publicAddress ?? "http://\(settings.host):\(settings.port)"
+        let descriptors: any DescriptorSource =
+            switch configuration.registry {
+            case .directory(let path): DirectoryDescriptorSource(directory: path)
+            case .odm(let address): ODMRegistryClient(address: address, client: httpClient)
+            }
+        let base = configuration.publicAddress ?? "http://\(configuration.host):\(configuration.port)"
         var options = LifecycleEngine.Options()
         options.dispatchInline = false
         options.callbackRef = { taskId in
             "\(base)/api/v1/pp/devops/tasks/\(taskId)/status?action=STOP&token=\(tokens.token(taskId: taskId))"
         }
         engine = try LifecycleEngine(
-            store: store, gate: PolicyEngineGate(engine: policies),
-            descriptors: DirectoryDescriptorSource(directory: settings.descriptors), executors: ExecutorRegistry(executors),
-            options: options)
+            store: store, gate: PolicyEngineGate(engine: policies), descriptors: descriptors,
+            executors: ExecutorRegistry(executors), options: options)
+        forwarder.engine.withLock { $0 = engine }
     }
 
     /// The router with every endpoint.
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: AuthMiddleware(tokens: configuration.tokens))
         DevOpsAPI(engine: engine, store: store, tokens: tokens).register(on: router)
+        TollgateAPI(policies: policies, store: store).register(on: router)
         router.get("health") { _, _ -> JSONResponse in
-            JSONResponse(value: ["status": "UP"])
+            let ready = (try? store.decisionCount()) != nil && !policies.policySet.files.isEmpty
+            return JSONResponse(value: ["status": ready ? "UP" : "DOWN"], status: ready ? .ok : .serviceUnavailable)
         }
         return router
     }
@@ -70,8 +71,18 @@ public struct TollgateService: Sendable {
     /// The HTTP application.
     public func application() -> some ApplicationProtocol {
         Application(
-            router: router(), configuration: .init(address: .hostname(settings.host, port: settings.port)),
-            services: [RecoveryService(engine: engine, interval: settings.recoveryInterval)],
+            router: router(), configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+            services: [RecoveryService(engine: engine, interval: recoveryInterval)],
             logger: Logger(label: "tollgate"))
+    }
+}
+
+/// Hands results of in-process executors to the engine created after them.
+final class EngineForwarder: Sendable {
+    let engine = Mutex<LifecycleEngine?>(nil)
+
+    func report(taskId: Int64, _ report: TaskReport) async {
+        guard let engine = engine.withLock({ $0 }) else { return }
+        _ = try? await engine.report(taskId: taskId, report, principal: Principal(name: "local", roles: ["executor"]))
     }
 }

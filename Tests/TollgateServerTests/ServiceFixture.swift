@@ -29,16 +29,17 @@ final class ServiceFixture: Sendable {
         try directory.write("descriptors/hello.json", String(decoding: descriptor, as: UTF8.self))
     }
 
-    func start(executorUp: Bool = true) async throws {
+    func start(executorUp: Bool = true, tokens: [ServiceConfiguration.Token] = []) async throws {
         if executorUp { try await executor.start() }
-        var settings = TollgateService.Settings()
-        settings.port = port
-        settings.database = directory.url("tollgate.db")
-        settings.policies = RepositoryPaths.policies
-        settings.descriptors = directory.url("descriptors")
-        settings.odmExecutors = ["azure-devops": executor.address]
-        settings.recoveryInterval = recoveryInterval
-        let service = try TollgateService(settings: settings, httpClient: client)
+        var configuration = ServiceConfiguration()
+        configuration.port = port
+        configuration.database = directory.url("tollgate.db")
+        configuration.policies = RepositoryPaths.policies
+        configuration.registry = .directory(path: directory.url("descriptors"))
+        configuration.executors = ["azure-devops": .odm(address: executor.address, checkAfterCallback: false)]
+        configuration.tokens = tokens
+        var service = try TollgateService(configuration: configuration, httpClient: client)
+        service.recoveryInterval = recoveryInterval
         let app = service.application()
         task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
         try await waitUntilListening(port: port, client: client)
@@ -51,9 +52,12 @@ final class ServiceFixture: Sendable {
     }
 
     /// Sends a request to Tollgate; returns the status and the JSON body.
-    func call(_ method: HTTPMethod, _ path: String, body: JSONValue? = nil, raw: String? = nil) async throws -> (Int, JSONValue) {
+    func call(
+        _ method: HTTPMethod, _ path: String, body: JSONValue? = nil, raw: String? = nil, bearer: String? = nil
+    ) async throws -> (Int, JSONValue) {
         var request = HTTPClientRequest(url: path.hasPrefix("http") ? path : "http://127.0.0.1:\(port)\(path)")
         request.method = method
+        if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
         if let text = raw ?? body?.serialized() {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: text))

@@ -7,59 +7,48 @@ import TollgateServer
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the ODM DevOps API (activities, tasks, callbacks, lifecycles) on the embedded defaults."
+        abstract: "Serve the ODM DevOps API and Tollgate's own endpoints.",
+        discussion: """
+            Reads tollgate.yaml (or --config FILE); without one, runs on the embedded defaults: \
+            ./tollgate.db, ./policies, descriptors from ./descriptors, the local-process executor, \
+            listening on 127.0.0.1:8002. Secrets in the file are { env: NAME } references.
+            """
     )
 
-    @Option(help: "Address to listen on.")
-    var host = "127.0.0.1"
-
-    @Option(help: "Port to listen on.")
-    var port = 8002
-
-    @Option(help: "Address executors call back to (default http://HOST:PORT).")
-    var publicAddress: String?
-
-    @Option(help: "SQLite database file.")
-    var database = "tollgate.db"
-
-    @Option(help: "Policy directory.")
-    var policies = "policies"
-
-    @Option(help: "Directory of descriptor files (JSON or YAML).")
-    var descriptors = "descriptors"
-
-    @Option(name: .customLong("odm-executor"), help: "An ODM executor adapter, NAME=URL (repeatable).")
-    var odmExecutors: [String] = []
+    @Option(help: "Configuration file (YAML).")
+    var config: String?
 
     @Option(help: "Environment variable holding the secret that signs callback tokens.")
     var callbackSecretEnv = "TOLLGATE_CALLBACK_SECRET"
 
     func run() async throws {
-        guard host == "127.0.0.1" || host == "localhost" || host == "::1" else {
-            printError("tollgate serve: refusing to listen on \(host): authentication is not configured, so only loopback is allowed")
-            throw ExitCode(2)
-        }
-        var settings = TollgateService.Settings()
-        settings.host = host
-        settings.port = port
-        settings.publicAddress = publicAddress
-        settings.database = database
-        settings.policies = policies
-        settings.descriptors = descriptors
-        for entry in odmExecutors {
-            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, !parts[0].isEmpty, parts[1].hasPrefix("http") else {
-                printError("tollgate serve: --odm-executor takes NAME=URL, e.g. azure-devops=http://127.0.0.1:9003 (got '\(entry)')")
+        var configuration = ServiceConfiguration()
+        let path = config ?? (FileManager.default.fileExists(atPath: "tollgate.yaml") ? "tollgate.yaml" : nil)
+        if let path {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                printError("tollgate serve: cannot read the configuration file \(path)")
                 throw ExitCode(2)
             }
-            settings.odmExecutors[parts[0]] = parts[1]
+            do {
+                configuration = try ServiceConfiguration(text: String(decoding: data, as: UTF8.self))
+            } catch {
+                printError("tollgate serve: \(path): \(error)")
+                throw ExitCode(2)
+            }
         }
-        if let secret = ProcessInfo.processInfo.environment[callbackSecretEnv], !secret.isEmpty {
-            settings.callbackSecret = Array(secret.utf8)
+        guard configuration.listensSafely else {
+            printError(
+                "tollgate serve: refusing to listen on \(configuration.host) with no authentication configured; "
+                    + "add auth.tokens or listen on 127.0.0.1")
+            throw ExitCode(2)
         }
+        if !configuration.notifications.isEmpty {
+            printError("tollgate serve: note: \(configuration.notifications.count) notification target(s) configured; this version does not deliver notifications yet")
+        }
+        let secret = ProcessInfo.processInfo.environment[callbackSecretEnv].flatMap { $0.isEmpty ? nil : Array($0.utf8) }
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
-            let service = try TollgateService(settings: settings, httpClient: client)
+            let service = try TollgateService(configuration: configuration, httpClient: client, callbackSecret: secret)
             try await service.application().runService()
         } catch {
             printError("tollgate serve: \(error)")

@@ -1,0 +1,133 @@
+public import Foundation
+public import TollgateJSON
+import TollgateRuntime
+
+/// `tollgate.yaml`: everything `tollgate serve` needs. Secrets are `{ env: NAME }` references.
+///
+/// ```yaml
+/// server:    { host: 127.0.0.1, port: 8002, publicAddress: "http://127.0.0.1:8002" }
+/// database:  { path: ./tollgate.db }
+/// policies:  { directory: ./policies }
+/// registry:  { kind: directory, path: ./descriptors }        # or { kind: odm, address: "http://…" }
+/// executors:
+///   azure-devops: { kind: odm, address: "http://127.0.0.1:9003", checkAfterCallback: false }
+///   local:        { kind: local }
+/// auth:
+///   tokens:
+///     - { name: ci, token: { env: CI_TOKEN }, roles: [submitter] }
+/// ```
+public struct ServiceConfiguration: Sendable {
+    /// How descriptors are found.
+    public enum Registry: Sendable, Equatable {
+        case directory(path: String)
+        case odm(address: String)
+    }
+
+    /// One configured executor.
+    public enum Executor: Sendable, Equatable {
+        case odm(address: String, checkAfterCallback: Bool)
+        case local
+    }
+
+    /// A bearer token and the roles it grants.
+    public struct Token: Sendable, Equatable {
+        public var name: String
+        public var secret: String
+        public var roles: [Role]
+
+        public init(name: String, secret: String, roles: [Role]) {
+            self.name = name
+            self.secret = secret
+            self.roles = roles
+        }
+    }
+
+    public var host = "127.0.0.1"
+    public var port = 8002
+    public var publicAddress: String?
+    public var database = "./tollgate.db"
+    public var policies = "./policies"
+    public var registry = Registry.directory(path: "./descriptors")
+    public var executors: [String: Executor] = ["local": .local]
+    public var tokens: [Token] = []
+    public var stateDirectory = "./.tollgate"
+    /// Notification targets as written (delivery is not part of this version; they are reported at start).
+    public var notifications: [JSONValue] = []
+
+    /// The embedded defaults: loopback, files in the working directory, the local executor.
+    public init() {}
+
+    /// Reads a configuration document (YAML or JSON text).
+    public init(text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) {
+        let document: JSONValue
+        do {
+            document = try YAMLConfiguration.parse(text)
+        } catch {
+            throw ConfigurationError(key: "", message: "\(error)")
+        }
+        try self.init(document: document, environment: environment)
+    }
+
+    init(document: JSONValue, environment: [String: String]) throws(ConfigurationError) {
+        let root = ConfigReader(value: document, path: "", environment: environment)
+        try root.onlyKeys(["server", "database", "policies", "registry", "executors", "notifications", "auth", "state"])
+        let server = root.child("server")
+        try server.onlyKeys(["host", "port", "publicAddress"])
+        host = try server.child("host").string(default: host)
+        port = try server.child("port").int(default: port)
+        guard (1...65_535).contains(port) else { throw server.child("port").error("must be between 1 and 65535") }
+        publicAddress = try server.child("publicAddress").optionalString()
+        database = try root.child("database").child("path").string(default: database)
+        policies = try root.child("policies").child("directory").string(default: policies)
+        stateDirectory = try root.child("state").child("directory").string(default: stateDirectory)
+        let registry = root.child("registry")
+        if !registry.isMissing {
+            switch try registry.child("kind").string() {
+            case "directory": self.registry = .directory(path: try registry.child("path").string())
+            case "odm": self.registry = .odm(address: try registry.child("address").string())
+            case let other: throw registry.child("kind").error("unknown registry kind '\(other)' (directory or odm)")
+            }
+        }
+        let executors = root.child("executors")
+        if !executors.isMissing {
+            self.executors = [:]
+            for (name, executor) in try executors.entries() {
+                switch try executor.child("kind").string() {
+                case "odm":
+                    self.executors[name] = .odm(
+                        address: try executor.child("address").string(),
+                        checkAfterCallback: try executor.child("checkAfterCallback").bool(default: false))
+                case "local": self.executors[name] = .local
+                case let other:
+                    throw executor.child("kind").error("unknown executor kind '\(other)' (odm or local; gitlab and azure-devops come later)")
+                }
+            }
+        }
+        for item in try root.child("auth").child("tokens").items() {
+            var roles: [Role] = []
+            for (index, name) in try item.child("roles").strings().enumerated() {
+                guard let role = Role(rawValue: name) else {
+                    throw item.child("roles").error(
+                        "[\(index)] unknown role '\(name)' (\(Role.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                roles.append(role)
+            }
+            tokens.append(Token(name: try item.child("name").string(), secret: try item.child("token").secret(), roles: roles))
+        }
+        notifications = try root.child("notifications").items().map(\.value)
+    }
+
+    /// Whether the server may listen on `host` (only loopback without authentication).
+    public var listensSafely: Bool {
+        !tokens.isEmpty || ["127.0.0.1", "localhost", "::1"].contains(host)
+    }
+}
+
+/// YAML or JSON configuration text.
+enum YAMLConfiguration {
+    static func parse(_ text: String) throws -> JSONValue {
+        let trimmed = text.drop { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }
+        if trimmed.first == "{" { return try JSONValue.parse(text) }
+        return try YAMLText.parse(text)
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Hummingbird
+import TollgateJSON
+import TollgateLifecycle
+import TollgatePolicy
+import TollgateStore
+
+/// Tollgate's own endpoints under `/api/v1/tollgate`: the policy set, dry-run evaluation,
+/// reload, and the decisions of an activity.
+struct TollgateAPI: Sendable {
+    let policies: PolicyEngine
+    let store: SQLiteLifecycleStore
+
+    func register<Context: RequestContext>(on router: Router<Context>) {
+        let group = router.group("api/v1/tollgate")
+        group.get("policies") { _, _ in JSONResponse(value: self.policySet()) }
+        group.post("policies/reload") { _, _ in
+            do {
+                let set = try self.policies.reload()
+                return JSONResponse(value: ["revision": .string(set.revision), "loaded": .int(Int64(set.policies.count)), "broken": .int(Int64(set.problems.count))])
+            } catch {
+                throw ODMError(status: .unprocessableContent, code: "42210", summary: "Policy reload failed", message: "\(error)")
+            }
+        }
+        group.post("policies/evaluate") { request, context in try await self.evaluate(request, context) }
+        group.get("decisions") { request, _ in try self.decisions(request) }
+    }
+
+    func policySet() -> JSONValue {
+        let set = policies.policySet
+        return [
+            "revision": .string(set.revision),
+            "policies": .array(
+                set.files.map { file in
+                    var o = JSONObject()
+                    o["name"] = .string(file.name)
+                    o["file"] = .string(file.path)
+                    o["revision"] = .string(file.revision)
+                    if let policy = file.policy {
+                        o["phases"] = .array(policy.phases.map { .string($0.rawValue) })
+                        o["blocking"] = .bool(policy.blocking)
+                        o["description"] = .string(policy.description)
+                    }
+                    if let problem = file.problem {
+                        o["broken"] = ["line": .int(Int64(problem.line)), "kind": .string(problem.kind.rawValue), "message": .string(problem.message)]
+                    }
+                    return .object(o)
+                }),
+        ]
+    }
+
+    /// `POST /api/v1/tollgate/policies/evaluate?phase=…` with an input: the verdict, nothing recorded.
+    func evaluate(_ request: Request, _ context: some RequestContext) async throws -> JSONResponse {
+        var request = request
+        guard let input = try await request.jsonBody(context: context) else {
+            throw ODMError.unreadableBody("send the policy input as the JSON body")
+        }
+        let query: String? = request.uri.queryParameters.get("phase").map { String($0) }
+        let name = query ?? input["event"]?.stringValue ?? ""
+        guard let phase = PolicyPhase(rawValue: name) else {
+            throw ODMError.unreadableBody("name the phase: ?phase=ACTIVITY_STAGE_TRANSITION (or an event field in the input)")
+        }
+        let decision = policies.evaluate(phase, input: PolicyDocument(input))
+        var body = JSONObject()
+        body["phase"] = .string(phase.rawValue)
+        body["verdict"] = .string(decision.verdict.rawValue)
+        body["policySetRevision"] = .string(decision.policySetRevision)
+        body["results"] = .array(decision.results.map(Self.result))
+        return JSONResponse(value: .object(body))
+    }
+
+    static func result(_ r: PolicyResult) -> JSONValue {
+        var o = JSONObject()
+        o["policy"] = .string(r.policy)
+        o["outcome"] = .string(r.outcome.rawValue)
+        o["effect"] = .string(r.effect.rawValue)
+        o["blocking"] = .bool(r.blocking)
+        o["reasons"] = .array(r.reasons.map(JSONValue.string))
+        o["details"] = r.details ?? .null
+        o["revision"] = .string(r.revision)
+        return .object(o)
+    }
+
+    /// `GET /api/v1/tollgate/decisions?activityId=…`
+    func decisions(_ request: Request) throws -> JSONResponse {
+        guard let text = request.uri.queryParameters.get("activityId"), let id = Int64(text) else {
+            throw ODMError.unreadableBody("give ?activityId=<id>")
+        }
+        let records = try store.decisions(activityId: id)
+        return JSONResponse(value: .array(records.map(Self.decision)))
+    }
+
+    static func decision(_ d: DecisionRecord) -> JSONValue {
+        var o = JSONObject()
+        o["sequence"] = .int(d.sequence)
+        o["phase"] = .string(d.phase.rawValue)
+        o["verdict"] = .string(d.verdict.rawValue)
+        o["activityId"] = .int(d.activityId)
+        o["taskId"] = d.taskId.map(JSONValue.int) ?? .null
+        o["principal"] = d.principal.map(JSONValue.string) ?? .null
+        o["policySetRevision"] = .string(d.policySetRevision)
+        o["gatedChange"] = .string(d.gatedChange)
+        o["createdAt"] = .string(Timestamp.formatMilliseconds(d.createdAt))
+        o["outcomes"] = .array(d.outcomes.map(\.jsonValue))
+        o["hash"] = .string(d.hash)
+        return .object(o)
+    }
+}
