@@ -37,9 +37,19 @@ extension DevOpsAPI {
         switch query(request, "action") {
         case "STOP":
             return try await callback(request, context, taskId: id)
+        case "ABORT":
+            let outcome = try await run { () async throws(LifecycleError) -> ReportOutcome in
+                try await engine.report(taskId: id, TaskReport(status: .aborted, errors: "aborted through the API"), principal: Self.principal)
+            }
+            guard case .applied(let task) = outcome else { return JSONResponse(value: ODMResources.status("ABORTED")) }
+            return JSONResponse(value: ODMResources.status(task.status.rawValue))
+        case "START":
+            try await run { () async throws(LifecycleError) in try await engine.retryDispatch(taskId: id) }
+            let task = try await run { () async throws(LifecycleError) -> LifecycleTask in try await engine.task(id: id) }
+            return JSONResponse(value: ODMResources.status(task.status.rawValue))
         case let other:
             throw ODMError.invalidTaskAction(
-                "action must be STOP (the executor's callback); \(other.map { "'\($0)'" } ?? "no action") is not supported here")
+                "action must be START, ABORT or STOP (the executor's callback), not \(other.map { "'\($0)'" } ?? "missing")")
         }
     }
 
@@ -64,12 +74,25 @@ extension DevOpsAPI {
         } else {
             report = TaskReport(status: .processed)
         }
+        var checked = report
+        if checkAfterCallback(taskId), let word = await engine.executorReport(taskId: taskId) {
+            // The executor's own status overrides the callback's.
+            checked.status = word.status
+            if word.status != .processed { checked.errors = checked.errors ?? word.errors }
+        }
+        let final = checked
         let outcome = try await run { () async throws(LifecycleError) -> ReportOutcome in
-            try await engine.report(taskId: taskId, report, principal: Principal(name: "executor", roles: ["executor"]))
+            try await engine.report(taskId: taskId, final, principal: Principal(name: "executor", roles: ["executor"]))
         }
         switch outcome {
         case .applied(let task), .repeated(let task):
             return JSONResponse(value: ODMResources.status(task.status.rawValue))
         }
+    }
+
+    /// Whether the task's executor is configured with `checkAfterCallback`.
+    func checkAfterCallback(_ taskId: Int64) -> Bool {
+        guard let executor = try? store.task(id: taskId)?.executor else { return false }
+        return checkedExecutors.contains(executor)
     }
 }

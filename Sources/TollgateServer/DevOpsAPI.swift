@@ -9,11 +9,14 @@ public struct DevOpsAPI: Sendable {
     public let engine: LifecycleEngine
     public let store: SQLiteLifecycleStore
     public let tokens: CallbackTokens
+    /// Executors whose own status overrides a callback's (`checkAfterCallback: true`).
+    public let checkedExecutors: Set<String>
 
-    public init(engine: LifecycleEngine, store: SQLiteLifecycleStore, tokens: CallbackTokens) {
+    public init(engine: LifecycleEngine, store: SQLiteLifecycleStore, tokens: CallbackTokens, checkedExecutors: Set<String> = []) {
         self.engine = engine
         self.store = store
         self.tokens = tokens
+        self.checkedExecutors = checkedExecutors
     }
 
     static let principal = Principal(name: "api", roles: ["submitter"])

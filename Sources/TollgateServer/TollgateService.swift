@@ -59,7 +59,12 @@ public struct TollgateService: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: AuthMiddleware(tokens: configuration.tokens))
-        DevOpsAPI(engine: engine, store: store, tokens: tokens).register(on: router)
+        let checked = Set(
+            configuration.executors.compactMap { name, executor -> String? in
+                if case .odm(_, true) = executor { return name }
+                return nil
+            })
+        DevOpsAPI(engine: engine, store: store, tokens: tokens, checkedExecutors: checked).register(on: router)
         TollgateAPI(policies: policies, store: store).register(on: router)
         router.get("health") { _, _ -> JSONResponse in
             let ready = (try? store.decisionCount()) != nil && !policies.policySet.files.isEmpty

@@ -12,6 +12,8 @@ import TollgateTestSupport
 final class FakeODMExecutor: Sendable {
     let port: Int
     let received = Mutex<[JSONValue]>([])
+    /// What `GET …/tasks/{id}/status` answers, by task id (unknown ids: 404).
+    let statuses = Mutex<[Int64: String]>([:])
     /// The callback body for a received task (nil: do not call back).
     let respond: @Sendable (JSONValue) -> JSONValue?
     let client: HTTPClient
@@ -42,6 +44,11 @@ final class FakeODMExecutor: Sendable {
                 }
             }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: task.serialized())))
+        }
+        router.get("api/v1/up/executor/tasks/:id/status") { _, context -> Response in
+            let id = context.parameters.get("id", as: Int64.self) ?? 0
+            guard let status = self.statuses.withLock({ $0[id] }) else { return Response(status: .notFound) }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "\"\(status)\"")))
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
         task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }

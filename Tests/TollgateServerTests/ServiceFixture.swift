@@ -29,14 +29,14 @@ final class ServiceFixture: Sendable {
         try directory.write("descriptors/hello.json", String(decoding: descriptor, as: UTF8.self))
     }
 
-    func start(executorUp: Bool = true, tokens: [ServiceConfiguration.Token] = []) async throws {
+    func start(executorUp: Bool = true, tokens: [ServiceConfiguration.Token] = [], checkAfterCallback: Bool = false) async throws {
         if executorUp { try await executor.start() }
         var configuration = ServiceConfiguration()
         configuration.port = port
         configuration.database = directory.url("tollgate.db")
         configuration.policies = RepositoryPaths.policies
         configuration.registry = .directory(path: directory.url("descriptors"))
-        configuration.executors = ["azure-devops": .odm(address: executor.address, checkAfterCallback: false)]
+        configuration.executors = ["azure-devops": .odm(address: executor.address, checkAfterCallback: checkAfterCallback)]
         configuration.tokens = tokens
         var service = try TollgateService(configuration: configuration, httpClient: client)
         service.recoveryInterval = recoveryInterval

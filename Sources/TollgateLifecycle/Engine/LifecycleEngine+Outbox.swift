@@ -116,3 +116,25 @@ extension LifecycleEngine {
         return try? await executor.status(of: request)
     }
 }
+
+extension LifecycleEngine {
+    /// What the task's executor says about it now (for executors configured to be asked after a
+    /// callback); nil when it cannot tell.
+    public func executorReport(taskId: Int64) async -> TaskReport? {
+        guard let task = try? store.task(id: taskId) else { return nil }
+        return await reconcile(task)
+    }
+
+    /// Carries out a task's pending dispatch now (instead of at the next recovery round).
+    /// Throws when the task has none: tasks start with their activity, in order.
+    public func retryDispatch(taskId: Int64) async throws(LifecycleError) {
+        let task = try task(id: taskId)
+        let pending = (try read { try store.outbox(taskId: taskId, kind: .dispatchTask) }).filter { $0.doneAt == nil }
+        guard task.status == .processing, let intent = pending.first else {
+            throw .invalidTaskAction(
+                "task \(taskId) is \(task.status.rawValue) with no dispatch waiting; tasks start with their activity, in order")
+        }
+        await dispatch(intent)
+    }
+}
+

@@ -1,0 +1,51 @@
+import Foundation
+import NIOHTTP1
+import Synchronization
+import Testing
+import TollgateJSON
+import TollgateTestSupport
+
+@Suite("Task actions and executor checks", .serialized)
+struct TaskActionTests {
+    static let dev: JSONValue = [
+        "dataProductId": "urn:org.opendatamesh:dataproducts:hello", "dataProductVersion": "1.0.0", "stage": "dev",
+    ]
+
+    func callbackOf(_ f: ServiceFixture) async throws -> String {
+        for _ in 0..<200 where f.executor.tasks.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        return try #require(f.executor.tasks.first?["callbackRef"]?.stringValue)
+    }
+
+    @Test func abortingATaskFailsItsActivityAndLateCallbacksAreRefused() async throws {
+        let f = try ServiceFixture(respond: { _ in nil })
+        try await f.start()
+        defer { Task { try? await f.stop() } }
+        _ = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: Self.dev)
+        let callback = try await callbackOf(f)
+        let (status, body) = try await f.call(.PATCH, "/api/v1/pp/devops/tasks/1/status?action=ABORT")
+        #expect(status == 200)
+        #expect(body["status"] == "ABORTED")
+        #expect(try await f.call(.GET, "/api/v1/pp/devops/activities/1/status").1["status"] == "FAILED")
+        #expect(try await f.call(.GET, "/api/v1/pp/devops/tasks/2/status").1["status"] == "ABORTED")
+        let (late, lateBody) = try await f.call(.PATCH, callback, body: ["status": "PROCESSED", "results": Walkthrough.vmResults])
+        #expect(late == 409)
+        #expect(lateBody["code"] == "40911")
+        let (start, startBody) = try await f.call(.PATCH, "/api/v1/pp/devops/tasks/2/status?action=START")
+        #expect(start == 422)
+        #expect(startBody["code"] == "40065")
+    }
+
+    @Test func theExecutorsWordOverridesTheCallbackWhenConfigured() async throws {
+        let f = try ServiceFixture(respond: { _ in nil })
+        try await f.start(checkAfterCallback: true)
+        defer { Task { try? await f.stop() } }
+        _ = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: Self.dev)
+        let callback = try await callbackOf(f)
+        f.executor.statuses.withLock { $0[1] = "FAILED" }
+        let (status, body) = try await f.call(.PATCH, callback, body: ["status": "PROCESSED", "results": Walkthrough.vmResults])
+        #expect(status == 200)
+        #expect(body["status"] == "FAILED", "the executor says FAILED, whatever the callback claims")
+        let (_, task) = try await f.call(.GET, "/api/v1/pp/devops/tasks/1")
+        #expect(task["errors"]?.stringValue?.contains("FAILED") == true)
+    }
+}
