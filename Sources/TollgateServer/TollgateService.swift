@@ -20,7 +20,10 @@ public struct TollgateService: Sendable {
     public var recoveryInterval: Duration = .seconds(2)
 
     /// Builds the engine over the store, the policies, the registry and the executors.
-    public init(configuration: ServiceConfiguration, httpClient: HTTPClient, callbackSecret: [UInt8]? = nil) throws {
+    public init(
+        configuration: ServiceConfiguration, httpClient: HTTPClient, callbackSecret: [UInt8]? = nil,
+        notificationBackoffSeconds: Double = 1
+    ) throws {
         self.configuration = configuration
         let tokens = callbackSecret.map(CallbackTokens.init(secret:)) ?? .random()
         self.tokens = tokens
@@ -46,6 +49,14 @@ public struct TollgateService: Sendable {
         let base = configuration.publicAddress ?? "http://\(configuration.host):\(configuration.port)"
         var options = LifecycleEngine.Options()
         options.dispatchInline = false
+        options.notificationBackoffSeconds = notificationBackoffSeconds
+        options.notifiers = configuration.notifications.enumerated().map { index, target -> any Notifier in
+            switch target {
+            case .odmObserver(let address): ODMObserverNotifier(name: "observer-\(index)", address: address, client: httpClient)
+            case .odmDispatch(let address): ODMDispatchNotifier(name: "dispatch-\(index)", address: address, client: httpClient)
+            case .webhook(let url, let secret): WebhookNotifier(name: "webhook-\(index)", url: url, secret: secret, client: httpClient)
+            }
+        }
         options.callbackRef = { taskId in
             "\(base)/api/v1/pp/devops/tasks/\(taskId)/status?action=STOP&token=\(tokens.token(taskId: taskId))"
         }

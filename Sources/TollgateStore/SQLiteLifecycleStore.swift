@@ -56,8 +56,9 @@ public final class SQLiteLifecycleStore: LifecycleStore {
                     try db.statement("UPDATE outbox SET done_at = ?, attempts = attempts + 1, last_error = ? WHERE id = ?")
                         .run([now, error, id])
                 }
-                for (id, error) in changes.outboxRetry {
-                    try db.statement("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?").run([error, id])
+                for (id, error, after) in changes.outboxRetry {
+                    try db.statement("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?")
+                        .run([error, StoreCoding.time(after), id])
                 }
                 for t in changes.transitions {
                     try db.statement(
@@ -214,6 +215,12 @@ public final class SQLiteLifecycleStore: LifecycleStore {
     public func pendingOutbox() throws -> [OutboxIntent] {
         try withConnection { db in
             try db.statement("SELECT \(StoreCoding.outboxColumns) FROM outbox WHERE done_at IS NULL ORDER BY id").rows([], StoreCoding.outbox)
+        }
+    }
+
+    public func outboxIntent(id: Int64) throws -> OutboxIntent? {
+        try withConnection { db in
+            try db.statement("SELECT \(StoreCoding.outboxColumns) FROM outbox WHERE id = ?").first([id], StoreCoding.outbox)
         }
     }
 

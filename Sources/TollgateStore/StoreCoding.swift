@@ -52,13 +52,14 @@ enum StoreCoding {
             finishedAt: date(row.optionalString(7)))
     }
 
-    static let outboxColumns = "id, kind, task_id, payload, created_at, attempts, done_at, last_error"
+    static let outboxColumns = "id, kind, task_id, payload, created_at, attempts, done_at, last_error, next_attempt_at"
 
     static func outbox(_ row: SQLiteRow) -> OutboxIntent {
         OutboxIntent(
             id: row.int64(0), kind: OutboxIntent.Kind(rawValue: row.string(1)) ?? .notify, taskId: row.optionalInt64(2),
             payload: json(row.string(3)) ?? .null, createdAt: date(row.string(4)) ?? .distantPast,
-            attempts: Int(row.int64(5)), doneAt: date(row.optionalString(6)), lastError: row.optionalString(7))
+            attempts: Int(row.int64(5)), doneAt: date(row.optionalString(6)), lastError: row.optionalString(7),
+            nextAttemptAt: date(row.optionalString(8)))
     }
 
     static let decisionColumns = """

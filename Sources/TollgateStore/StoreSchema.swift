@@ -91,6 +91,7 @@ enum StoreSchema {
             payload TEXT NOT NULL,
             created_at TEXT NOT NULL,
             attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
             done_at TEXT,
             last_error TEXT
         );

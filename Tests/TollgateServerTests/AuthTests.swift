@@ -88,7 +88,7 @@ struct ConfigurationTests {
         #expect(c.executors["local"] == .local)
         #expect(c.tokens.map(\.secret) == ["t1", "t2"])
         #expect(c.tokens[1].roles == [.auditor, .policyAdmin])
-        #expect(c.notifications.count == 1)
+        #expect(c.notifications == [.odmObserver(address: "http://127.0.0.1:9100")])
     }
 
     @Test(arguments: [

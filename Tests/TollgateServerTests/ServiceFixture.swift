@@ -29,7 +29,10 @@ final class ServiceFixture: Sendable {
         try directory.write("descriptors/hello.json", String(decoding: descriptor, as: UTF8.self))
     }
 
-    func start(executorUp: Bool = true, tokens: [ServiceConfiguration.Token] = [], checkAfterCallback: Bool = false) async throws {
+    func start(
+        executorUp: Bool = true, tokens: [ServiceConfiguration.Token] = [], checkAfterCallback: Bool = false,
+        notifications: [ServiceConfiguration.Notification] = []
+    ) async throws {
         if executorUp { try await executor.start() }
         var configuration = ServiceConfiguration()
         configuration.port = port
@@ -38,7 +41,8 @@ final class ServiceFixture: Sendable {
         configuration.registry = .directory(path: directory.url("descriptors"))
         configuration.executors = ["azure-devops": .odm(address: executor.address, checkAfterCallback: checkAfterCallback)]
         configuration.tokens = tokens
-        var service = try TollgateService(configuration: configuration, httpClient: client)
+        configuration.notifications = notifications
+        var service = try TollgateService(configuration: configuration, httpClient: client, notificationBackoffSeconds: 0.05)
         service.recoveryInterval = recoveryInterval
         let app = service.application()
         task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }

@@ -42,9 +42,6 @@ struct ServeCommand: AsyncParsableCommand {
                     + "add auth.tokens or listen on 127.0.0.1")
             throw ExitCode(2)
         }
-        if !configuration.notifications.isEmpty {
-            printError("tollgate serve: note: \(configuration.notifications.count) notification target(s) configured; this version does not deliver notifications yet")
-        }
         let secret = ProcessInfo.processInfo.environment[callbackSecretEnv].flatMap { $0.isEmpty ? nil : Array($0.utf8) }
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         do {

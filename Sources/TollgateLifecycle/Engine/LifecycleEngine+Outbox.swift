@@ -63,7 +63,7 @@ extension LifecycleEngine {
         } catch {
             let attempts = intent.attempts + 1
             if error.retryable && attempts < options.maxDispatchAttempts {
-                changes.outboxRetry.append((intent.id, error.message))
+                changes.outboxRetry.append((intent.id, error.message, nil))
                 changes.history.append(
                     ExecutionEvent(taskId: taskId, at: now, kind: "executor-error", message: "\(error.message) (attempt \(attempts), will retry)"))
                 _ = try? commit(changes)
@@ -83,7 +83,13 @@ extension LifecycleEngine {
     /// result never arrived, and fails tasks that ran past their timeout.
     public func recover() async {
         if let pending = try? store.pendingOutbox() {
-            for intent in pending { await dispatch(intent) }
+            for intent in pending {
+                switch intent.kind {
+                case .dispatchTask: await dispatch(intent)
+                case .notify: await deliver(intent)
+                case .cancelTask: break
+                }
+            }
         }
         guard let running = try? store.tasks(status: .processing) else { return }
         let now = clock()

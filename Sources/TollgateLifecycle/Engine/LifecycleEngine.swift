@@ -24,6 +24,12 @@ public actor LifecycleEngine {
         /// Whether dispatches happen before the call that committed them returns (in-process runs,
         /// tests) or right after, in the background (a server answering requests).
         public var dispatchInline = true
+        /// Where events are announced (each delivered at least once, from the outbox).
+        public var notifiers: [any Notifier] = []
+        /// Delivery attempts before a notification is given up (and recorded as such).
+        public var maxNotificationAttempts = 30
+        /// First retry delay of a failed delivery; doubles with each attempt, up to five minutes.
+        public var notificationBackoffSeconds = 1.0
 
         public init() {}
     }
@@ -90,11 +96,19 @@ public actor LifecycleEngine {
     @discardableResult
     func commit(_ changes: ChangeSet) throws(LifecycleError) -> [DecisionRecord] {
         var changes = changes
+        if !changes.transitions.isEmpty || !changes.decisions.isEmpty {
+            announceChanges(&changes, now: clock())
+        }
         let needed = Set(changes.decisions.flatMap { $0.outcomes.map(\.revision) }).subtracting(storedRevisions)
         if !needed.isEmpty { changes.policySources = gate.sources(revisions: needed) }
         do {
             let committed = try store.commit(changes)
             storedRevisions.formUnion(changes.policySources.map(\.revision))
+            let notifications = changes.outbox.filter { $0.kind == .notify }
+            if !notifications.isEmpty {
+                // Delivered after the commit, never holding up the change that caused them.
+                Task { for intent in notifications { await self.deliver(intent) } }
+            }
             return committed
         } catch {
             // The ids handed out for this change set may be reused or skipped; re-read them.

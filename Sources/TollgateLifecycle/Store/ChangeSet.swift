@@ -1,3 +1,5 @@
+public import Foundation
+
 /// Everything one state change writes, committed together or not at all: the rows it changes, the
 /// decision that gated it, the side effects it intends, and its history.
 public struct ChangeSet: Sendable {
@@ -10,8 +12,8 @@ public struct ChangeSet: Sendable {
     public var outbox: [OutboxIntent] = []
     /// Outbox intents carried out (or given up), by id.
     public var outboxDone: [(id: Int64, error: String?)] = []
-    /// Outbox intents that failed and will be tried again, by id.
-    public var outboxRetry: [(id: Int64, error: String)] = []
+    /// Outbox intents that failed and will be tried again (not before `after`), by id.
+    public var outboxRetry: [(id: Int64, error: String, after: Date?)] = []
     public var transitions: [StatusTransition] = []
     public var history: [ExecutionEvent] = []
 

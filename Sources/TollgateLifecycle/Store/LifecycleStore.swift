@@ -22,6 +22,8 @@ public protocol LifecycleStore: Sendable {
     func tasks(status: TaskStatus) throws -> [LifecycleTask]
     func stageRecords(dataProductId: String, version: String) throws -> [StageRecord]
     func pendingOutbox() throws -> [OutboxIntent]
+    /// One outbox intent, as stored now.
+    func outboxIntent(id: Int64) throws -> OutboxIntent?
     func outbox(taskId: Int64, kind: OutboxIntent.Kind) throws -> [OutboxIntent]
     func decisions(activityId: Int64) throws -> [DecisionRecord]
     /// Highest ids in use, so new rows can be numbered by the engine.

@@ -38,9 +38,12 @@ public final class MemoryLifecycleStore: LifecycleStore {
                 intent.attempts += 1
                 s.outbox[id] = intent
             }
-            for (id, error) in changes.outboxRetry {
-                s.outbox[id]?.attempts += 1
-                s.outbox[id]?.lastError = error
+            for (id, error, after) in changes.outboxRetry {
+                guard var intent = s.outbox[id] else { continue }
+                intent.attempts += 1
+                intent.lastError = error
+                intent.nextAttemptAt = after
+                s.outbox[id] = intent
             }
             for p in changes.policySources { s.sources[p.revision] = p }
             s.transitions += changes.transitions
@@ -94,6 +97,8 @@ public final class MemoryLifecycleStore: LifecycleStore {
     public func pendingOutbox() throws -> [OutboxIntent] {
         state.withLock { $0.outbox.values.filter { $0.doneAt == nil }.sorted { $0.id < $1.id } }
     }
+
+    public func outboxIntent(id: Int64) throws -> OutboxIntent? { state.withLock { $0.outbox[id] } }
 
     public func outbox(taskId: Int64, kind: OutboxIntent.Kind) throws -> [OutboxIntent] {
         state.withLock { $0.outbox.values.filter { $0.taskId == taskId && $0.kind == kind }.sorted { $0.id < $1.id } }

@@ -21,10 +21,12 @@ public struct OutboxIntent: Sendable, Equatable {
     public var attempts: Int
     public var doneAt: Date?
     public var lastError: String?
+    /// Not to be tried again before this time (after a failed attempt).
+    public var nextAttemptAt: Date?
 
     public init(
         id: Int64, kind: Kind, taskId: Int64?, payload: JSONValue, createdAt: Date, attempts: Int = 0, doneAt: Date? = nil,
-        lastError: String? = nil
+        lastError: String? = nil, nextAttemptAt: Date? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -34,6 +36,7 @@ public struct OutboxIntent: Sendable, Equatable {
         self.attempts = attempts
         self.doneAt = doneAt
         self.lastError = lastError
+        self.nextAttemptAt = nextAttemptAt
     }
 }
 

@@ -1,5 +1,5 @@
 public import Foundation
-public import TollgateJSON
+import TollgateJSON
 import TollgateRuntime
 
 /// `tollgate.yaml`: everything `tollgate serve` needs. Secrets are `{ env: NAME }` references.
@@ -51,8 +51,15 @@ public struct ServiceConfiguration: Sendable {
     public var executors: [String: Executor] = ["local": .local]
     public var tokens: [Token] = []
     public var stateDirectory = "./.tollgate"
-    /// Notification targets as written (delivery is not part of this version; they are reported at start).
-    public var notifications: [JSONValue] = []
+    /// Where events are delivered.
+    public var notifications: [Notification] = []
+
+    /// One notification target.
+    public enum Notification: Sendable, Equatable {
+        case odmObserver(address: String)
+        case odmDispatch(address: String)
+        case webhook(url: String, secret: String?)
+    }
 
     /// The embedded defaults: loopback, files in the working directory, the local executor.
     public init() {}
@@ -114,7 +121,17 @@ public struct ServiceConfiguration: Sendable {
             }
             tokens.append(Token(name: try item.child("name").string(), secret: try item.child("token").secret(), roles: roles))
         }
-        notifications = try root.child("notifications").items().map(\.value)
+        for item in try root.child("notifications").items() {
+            switch try item.child("kind").string() {
+            case "odm-observer": notifications.append(.odmObserver(address: try item.child("address").string()))
+            case "odm-dispatch": notifications.append(.odmDispatch(address: try item.child("address").string()))
+            case "webhook":
+                let secret = item.child("secret").isMissing ? nil : try item.child("secret").secret()
+                notifications.append(.webhook(url: try item.child("url").string(), secret: secret))
+            case let other:
+                throw item.child("kind").error("unknown notification kind '\(other)' (odm-observer, odm-dispatch or webhook)")
+            }
+        }
     }
 
     /// Whether the server may listen on `host` (only loopback without authentication).

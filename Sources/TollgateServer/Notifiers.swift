@@ -1,0 +1,96 @@
+public import AsyncHTTPClient
+import Crypto
+import Foundation
+import NIOCore
+import NIOHTTP1
+public import TollgateJSON
+public import TollgateLifecycle
+
+/// Posts JSON to a URL; any answer outside 2xx or a transport failure is a retryable error.
+struct JSONPoster: Sendable {
+    let client: HTTPClient
+
+    func post(_ url: String, _ body: String, headers: [(String, String)] = [], what: String) async throws(NotifierError) {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(string: body))
+        let status: Int
+        do {
+            let response = try await client.execute(request, deadline: .now() + .seconds(10))
+            status = Int(response.status.code)
+            _ = try? await response.body.collect(upTo: 1 << 16)
+        } catch {
+            throw NotifierError("\(what) at \(url) is unreachable: \(error)")
+        }
+        guard (200..<300).contains(status) else { throw NotifierError("\(what) answered \(status) to POST \(url)") }
+    }
+}
+
+/// An ODM observer: `POST {address}/api/v1/up/observer/notifications`.
+public struct ODMObserverNotifier: Notifier {
+    public let name: String
+    let address: String
+    let poster: JSONPoster
+
+    public init(name: String, address: String, client: HTTPClient) {
+        self.name = name
+        self.address = address.hasSuffix("/") ? String(address.dropLast()) : address
+        self.poster = JSONPoster(client: client)
+    }
+
+    public func deliver(_ event: JSONValue) async throws(NotifierError) {
+        let body: JSONValue = [
+            "id": event["id"] ?? .null, "event": event, "status": "PROCESSING", "observer": ["name": "tollgate"],
+            "receivedAt": .string(Timestamp.formatMilliseconds(Date())),
+        ]
+        try await poster.post("\(address)/api/v1/up/observer/notifications", body.serialized(), what: "observer \(name)")
+    }
+}
+
+/// ODM's notification service: `POST {address}/api/v1/pp/notification/dispatch` with the event.
+public struct ODMDispatchNotifier: Notifier {
+    public let name: String
+    let address: String
+    let poster: JSONPoster
+
+    public init(name: String, address: String, client: HTTPClient) {
+        self.name = name
+        self.address = address.hasSuffix("/") ? String(address.dropLast()) : address
+        self.poster = JSONPoster(client: client)
+    }
+
+    public func deliver(_ event: JSONValue) async throws(NotifierError) {
+        try await poster.post("\(address)/api/v1/pp/notification/dispatch", event.serialized(), what: "notification service \(name)")
+    }
+}
+
+/// A webhook: the event as the body, signed with HMAC-SHA256 in `X-Tollgate-Signature: sha256=<hex>`,
+/// and its id in `X-Tollgate-Event-Id`.
+public struct WebhookNotifier: Notifier {
+    public let name: String
+    let url: String
+    let secret: [UInt8]?
+    let poster: JSONPoster
+
+    public init(name: String, url: String, secret: String?, client: HTTPClient) {
+        self.name = name
+        self.url = url
+        self.secret = secret.map { Array($0.utf8) }
+        self.poster = JSONPoster(client: client)
+    }
+
+    /// The signature header value of `body`.
+    public static func signature(_ body: String, secret: [UInt8]) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: secret))
+        return "sha256=" + mac.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+
+    public func deliver(_ event: JSONValue) async throws(NotifierError) {
+        let body = event.serialized()
+        var headers = [("X-Tollgate-Event-Id", event["id"]?.stringValue ?? "")]
+        if let secret { headers.append(("X-Tollgate-Signature", Self.signature(body, secret: secret))) }
+        try await poster.post(url, body, headers: headers, what: "webhook \(name)")
+    }
+}
