@@ -22,6 +22,7 @@ extension DevOpsAPI {
         let activity = try await run { () async throws(LifecycleError) -> Activity in
             try await engine.createActivity(dataProductId: product, version: version, stage: stage, principal: Self.principal)
         }
+        await engine.setSecretHeaders(Self.secretHeaders(request), activityId: activity.id)
         if start {
             do {
                 let started = try await engine.startActivity(id: activity.id, principal: Self.principal)
@@ -65,6 +66,7 @@ extension DevOpsAPI {
         let activity: Activity
         switch query(request, "action") {
         case "START":
+            await engine.setSecretHeaders(Self.secretHeaders(request), activityId: id)
             activity = try await run { () async throws(LifecycleError) -> Activity in
                 try await engine.startActivity(id: id, principal: Self.principal)
             }

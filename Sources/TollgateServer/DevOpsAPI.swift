@@ -61,6 +61,20 @@ public struct DevOpsAPI: Sendable {
         return id
     }
 
+    /// `x-odm-<executor>-executor-secret-<type>: <value>` headers, as `executor → x-odm-<type> → value`.
+    static func secretHeaders(_ request: Request) -> [String: [String: String]] {
+        var out: [String: [String: String]] = [:]
+        for field in request.headers {
+            let name = field.name.canonicalName
+            guard name.hasPrefix("x-odm-"), let marker = name.range(of: "-executor-secret-") else { continue }
+            let executor = String(name[name.index(name.startIndex, offsetBy: 6)..<marker.lowerBound])
+            let type = String(name[marker.upperBound...])
+            guard !executor.isEmpty, !type.isEmpty else { continue }
+            out[executor, default: [:]]["x-odm-\(type)"] = field.value
+        }
+        return out
+    }
+
     func query(_ request: Request, _ name: String) -> String? {
         request.uri.queryParameters.get(name)
     }

@@ -32,7 +32,7 @@ public struct ODMExecutorClient: TaskExecutor {
             "finishedAt": nil,
         ]
         let url = "\(address)/api/v1/up/executor/tasks"
-        let (status, body) = try await send(.POST, url, body: task.serialized())
+        let (status, body) = try await send(.POST, url, body: task.serialized(), headers: request.secretHeaders)
         guard (200..<300).contains(status) else {
             throw ExecutorError(
                 retryable: status >= 500 || status == 429,
@@ -46,7 +46,7 @@ public struct ODMExecutorClient: TaskExecutor {
 
     public func status(of request: DispatchRequest) async throws(ExecutorError) -> TaskReport? {
         let url = "\(address)/api/v1/up/executor/tasks/\(request.taskId)/status"
-        let (status, body) = try await send(.GET, url, body: nil)
+        let (status, body) = try await send(.GET, url, body: nil, headers: request.secretHeaders)
         guard (200..<300).contains(status) else {
             throw ExecutorError(retryable: status >= 500, message: "executor \(name) answered \(status) to GET \(url)")
         }
@@ -59,12 +59,15 @@ public struct ODMExecutorClient: TaskExecutor {
         }
     }
 
-    private func send(_ method: HTTPMethod, _ url: String, body: String?) async throws(ExecutorError) -> (Int, String) {
+    private func send(
+        _ method: HTTPMethod, _ url: String, body: String?, headers: [String: String]
+    ) async throws(ExecutorError) -> (Int, String) {
         do {
             var request = HTTPClientRequest(url: url)
             request.method = method
             request.headers.add(name: "Content-Type", value: "application/json")
             request.headers.add(name: "Accept", value: "application/json")
+            for (name, value) in headers { request.headers.add(name: name, value: value) }
             if let body { request.body = .bytes(ByteBuffer(string: body)) }
             // A refused connection is retried by the client until the deadline: keep it short.
             let response = try await client.execute(request, deadline: .now() + timeout)

@@ -1,7 +1,7 @@
 public import AsyncHTTPClient
 import Foundation
 public import Hummingbird
-import Logging
+public import Logging
 import Synchronization
 import TollgateJSON
 public import TollgateLifecycle
@@ -18,6 +18,8 @@ public struct TollgateService: Sendable {
     public let tokens: CallbackTokens
     /// How often pending dispatches are retried and silent tasks are looked at.
     public var recoveryInterval: Duration = .seconds(2)
+    /// Where the server logs.
+    public var logger = Logger(label: "tollgate")
 
     /// Builds the engine over the store, the policies, the registry and the executors.
     public init(
@@ -89,7 +91,7 @@ public struct TollgateService: Sendable {
         Application(
             router: router(), configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
             services: [RecoveryService(engine: engine, interval: recoveryInterval)],
-            logger: Logger(label: "tollgate"))
+            logger: logger)
     }
 }
 

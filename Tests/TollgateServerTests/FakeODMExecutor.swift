@@ -12,6 +12,8 @@ import TollgateTestSupport
 final class FakeODMExecutor: Sendable {
     let port: Int
     let received = Mutex<[JSONValue]>([])
+    /// Headers of each received task (lower-cased names).
+    let headers = Mutex<[[String: String]]>([])
     /// What `GET …/tasks/{id}/status` answers, by task id (unknown ids: 404).
     let statuses = Mutex<[Int64: String]>([:])
     /// The callback body for a received task (nil: do not call back).
@@ -33,6 +35,9 @@ final class FakeODMExecutor: Sendable {
             let body = try await request.body.collect(upTo: 1 << 20)
             let task = try JSONValue.parse(Array(body.readableBytesView))
             self.received.withLock { $0.append(task) }
+            var fields: [String: String] = [:]
+            for field in request.headers { fields[field.name.canonicalName] = field.value }
+            self.headers.withLock { $0.append(fields) }
             if let callback = task["callbackRef"]?.stringValue, let result = self.respond(task) {
                 Task {
                     try await Task.sleep(for: .milliseconds(5))
@@ -50,7 +55,8 @@ final class FakeODMExecutor: Sendable {
             guard let status = self.statuses.withLock({ $0[id] }) else { return Response(status: .notFound) }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "\"\(status)\"")))
         }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quietLogger)
         task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
         try await waitUntilListening(port: port, client: client)
     }

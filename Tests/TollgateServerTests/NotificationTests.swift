@@ -31,7 +31,8 @@ final class FakeReceiver: Sendable {
             self.hooked.withLock { $0.append((String(buffer: body), signature, id)) }
             return .ok
         }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quietLogger)
         task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
         try await waitUntilListening(port: port, client: client)
     }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import Logging
 import NIOHTTP1
 import NIOCore
 import Synchronization
@@ -44,6 +45,7 @@ final class ServiceFixture: Sendable {
         configuration.notifications = notifications
         var service = try TollgateService(configuration: configuration, httpClient: client, notificationBackoffSeconds: 0.05)
         service.recoveryInterval = recoveryInterval
+        service.logger = quietLogger
         let app = service.application()
         task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
         try await waitUntilListening(port: port, client: client)
@@ -86,3 +88,10 @@ struct ODMTestError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+/// Servers in tests log only what matters (cancelled servers otherwise log their shutdown).
+let quietLogger: Logger = {
+    var logger = Logger(label: "tollgate-test")
+    logger.logLevel = .critical
+    return logger
+}()

@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import NIOHTTP1
 import Synchronization
 import Testing
@@ -47,5 +49,30 @@ struct TaskActionTests {
         #expect(body["status"] == "FAILED", "the executor says FAILED, whatever the callback claims")
         let (_, task) = try await f.call(.GET, "/api/v1/pp/devops/tasks/1")
         #expect(task["errors"]?.stringValue?.contains("FAILED") == true)
+    }
+}
+
+@Suite("Secret headers", .serialized)
+struct SecretHeaderTests {
+    @Test func secretsReachTheirExecutorAndAreNeverStored() async throws {
+        let f = try ServiceFixture(respond: { _ in nil })
+        try await f.start()
+        defer { Task { try? await f.stop() } }
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(f.port)/api/v1/pp/devops/activities?startAfterCreation=true")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "x-odm-azure-devops-executor-secret-pat", value: "s3cr3t-pat")
+        request.headers.add(name: "x-odm-gitlab-executor-secret-token", value: "not-for-azure")
+        request.body = .bytes(ByteBuffer(string: TaskActionTests.dev.serialized()))
+        let response = try await f.client.execute(request, timeout: .seconds(10))
+        #expect(response.status.code == 201)
+        for _ in 0..<200 where f.executor.headers.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(10)) }
+        let headers = f.executor.headers.withLock { $0.first ?? [:] }
+        #expect(headers["x-odm-pat"] == "s3cr3t-pat")
+        #expect(headers["x-odm-token"] == nil, "another executor's secret is not sent")
+        let database = try Data(contentsOf: URL(fileURLWithPath: f.directory.url("tollgate.db")))
+        let wal = (try? Data(contentsOf: URL(fileURLWithPath: f.directory.url("tollgate.db-wal")))) ?? Data()
+        #expect(database.range(of: Data("s3cr3t-pat".utf8)) == nil)
+        #expect(wal.range(of: Data("s3cr3t-pat".utf8)) == nil, "the secret is in no page of the database")
     }
 }

@@ -24,7 +24,7 @@ extension LifecycleEngine {
         }
         let now = clock()
         var changes = ChangeSet()
-        guard let taskId = intent.taskId, let request = DispatchRequest(json: intent.payload),
+        guard let taskId = intent.taskId, var request = DispatchRequest(json: intent.payload),
             let task = try? store.task(id: taskId)
         else {
             changes.outboxDone.append((intent.id, "unreadable intent"))
@@ -44,6 +44,7 @@ extension LifecycleEngine {
                 principal: .system)
             return
         }
+        request.secretHeaders = secretHeaders[request.activityId]?[request.executor] ?? [:]
         do {
             let outcome = try await executor.dispatch(request)
             changes.outboxDone.append((intent.id, nil))

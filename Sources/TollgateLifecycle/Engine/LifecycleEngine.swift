@@ -45,6 +45,15 @@ public actor LifecycleEngine {
     var descriptorCache: [Int64: DataProductDescriptor] = [:]
     /// Outbox intents being carried out right now (the actor is re-entered while executors answer).
     var inFlight: Set<Int64> = []
+    /// Secret headers per activity and executor, in memory only (lost on restart, by design).
+    var secretHeaders: [Int64: [String: [String: String]]] = [:]
+
+    /// Remembers secret headers for the executors of an activity (`executor → header → value`).
+    /// They reach those executors with every dispatch of the activity and are never stored.
+    public func setSecretHeaders(_ headers: [String: [String: String]], activityId: Int64) {
+        guard !headers.isEmpty else { return }
+        secretHeaders[activityId, default: [:]].merge(headers) { $1 }
+    }
 
     public init(
         store: any LifecycleStore, gate: any PolicyGate, descriptors: any DescriptorSource, executors: ExecutorRegistry,

@@ -17,6 +17,9 @@ public struct DispatchRequest: Sendable, Equatable {
     public var callbackRef: String?
     /// Seconds the task may run.
     public var timeoutSeconds: Int
+    /// Secret headers for this executor (`x-odm-<type>: <value>`), given with the request that
+    /// created or started the activity. Held in memory only: never stored, never logged.
+    public var secretHeaders: [String: String] = [:]
 
     public init(
         taskId: Int64, activityId: Int64, taskKey: String, taskName: String?, executor: String, template: JSONValue?,
