@@ -28,7 +28,9 @@ extension DevOpsAPI {
                 let started = try await engine.startActivity(id: activity.id, principal: Self.principal)
                 return JSONResponse(value: ODMResources.activity(started), status: .created)
             } catch {
-                throw ODMError(error)
+                var answer = ODMError(error)
+                if case .blocked = error { answer.message = "activity \(activity.id) was created and stays PLANNED: " + answer.message }
+                throw answer
             }
         }
         return JSONResponse(value: ODMResources.activity(activity), status: .created)
