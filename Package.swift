@@ -120,6 +120,19 @@ let package = Package(
             path: "Benchmarks/TransitionBenchmark",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "ServiceLoadBenchmark",
+            dependencies: [
+                "TollgateJSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/ServiceLoad",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TollgateTestSupport",
             dependencies: ["TollgatePolicy", "TollgateJSON", "TollgateLifecycle"],

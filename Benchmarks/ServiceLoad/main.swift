@@ -1,0 +1,148 @@
+// Load on `tollgate serve` over loopback: activities created and started through the ODM API,
+// each with one task whose fake ODM executor calls back at once, the three gates on (the shipped
+// policies). Reports complete activities per second, request latency, and the server's RSS.
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+import TollgateJSON
+
+func argument(_ name: String, _ fallback: String) -> String {
+    let args = CommandLine.arguments
+    if let i = args.firstIndex(of: name), i + 1 < args.count { return args[i + 1] }
+    return fallback
+}
+
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+func rssKilobytes(pid: Int32) -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+    let line = text.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+    return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+}
+
+let activities = Int(argument("--activities", "2000")) ?? 2000
+let concurrency = Int(argument("--concurrency", "16")) ?? 16
+let binary = argument("--tollgate", ".build/release/tollgate")
+var quiet = Logger(label: "load")
+quiet.logLevel = .critical
+
+let work = NSTemporaryDirectory() + "tollgate-load-\(UUID().uuidString)"
+try FileManager.default.createDirectory(atPath: work + "/descriptors", withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(atPath: work) }
+for i in 0..<activities {
+    let descriptor: JSONValue = [
+        "info": ["fullyQualifiedName": "urn:org.opendatamesh:dataproducts:load", "name": "load", "version": .string("1.0.\(i)"), "owner": ["id": "team"]],
+        "internalComponents": ["lifecycleInfo": ["dev": [["service": ["$href": "bench"], "template": ["definition": ["pipelineId": "1"]]]]]],
+    ]
+    try Data(descriptor.serialized().utf8).write(to: URL(fileURLWithPath: "\(work)/descriptors/\(i).json"))
+}
+
+let client = HTTPClient(
+    eventLoopGroupProvider: .singleton,
+    configuration: .init(connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency * 2)))
+
+// The fake executor: accepts the task, then calls its callbackRef at once.
+let executorPort = freePort()
+let router = Router()
+router.post("api/v1/up/executor/tasks") { request, _ -> Response in
+    let body = try await request.body.collect(upTo: 1 << 20)
+    let task = try JSONValue.parse(Array(body.readableBytesView))
+    if let callback = task["callbackRef"]?.stringValue {
+        Task {
+            var call = HTTPClientRequest(url: callback)
+            call.method = .PATCH
+            call.headers.add(name: "Content-Type", value: "application/json")
+            call.body = .bytes(ByteBuffer(string: #"{"status":"PROCESSED","results":{"ok":true}}"#))
+            _ = try? await client.execute(call, timeout: .seconds(30))
+        }
+    }
+    return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body.readableBytesView)))
+}
+let executorApp = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: executorPort)), logger: quiet)
+let executorTask = Task { try await executorApp.runService(gracefulShutdownSignals: []) }
+
+// The server, as its own process.
+let port = freePort()
+let config = """
+    server: { host: 127.0.0.1, port: \(port) }
+    database: { path: \(work)/tollgate.db }
+    policies: { directory: \(FileManager.default.currentDirectoryPath)/policies }
+    registry: { kind: directory, path: \(work)/descriptors }
+    executors:
+      bench: { kind: odm, address: "http://127.0.0.1:\(executorPort)" }
+    """
+try Data(config.utf8).write(to: URL(fileURLWithPath: work + "/tollgate.yaml"))
+let server = Process()
+server.executableURL = URL(fileURLWithPath: binary)
+server.arguments = ["serve", "--config", work + "/tollgate.yaml"]
+server.standardOutput = FileHandle.nullDevice
+server.standardError = FileHandle.nullDevice
+try server.run()
+defer { server.terminate() }
+for _ in 0..<500 {
+    if (try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(1)))?.status == .ok { break }
+    try await Task.sleep(for: .milliseconds(20))
+}
+try await Task.sleep(for: .milliseconds(500))
+let idleRSS = rssKilobytes(pid: server.processIdentifier)
+
+// Load: `concurrency` clients, each creating and starting its share of activities.
+let latencies = Mutex<[Double]>([])
+let started = ContinuousClock.now
+await withTaskGroup(of: Void.self) { group in
+    for worker in 0..<concurrency {
+        group.addTask {
+            var i = worker
+            while i < activities {
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/pp/devops/activities?startAfterCreation=true")
+                request.method = .POST
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(string: #"{"dataProductId":"urn:org.opendatamesh:dataproducts:load","dataProductVersion":"1.0.\#(i)","stage":"dev"}"#))
+                let t0 = ContinuousClock.now
+                if let response = try? await client.execute(request, timeout: .seconds(30)) {
+                    _ = try? await response.body.collect(upTo: 1 << 20)
+                }
+                let d = (ContinuousClock.now - t0).components
+                latencies.withLock { $0.append(Double(d.seconds) * 1000 + Double(d.attoseconds) / 1e15) }
+                i += concurrency
+            }
+        }
+    }
+}
+let submitted = ContinuousClock.now
+// Wait until every activity has completed.
+var processed = 0
+for _ in 0..<3000 {
+    let response = try await client.execute(
+        HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/pp/devops/activities?status=PROCESSED"), timeout: .seconds(30))
+    let body = try await response.body.collect(upTo: 64 << 20)
+    processed = (try? JSONValue.parse(Array(body.readableBytesView)))?.arrayValue?.count ?? 0
+    if processed >= activities { break }
+    try await Task.sleep(for: .milliseconds(20))
+}
+let finished = ContinuousClock.now
+let loadRSS = rssKilobytes(pid: server.processIdentifier)
+func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+let total = seconds(finished - started)
+var sorted = latencies.withLock { $0 }.sorted()
+if sorted.isEmpty { sorted = [0] }
+print("activities             \(processed)/\(activities) PROCESSED (1 task each, 3 gates, shipped policies), \(concurrency) concurrent clients")
+print(String(format: "complete activities/s  %.0f (all submitted in %.2f s, all complete after %.2f s)", Double(processed) / total, seconds(submitted - started), total))
+print(String(format: "POST latency           median %.2f ms, p99 %.2f ms, max %.2f ms", sorted[sorted.count / 2], sorted[sorted.count * 99 / 100], sorted.last!))
+print("server RSS             idle \(idleRSS / 1024) MB, after load \(loadRSS / 1024) MB")
+print("targets                >= 1000 activities/s: \(Double(processed) / total >= 1000 ? "met" : "MISSED"); p99 < 20 ms: \(sorted[sorted.count * 99 / 100] < 20 ? "met" : "MISSED"); idle RSS < 40 MB: \(idleRSS < 40 * 1024 ? "met" : "MISSED")")
+executorTask.cancel()
