@@ -28,41 +28,39 @@ struct JSONPoster: Sendable {
     }
 }
 
-/// An ODM observer: `POST {address}/api/v1/up/observer/notifications`.
-public struct ODMObserverNotifier: Notifier {
+/// ODM's two receivers of events: an observer (`POST {address}/api/v1/up/observer/notifications`,
+/// the event wrapped in a notification) or the notification service
+/// (`POST {address}/api/v1/pp/notification/dispatch`, the event as it is).
+public struct ODMNotifier: Notifier {
+    /// Which ODM receiver.
+    public enum Receiver: Sendable {
+        case observer
+        case dispatch
+    }
+
     public let name: String
+    let receiver: Receiver
     let address: String
     let poster: JSONPoster
 
-    public init(name: String, address: String, client: HTTPClient) {
+    public init(name: String, receiver: Receiver, address: String, client: HTTPClient) {
         self.name = name
+        self.receiver = receiver
         self.address = address.hasSuffix("/") ? String(address.dropLast()) : address
         self.poster = JSONPoster(client: client)
     }
 
     public func deliver(_ event: JSONValue) async throws(NotifierError) {
-        let body: JSONValue = [
-            "id": event["id"] ?? .null, "event": event, "status": "PROCESSING", "observer": ["name": "tollgate"],
-            "receivedAt": .string(Timestamp.formatMilliseconds(Date())),
-        ]
-        try await poster.post("\(address)/api/v1/up/observer/notifications", body.serialized(), what: "observer \(name)")
-    }
-}
-
-/// ODM's notification service: `POST {address}/api/v1/pp/notification/dispatch` with the event.
-public struct ODMDispatchNotifier: Notifier {
-    public let name: String
-    let address: String
-    let poster: JSONPoster
-
-    public init(name: String, address: String, client: HTTPClient) {
-        self.name = name
-        self.address = address.hasSuffix("/") ? String(address.dropLast()) : address
-        self.poster = JSONPoster(client: client)
-    }
-
-    public func deliver(_ event: JSONValue) async throws(NotifierError) {
-        try await poster.post("\(address)/api/v1/pp/notification/dispatch", event.serialized(), what: "notification service \(name)")
+        switch receiver {
+        case .observer:
+            let body: JSONValue = [
+                "id": event["id"] ?? .null, "event": event, "status": "PROCESSING", "observer": ["name": "tollgate"],
+                "receivedAt": .string(Timestamp.formatMilliseconds(Date())),
+            ]
+            try await poster.post("\(address)/api/v1/up/observer/notifications", body.serialized(), what: "observer \(name)")
+        case .dispatch:
+            try await poster.post("\(address)/api/v1/pp/notification/dispatch", event.serialized(), what: "notification service \(name)")
+        }
     }
 }
 

@@ -54,8 +54,10 @@ public struct TollgateService: Sendable {
         options.notificationBackoffSeconds = notificationBackoffSeconds
         options.notifiers = configuration.notifications.enumerated().map { index, target -> any Notifier in
             switch target {
-            case .odmObserver(let address): ODMObserverNotifier(name: "observer-\(index)", address: address, client: httpClient)
-            case .odmDispatch(let address): ODMDispatchNotifier(name: "dispatch-\(index)", address: address, client: httpClient)
+            case .odmObserver(let address):
+                ODMNotifier(name: "observer-\(index)", receiver: .observer, address: address, client: httpClient)
+            case .odmDispatch(let address):
+                ODMNotifier(name: "dispatch-\(index)", receiver: .dispatch, address: address, client: httpClient)
             case .webhook(let url, let secret): WebhookNotifier(name: "webhook-\(index)", url: url, secret: secret, client: httpClient)
             }
         }
