@@ -2,6 +2,7 @@ public import AsyncHTTPClient
 import Foundation
 public import Hummingbird
 public import Logging
+public import NIOCore
 import Synchronization
 import TollgateJSON
 public import TollgateLifecycle
@@ -24,7 +25,7 @@ public struct TollgateService: Sendable {
     /// Builds the engine over the store, the policies, the registry and the executors.
     public init(
         configuration: ServiceConfiguration, httpClient: HTTPClient, callbackSecret: [UInt8]? = nil,
-        notificationBackoffSeconds: Double = 1
+        notificationBackoffSeconds: Double = 1, notificationMaxBackoffSeconds: Double = 300
     ) throws {
         self.configuration = configuration
         let tokens = callbackSecret.map(CallbackTokens.init(secret:)) ?? .random()
@@ -52,6 +53,7 @@ public struct TollgateService: Sendable {
         var options = LifecycleEngine.Options()
         options.dispatchInline = false
         options.notificationBackoffSeconds = notificationBackoffSeconds
+        options.notificationMaxBackoffSeconds = notificationMaxBackoffSeconds
         options.notifiers = configuration.notifications.enumerated().map { index, target -> any Notifier in
             switch target {
             case .odmObserver(let address):
@@ -68,6 +70,16 @@ public struct TollgateService: Sendable {
             store: store, gate: PolicyEngineGate(engine: policies), descriptors: descriptors,
             executors: ExecutorRegistry(executors), options: options)
         forwarder.engine.withLock { $0 = engine }
+    }
+
+    /// The HTTP client for calls to executors, registries and notification receivers: a refused
+    /// connection fails at once (the outbox retries it later), a silent peer after `connect`.
+    public static func makeHTTPClient(connect: TimeAmount = .seconds(3)) -> HTTPClient {
+        var pool = HTTPClient.Configuration.ConnectionPool(idleTimeout: .seconds(60))
+        pool.retryConnectionEstablishment = false
+        return HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: .init(timeout: .init(connect: connect, read: .seconds(30)), connectionPool: pool))
     }
 
     /// The router with every endpoint.

@@ -152,17 +152,29 @@ struct TransitionRuleTests {
         #expect(f.store.allDecisions.filter { $0.phase == .activityResult }.count == 1, "completion handled once")
     }
 
-    @Test func anUnreachableExecutorIsRetriedThenFailsTheTask() async throws {
+    @Test func anUnreachableExecutorIsRetriedWithBackoffUntilTheTaskTimesOut() async throws {
         let executor = ScriptedExecutor(.fail(ExecutorError(retryable: true, message: "connection refused by 127.0.0.1:9003")))
         let f = try EngineFixture(executor: executor)
         let dev = try await f.run("dev")
         #expect(try await f.engine.activity(id: dev.id).status == .processing)
-        for _ in 0..<4 { await f.engine.recover() }
+        await f.engine.recover()
+        #expect(executor.requests.count == 1, "the next attempt waits for its backoff")
+        for seconds in [1.0, 2, 4, 8] {
+            f.clock.advance(seconds: seconds + 0.01)
+            await f.engine.recover()
+        }
+        #expect(executor.requests.count == 5)
+        let waiting = try await f.engine.tasks(activityId: dev.id)[0]
+        #expect(waiting.status == .processing, "an unreachable executor is waited for, not given up")
+        f.clock.advance(seconds: 3_600)
+        await f.engine.recover()
         let task = try await f.engine.tasks(activityId: dev.id)[0]
         #expect(task.status == .failed)
+        #expect(task.errors?.contains("could not be reached within 3600 seconds") == true)
         #expect(task.errors?.contains("connection refused") == true)
-        #expect(executor.requests.count == 5)
-        #expect(f.store.history(taskId: task.id).filter { $0.kind == "executor-error" }.count == 5)
+        // One last attempt when the timeout is noticed, then it gives up.
+        #expect(executor.requests.count == 6)
+        #expect(f.store.history(taskId: task.id).filter { $0.kind == "executor-error" }.count == 6)
     }
 
     @Test func lostCallbacksAreReconciledAndSilentTasksTimeOut() async throws {

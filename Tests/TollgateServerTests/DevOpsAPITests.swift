@@ -1,7 +1,12 @@
+import AsyncHTTPClient
 import Foundation
+import Hummingbird
+import NIOCore
+import Synchronization
 import NIOHTTP1
 import Testing
 import TollgateJSON
+import TollgateServer
 import TollgateTestSupport
 
 /// The ODM DevOps API over real loopback HTTP, with a fake ODM executor adapter.
@@ -161,5 +166,69 @@ struct FaultTests {
         try await f.executor.start()
         try await f.waitFor(activity: 1, status: "PROCESSED")
         #expect(f.executor.tasks.count == 2, "each task delivered once")
+    }
+}
+
+/// An ODM registry on loopback serving the walk-through descriptor in its normalized form.
+final class FakeRegistry: Sendable {
+    let port = FreePort.next()
+    let requests = Mutex<[String]>([])
+    private let task = Mutex<Task<Void, any Error>?>(nil)
+
+    func start(client: HTTPClient) async throws {
+        let router = Router()
+        router.get("api/v1/pp/registry/products/:product/versions/:version") { request, context -> Response in
+            self.requests.withLock { $0.append(request.uri.description) }
+            guard context.parameters.get("version") == "1.0.0" else { return Response(status: .notFound) }
+            let normalized: JSONValue = [
+                "info": ["fullyQualifiedName": .string(DevOpsAPITests.product), "version": "1.0.0", "owner": ["id": "o"]],
+                "internalComponents": [
+                    "lifecycleInfo": [
+                        "tasksInfo": [
+                            ["name": "dev:task:1", "stageName": "dev", "order": 1, "service": ["$href": "azure-devops"],
+                             "template": ["definition": ["pipelineId": "2"]]],
+                        ]
+                    ]
+                ],
+            ]
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: normalized.serialized())))
+        }
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quietLogger)
+        task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
+        try await waitUntilListening(port: port, client: client)
+    }
+
+    func stop() { task.withLock { $0?.cancel() } }
+}
+
+@Suite("Registry faults", .serialized)
+struct RegistryFaultTests {
+    @Test func aRegistryDownAtCreateIsAClearAnswerAndNothingIsLost() async throws {
+        let registry = FakeRegistry()
+        let f = try ServiceFixture(respond: DevOpsAPITests.walkthrough)
+        try await f.start(registry: .odm(address: "http://127.0.0.1:\(registry.port)"))
+        defer {
+            registry.stop()
+            Task { try? await f.stop() }
+        }
+        let body: JSONValue = ["dataProductId": .string(DevOpsAPITests.product), "dataProductVersion": "1.0.0", "stage": "dev"]
+        let (down, answer) = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: body)
+        #expect(down == 503)
+        #expect(answer["code"] == "50050")
+        #expect(answer["message"]?.stringValue?.contains("unreachable") == true)
+        #expect(try await f.call(.GET, "/api/v1/pp/devops/activities").1 == [], "nothing half-created")
+
+        try await registry.start(client: f.client)
+        let (created, activity) = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: body)
+        #expect(created == 201)
+        #expect(activity["status"] == "PROCESSING")
+        try await f.waitFor(activity: 1, status: "PROCESSED")
+        #expect(registry.requests.withLock { $0.first?.contains("format=normalized") == true })
+        let (missing, m) = try await f.call(
+            .POST, "/api/v1/pp/devops/activities",
+            body: ["dataProductId": .string(DevOpsAPITests.product), "dataProductVersion": "9.9.9", "stage": "dev"])
+        #expect(missing == 422)
+        #expect(m["code"] == "42201")
     }
 }

@@ -60,20 +60,22 @@ struct NotificationTests {
         try await f.waitFor(activity: 1, status: "PROCESSED")
         #expect(receiver.observed.withLock { $0.isEmpty })
         try await receiver.start(client: f.client)
-        var events: [JSONValue] = []
-        for _ in 0..<300 {
-            events = receiver.observed.withLock { $0 }.compactMap { $0["event"] }
-            if events.contains(where: { $0["type"] == "DATA_PRODUCT_ACTIVITY_COMPLETED" }) && receiver.hooked.withLock({ $0.count }) >= events.count {
-                break
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        let types = events.compactMap { $0["type"]?.stringValue }
-        for expected in [
+        let expectedTypes: Set<String> = [
             "DATA_PRODUCT_ACTIVITY_CREATED", "DATA_PRODUCT_TASK_CREATED", "DATA_PRODUCT_STAGE_TRANSITION",
             "DATA_PRODUCT_ACTIVITY_STARTED", "DATA_PRODUCT_TASK_STARTED", "DATA_PRODUCT_TASK_RESULTS",
             "DATA_PRODUCT_TASK_COMPLETED", "DATA_PRODUCT_ACTIVITY_RESULTS", "DATA_PRODUCT_ACTIVITY_COMPLETED",
-        ] {
+        ]
+        var events: [JSONValue] = []
+        // 2 tasks: 1 activity created/started/completed, 2 tasks created/started/completed, 4 decisions.
+        let expectedCount = 3 + 6 + 4
+        for _ in 0..<500 {
+            events = receiver.observed.withLock { $0 }.compactMap { $0["event"] }
+            if events.count >= expectedCount && receiver.hooked.withLock({ $0.count }) >= expectedCount { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let types = events.compactMap { $0["type"]?.stringValue }
+        #expect(events.count == expectedCount, "\(types)")
+        for expected in expectedTypes.sorted() {
             #expect(types.contains(expected), "missing \(expected) in \(types)")
         }
         let ids = events.compactMap { $0["id"]?.stringValue }

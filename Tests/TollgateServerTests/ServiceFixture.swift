@@ -23,7 +23,7 @@ final class ServiceFixture: Sendable {
     init(respond: @escaping @Sendable (JSONValue) -> JSONValue?, recoveryInterval: Duration = .seconds(2)) throws {
         self.recoveryInterval = recoveryInterval
         directory = try TemporaryDirectory()
-        client = HTTPClient(eventLoopGroupProvider: .singleton)
+        client = TollgateService.makeHTTPClient()
         executor = FakeODMExecutor(client: client, respond: respond)
         port = FreePort.next()
         let descriptor = FileManager.default.contents(atPath: RepositoryPaths.path("examples/walkthrough/descriptor.json"))!
@@ -32,18 +32,18 @@ final class ServiceFixture: Sendable {
 
     func start(
         executorUp: Bool = true, tokens: [ServiceConfiguration.Token] = [], checkAfterCallback: Bool = false,
-        notifications: [ServiceConfiguration.Notification] = []
+        notifications: [ServiceConfiguration.Notification] = [], registry: ServiceConfiguration.Registry? = nil
     ) async throws {
         if executorUp { try await executor.start() }
         var configuration = ServiceConfiguration()
         configuration.port = port
         configuration.database = directory.url("tollgate.db")
         configuration.policies = RepositoryPaths.policies
-        configuration.registry = .directory(path: directory.url("descriptors"))
+        configuration.registry = registry ?? .directory(path: directory.url("descriptors"))
         configuration.executors = ["azure-devops": .odm(address: executor.address, checkAfterCallback: checkAfterCallback)]
         configuration.tokens = tokens
         configuration.notifications = notifications
-        var service = try TollgateService(configuration: configuration, httpClient: client, notificationBackoffSeconds: 0.05)
+        var service = try TollgateService(configuration: configuration, httpClient: client, notificationBackoffSeconds: 0.05, notificationMaxBackoffSeconds: 0.2)
         service.recoveryInterval = recoveryInterval
         service.logger = quietLogger
         let app = service.application()

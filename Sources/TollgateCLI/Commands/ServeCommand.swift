@@ -43,7 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let secret = ProcessInfo.processInfo.environment[callbackSecretEnv].flatMap { $0.isEmpty ? nil : Array($0.utf8) }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let client = TollgateService.makeHTTPClient()
         do {
             let service = try TollgateService(configuration: configuration, httpClient: client, callbackSecret: secret)
             try await service.application().runService()

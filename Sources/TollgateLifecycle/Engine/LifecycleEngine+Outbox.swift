@@ -13,16 +13,17 @@ extension LifecycleEngine {
         }
     }
 
-    func dispatch(_ intent: OutboxIntent, fresh: Bool = false) async {
-        guard inFlight.insert(intent.id).inserted else { return }
-        defer { inFlight.remove(intent.id) }
-        // Another caller may have finished it while this one waited its turn.
-        if !fresh, let current = try? store.outbox(taskId: intent.taskId ?? -1, kind: intent.kind).first(where: { $0.id == intent.id }),
-            current.doneAt != nil
-        {
-            return
-        }
+    func dispatch(_ stale: OutboxIntent, fresh: Bool = false) async {
+        guard inFlight.insert(stale.id).inserted else { return }
+        defer { inFlight.remove(stale.id) }
         let now = clock()
+        // Another caller may have carried it out, or pushed it back, while this one waited its turn.
+        var intent = stale
+        if !fresh {
+            guard let current = try? store.outboxIntent(id: stale.id), current.doneAt == nil else { return }
+            if let next = current.nextAttemptAt, next > now { return }
+            intent = current
+        }
         var changes = ChangeSet()
         guard let taskId = intent.taskId, var request = DispatchRequest(json: intent.payload),
             let task = try? store.task(id: taskId)
@@ -63,10 +64,13 @@ extension LifecycleEngine {
             }
         } catch {
             let attempts = intent.attempts + 1
-            if error.retryable && attempts < options.maxDispatchAttempts {
-                changes.outboxRetry.append((intent.id, error.message, nil))
+            if error.retryable {
+                let delay = min(pow(2, Double(attempts - 1)) * options.dispatchBackoffSeconds, options.dispatchMaxBackoffSeconds)
+                changes.outboxRetry.append((intent.id, error.message, now.addingTimeInterval(delay)))
                 changes.history.append(
-                    ExecutionEvent(taskId: taskId, at: now, kind: "executor-error", message: "\(error.message) (attempt \(attempts), will retry)"))
+                    ExecutionEvent(
+                        taskId: taskId, at: now, kind: "executor-error",
+                        message: "\(error.message) (attempt \(attempts); next in \(Int(delay.rounded(.up))) s)"))
                 _ = try? commit(changes)
                 return
             }
@@ -95,17 +99,30 @@ extension LifecycleEngine {
         guard let running = try? store.tasks(status: .processing) else { return }
         let now = clock()
         for task in running {
-            if let intents = try? store.outbox(taskId: task.id, kind: .dispatchTask), intents.contains(where: { inFlight.contains($0.id) }) {
+            let intents = (try? store.outbox(taskId: task.id, kind: .dispatchTask)) ?? []
+            if intents.contains(where: { inFlight.contains($0.id) }) { continue }
+            let timeout = task.timeoutSeconds ?? options.defaultTaskTimeoutSeconds
+            let overdue = task.startedAt.map { now.timeIntervalSince($0) > Double(timeout) } ?? false
+            if let pending = intents.first(where: { $0.doneAt == nil }) {
+                // Still not delivered: give up only when the task's time is over.
+                guard overdue else { continue }
+                var changes = ChangeSet()
+                changes.outboxDone.append((pending.id, "given up: the task timed out before the executor took it"))
+                _ = try? commit(changes)
+                _ = try? await self.report(
+                    taskId: task.id,
+                    TaskReport(
+                        status: .failed,
+                        errors: "executor \(task.executor ?? "?") could not be reached within \(timeout) seconds"
+                            + (pending.lastError.map { " (last error: \($0))" } ?? "")),
+                    principal: .system)
                 continue
             }
-            let pendingDispatch = (try? store.outbox(taskId: task.id, kind: .dispatchTask))?.contains { $0.doneAt == nil } ?? false
-            if pendingDispatch { continue }
             if let report = await reconcile(task) {
                 _ = try? await self.report(taskId: task.id, report, principal: .system)
                 continue
             }
-            let timeout = task.timeoutSeconds ?? options.defaultTaskTimeoutSeconds
-            if let started = task.startedAt, now.timeIntervalSince(started) > Double(timeout) {
+            if overdue {
                 _ = try? await self.report(
                     taskId: task.id,
                     TaskReport(status: .failed, errors: "timed out: no result within \(timeout) seconds of dispatch"),

@@ -17,8 +17,11 @@ public actor LifecycleEngine {
         public var placeholderMode: PlaceholderResolver.Mode = .strict
         /// Seconds a task may stay PROCESSING when its descriptor does not say.
         public var defaultTaskTimeoutSeconds = 3_600
-        /// Dispatch attempts before a task whose executor stays unreachable fails.
-        public var maxDispatchAttempts = 5
+        /// First retry delay of a dispatch whose executor was unreachable; doubles with each attempt.
+        /// The task fails when its timeout passes with the executor still unreachable.
+        public var dispatchBackoffSeconds = 1.0
+        /// The longest retry delay of a dispatch.
+        public var dispatchMaxBackoffSeconds = 60.0
         /// The callback address handed to executors for a task, if any.
         public var callbackRef: @Sendable (Int64) -> String? = { _ in nil }
         /// Whether dispatches happen before the call that committed them returns (in-process runs,
@@ -28,8 +31,10 @@ public actor LifecycleEngine {
         public var notifiers: [any Notifier] = []
         /// Delivery attempts before a notification is given up (and recorded as such).
         public var maxNotificationAttempts = 30
-        /// First retry delay of a failed delivery; doubles with each attempt, up to five minutes.
+        /// First retry delay of a failed delivery; doubles with each attempt.
         public var notificationBackoffSeconds = 1.0
+        /// The longest retry delay of a delivery.
+        public var notificationMaxBackoffSeconds = 300.0
 
         public init() {}
     }
