@@ -17,6 +17,8 @@ public struct TollgateService: Sendable {
     public let policies: PolicyEngine
     public let configuration: ServiceConfiguration
     public let tokens: CallbackTokens
+    /// Counters and histograms served at `/metrics`.
+    public let metrics = TollgateMetrics()
     /// How often pending dispatches are retried and silent tasks are looked at.
     public var recoveryInterval: Duration = .seconds(2)
     /// Where the server logs.
@@ -67,7 +69,7 @@ public struct TollgateService: Sendable {
             "\(base)/api/v1/pp/devops/tasks/\(taskId)/status?action=STOP&token=\(tokens.token(taskId: taskId))"
         }
         engine = try LifecycleEngine(
-            store: store, gate: PolicyEngineGate(engine: policies), descriptors: descriptors,
+            store: store, gate: CountingGate(gate: PolicyEngineGate(engine: policies), metrics: metrics), descriptors: descriptors,
             executors: ExecutorRegistry(executors), options: options)
         forwarder.engine.withLock { $0 = engine }
     }
@@ -85,6 +87,7 @@ public struct TollgateService: Sendable {
     /// The router with every endpoint.
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: AuthMiddleware(tokens: configuration.tokens))
         let checked = Set(
             configuration.executors.compactMap { name, executor -> String? in
@@ -93,6 +96,12 @@ public struct TollgateService: Sendable {
             })
         DevOpsAPI(engine: engine, store: store, tokens: tokens, checkedExecutors: checked).register(on: router)
         TollgateAPI(policies: policies, store: store).register(on: router)
+        router.get("metrics") { _, _ -> Response in
+            let text = metrics.render(
+                outboxDepth: (try? store.pendingOutbox().count) ?? -1, executorErrors: (try? store.historyCount(kind: "executor-error")) ?? -1)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
         router.get("health") { _, _ -> JSONResponse in
             let ready = (try? store.decisionCount()) != nil && !policies.policySet.files.isEmpty
             return JSONResponse(value: ["status": ready ? "UP" : "DOWN"], status: ready ? .ok : .serviceUnavailable)

@@ -15,4 +15,11 @@ extension SQLiteLifecycleStore {
             try db.statement("SELECT \(StoreCoding.taskColumns) FROM tasks ORDER BY id").rows([], StoreCoding.task)
         }
     }
+
+    /// Execution history entries of one kind (`executor-error`, ...).
+    public func historyCount(kind: String) throws -> Int {
+        try withConnection { db in
+            Int(try db.statement("SELECT COUNT(*) FROM execution_history WHERE kind = ?").first([kind]) { $0.int64(0) } ?? 0)
+        }
+    }
 }

@@ -70,6 +70,17 @@ struct DevOpsAPITests {
         #expect(history.arrayValue?.map { $0["stage"] } == ["dev", "test"])
         let (_, search) = try await f.call(.GET, "/api/v1/pp/devops/activities?stage=test&status=PROCESSED")
         #expect(search.arrayValue?.count == 1)
+
+        // What happened is counted for Prometheus.
+        let (metricsStatus, metrics) = try await f.call(.GET, "/metrics")
+        #expect(metricsStatus == 200)
+        let text = metrics.stringValue ?? ""
+        #expect(text.contains(#"tollgate_gate_verdicts_total{phase="ACTIVITY_STAGE_TRANSITION",verdict="pass"} 2"#))
+        #expect(text.contains(#"tollgate_gate_verdicts_total{phase="TASK_EXECUTION_RESULT",verdict="pass"} 3"#))
+        #expect(text.contains(#"tollgate_http_requests_total{method="POST",route="/api/v1/pp/devops/activities",status="201"} 2"#))
+        #expect(text.contains(#"tollgate_policy_outcomes_total{policy="stage-order",outcome="allow"} 2"#))
+        #expect(text.contains("tollgate_outbox_pending 0"))
+        #expect(text.contains("tollgate_policy_evaluation_seconds_count"))
     }
 
     @Test func callbacksNeedTheirTaskToken() async throws {
