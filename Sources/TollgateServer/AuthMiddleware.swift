@@ -48,7 +48,7 @@ public struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The roles that may make `request`; nil when it needs no bearer token.
     static func roles(for request: Request) -> Set<Role>? {
         let path = request.uri.path
-        if path == "/health" { return nil }
+        if path == "/health" || path == "/openapi.json" { return nil }
         if path == "/metrics" { return [.auditor, .admin] }
         if path.hasPrefix("/api/v1/pp/devops/tasks/"), request.method == .patch,
             request.uri.queryParameters.get("action") == "STOP"

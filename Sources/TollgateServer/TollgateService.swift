@@ -84,6 +84,11 @@ public struct TollgateService: Sendable {
             configuration: .init(timeout: .init(connect: connect, read: .seconds(30)), connectionPool: pool))
     }
 
+    /// Every documented operation as `METHOD /path/{param}`, for checking against the router.
+    public static var documentedOperations: [String] {
+        APIDocument.operations.map { "\($0.method.uppercased()) \($0.path)" }
+    }
+
     /// The router with every endpoint.
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
@@ -96,6 +101,7 @@ public struct TollgateService: Sendable {
             })
         DevOpsAPI(engine: engine, store: store, tokens: tokens, checkedExecutors: checked).register(on: router)
         TollgateAPI(policies: policies, store: store).register(on: router)
+        router.get("openapi.json") { _, _ in JSONResponse(value: APIDocument.json) }
         router.get("metrics") { _, _ -> Response in
             let text = metrics.render(
                 outboxDepth: (try? store.pendingOutbox().count) ?? -1, executorErrors: (try? store.historyCount(kind: "executor-error")) ?? -1)
