@@ -11,20 +11,16 @@ struct JSONPoster: Sendable {
     let client: HTTPClient
 
     func post(_ url: String, _ body: String, headers: [(String, String)] = [], what: String) async throws(NotifierError) {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(string: body))
-        let status: Int
+        // One attempt: the outbox retries deliveries with its own backoff.
+        let answer: OutboundHTTP.Answer
         do {
-            let response = try await client.execute(request, deadline: .now() + .seconds(10))
-            status = Int(response.status.code)
-            _ = try? await response.body.collect(upTo: 1 << 16)
+            answer = try await OutboundHTTP(client: client).send(.POST, url, headers: headers, body: body, idempotent: false, what: what)
         } catch {
-            throw NotifierError("\(what) at \(url) is unreachable: \(error)")
+            throw NotifierError(error.description)
         }
-        guard (200..<300).contains(status) else { throw NotifierError("\(what) answered \(status) to POST \(url)") }
+        guard (200..<300).contains(answer.status) else {
+            throw NotifierError("\(what) answered \(answer.status) to POST \(OutboundHTTP.redacted(url))")
+        }
     }
 }
 

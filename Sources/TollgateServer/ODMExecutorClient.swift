@@ -11,7 +11,7 @@ public struct ODMExecutorClient: TaskExecutor {
     public let name: String
     public let address: String
     let client: HTTPClient
-    let timeout: TimeAmount
+    let timeout: Duration
 
     public init(name: String, address: String, client: HTTPClient, timeoutSeconds: Int64 = 10) {
         self.name = name
@@ -36,7 +36,7 @@ public struct ODMExecutorClient: TaskExecutor {
         guard (200..<300).contains(status) else {
             throw ExecutorError(
                 retryable: status >= 500 || status == 429,
-                message: "executor \(name) answered \(status) to POST \(url): \(body.prefix(300))")
+                message: "executor \(name) answered \(status) to POST \(OutboundHTTP.redacted(url)): \(body.prefix(300))")
         }
         if let echoed = try? JSONValue.parse(body), echoed["status"]?.stringValue == "FAILED" {
             return .finished(TaskReport(status: .failed, errors: echoed["errors"]?.stringValue ?? "the executor refused the task"))
@@ -48,7 +48,7 @@ public struct ODMExecutorClient: TaskExecutor {
         let url = "\(address)/api/v1/up/executor/tasks/\(request.taskId)/status"
         let (status, body) = try await send(.GET, url, body: nil, headers: request.secretHeaders)
         guard (200..<300).contains(status) else {
-            throw ExecutorError(retryable: status >= 500, message: "executor \(name) answered \(status) to GET \(url)")
+            throw ExecutorError(retryable: status >= 500, message: "executor \(name) answered \(status) to GET \(OutboundHTTP.redacted(url))")
         }
         let text = (try? JSONValue.parse(body))?.stringValue ?? body.trimmingCharacters(in: .whitespacesAndNewlines)
         switch text {
@@ -62,21 +62,14 @@ public struct ODMExecutorClient: TaskExecutor {
     private func send(
         _ method: HTTPMethod, _ url: String, body: String?, headers: [String: String]
     ) async throws(ExecutorError) -> (Int, String) {
+        var http = OutboundHTTP(client: client)
+        http.timeout = timeout
         do {
-            var request = HTTPClientRequest(url: url)
-            request.method = method
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.headers.add(name: "Accept", value: "application/json")
-            for (name, value) in headers { request.headers.add(name: name, value: value) }
-            if let body { request.body = .bytes(ByteBuffer(string: body)) }
-            // A refused connection is retried by the client until the deadline: keep it short.
-            let response = try await client.execute(request, deadline: .now() + timeout)
-            let bytes = try await response.body.collect(upTo: 1 << 20)
-            return (Int(response.status.code), String(buffer: bytes))
-        } catch let error as ExecutorError {
-            throw error
+            let answer = try await http.send(
+                method, url, headers: headers.map { ($0.key, $0.value) }, body: body, what: "executor \(name)")
+            return (answer.status, answer.body)
         } catch {
-            throw ExecutorError(retryable: true, message: "executor \(name) at \(address) is unreachable: \(error)")
+            throw ExecutorError(retryable: error.retryable, message: error.description)
         }
     }
 }

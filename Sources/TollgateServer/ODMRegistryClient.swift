@@ -22,11 +22,11 @@ public struct ODMRegistryClient: DescriptorSource {
         let status: Int
         let body: String
         do {
-            let response = try await client.execute(HTTPClientRequest(url: url), deadline: .now() + .seconds(10))
-            status = Int(response.status.code)
-            body = String(buffer: try await response.body.collect(upTo: 8 << 20))
+            let answer = try await OutboundHTTP(client: client).send(.GET, url, what: "the registry at \(address)")
+            status = answer.status
+            body = answer.body
         } catch {
-            throw .unreachable("the registry at \(address) is unreachable (GET \(url)): \(error)")
+            throw .unreachable(error.description)
         }
         if status == 404 { throw .notFound("the registry has no version \(version) of data product \(productId)") }
         guard (200..<300).contains(status) else {
