@@ -106,7 +106,7 @@ public struct ServiceConfiguration: Sendable {
                         checkAfterCallback: try executor.child("checkAfterCallback").bool(default: false))
                 case "local": self.executors[name] = .local
                 case let other:
-                    throw executor.child("kind").error("unknown executor kind '\(other)' (odm or local; gitlab and azure-devops come later)")
+                    throw executor.child("kind").error("unknown executor kind '\(other)' (this version knows odm and local)")
                 }
             }
         }
