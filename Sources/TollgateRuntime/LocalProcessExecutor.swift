@@ -46,10 +46,16 @@ public final class LocalProcessExecutor: TaskExecutor {
     public func dispatch(_ request: DispatchRequest) async throws(ExecutorError) -> DispatchOutcome {
         let folder = folder(request.taskId)
         let files = FileManager.default
-        if await alreadyStarted(folder) {
+        let state = await claimState(folder)
+        switch state {
+        case .started:
             if let report = finishedReport(request) { return .finished(report) }
             watch(request)
             return .accepted(reference: "pid \(readNumber(folder + "/pid").map(String.init) ?? "?")")
+        case .claimedByLiveProcess:
+            throw ExecutorError(retryable: true, message: "task \(request.taskId) is being started by another live process; will retry")
+        case .free, .stale:
+            break
         }
         let definition = request.template ?? .object([:])
         guard let command = definition["command"]?.stringValue, !command.isEmpty else {
@@ -80,19 +86,12 @@ public final class LocalProcessExecutor: TaskExecutor {
         environment["TOLLGATE_CONFIGURATIONS"] = request.configurations.serialized()
         if let callback = request.callbackRef { environment["TOLLGATE_CALLBACK"] = callback }
         let workingDirectory = definition["workingDirectory"]?.stringValue ?? files.currentDirectoryPath
-        // Claims the task before the process exists, atomically: a concurrent or later dispatch
-        // (after a restart) finds the claim and waits for the process's pid instead of starting a
-        // second one.
-        let claim = open(folder + "/dispatching", O_CREAT | O_EXCL | O_WRONLY, 0o644)
-        if claim < 0 {
-            if await alreadyStarted(folder) {
-                if let report = finishedReport(request) { return .finished(report) }
-                watch(request)
-                return .accepted(reference: "pid \(readNumber(folder + "/pid").map(String.init) ?? "?")")
-            }
-            throw ExecutorError(retryable: true, message: "task \(request.taskId) was claimed but no process appeared; will retry")
+        // Claims the task before the process exists, with this process's id: a concurrent dispatch
+        // finds the claim and waits; a dispatch after a restart finds the claimer gone and, since no
+        // process was started (no pid), starts it.
+        if !claim(folder, takingOverStale: state == .stale) {
+            throw ExecutorError(retryable: true, message: "task \(request.taskId) is being started by another dispatch; will retry")
         }
-        close(claim)
         do {
             try ProcessSpawner.spawnDetached(
                 command: command, arguments: arguments, environment: environment, workingDirectory: workingDirectory,
@@ -124,17 +123,53 @@ public final class LocalProcessExecutor: TaskExecutor {
         return TaskReport(status: .failed, errors: "the process (pid \(pid)) ended without reporting an exit status")
     }
 
-    /// Whether a process was started for the task folder (waiting briefly for the pid of one that
-    /// was being started when Tollgate stopped).
-    private func alreadyStarted(_ folder: String) async -> Bool {
+    enum ClaimState {
+        /// No dispatch has claimed the task.
+        case free
+        /// A process was started for the task (its pid or the spawned marker exists).
+        case started
+        /// Another live process claimed the task and has not started it yet.
+        case claimedByLiveProcess
+        /// A process claimed the task and died before starting it: nothing ran.
+        case stale
+    }
+
+    /// What the task folder says about earlier dispatches (waiting briefly for the pid of a process
+    /// that a live claimer is starting right now).
+    func claimState(_ folder: String) async -> ClaimState {
         let files = FileManager.default
-        if files.fileExists(atPath: folder + "/pid") || files.fileExists(atPath: folder + "/spawned") { return true }
-        guard files.fileExists(atPath: folder + "/dispatching") else { return false }
-        for _ in 0..<50 {
-            try? await Task.sleep(for: .milliseconds(20))
-            if files.fileExists(atPath: folder + "/pid") { return true }
+        func started() -> Bool {
+            files.fileExists(atPath: folder + "/pid") || files.fileExists(atPath: folder + "/spawned")
         }
-        return false
+        if started() { return .started }
+        guard files.fileExists(atPath: folder + "/dispatching") else { return .free }
+        for _ in 0..<50 {
+            if started() { return .started }
+            guard let claimer = readNumber(folder + "/dispatching"), claimer > 0, claimer != getpid(),
+                kill(claimer, 0) == 0 || errno == EPERM
+            else {
+                // The claimer is gone (or it was this process, whose in-flight dispatch is over).
+                return started() ? .started : .stale
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return started() ? .started : .claimedByLiveProcess
+    }
+
+    /// Writes this process's claim on the task folder; false when another claim got there first.
+    private func claim(_ folder: String, takingOverStale: Bool) -> Bool {
+        let path = folder + "/dispatching"
+        var fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0o644)
+        if fd < 0 {
+            // Only a claim found stale just before (its claimer died before starting anything) is taken over.
+            guard takingOverStale else { return false }
+            fd = open(path, O_WRONLY | O_TRUNC)
+            guard fd >= 0 else { return false }
+        }
+        let text = Array("\(getpid())\n".utf8)
+        _ = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        return true
     }
 
     /// The report of a finished task, read from its folder; nil while it runs.

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// Runs the built `tollgate` executable, as a user would.
@@ -21,8 +22,9 @@ public enum TollgateCommand {
         return RepositoryPaths.path(".build/debug/tollgate")
     }
 
-    /// Runs `tollgate` with `arguments` in the repository root.
-    public static func run(_ arguments: [String]) throws -> Output {
+    /// Runs `tollgate` with `arguments` in the repository root; a run that outlasts `timeout` is
+    /// killed (its status then is the signal's).
+    public static func run(_ arguments: [String], timeout: Duration = .seconds(300)) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -34,6 +36,11 @@ public enum TollgateCommand {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        let pid = process.processIdentifier
+        let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(
+            deadline: .now() + .milliseconds(Int(timeout.components.seconds * 1000)), execute: watchdog)
+        defer { watchdog.cancel() }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

@@ -70,8 +70,9 @@ struct CrashRecoveryTests {
                 }
                 process.waitUntilExit()
             }
-            let final = try TollgateCommand.run(arguments)
+            let final = try TollgateCommand.run(arguments, timeout: .seconds(120))
             #expect(final.status == 0, "run \(run): \(final.standardError)")
+            if final.status != 0 { break }
             try Self.check(directory, run: run)
         }
         #expect(kills >= Self.runs, "the test must actually kill runs (killed \(kills) times in \(Self.runs) runs)")

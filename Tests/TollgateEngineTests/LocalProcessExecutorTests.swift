@@ -101,4 +101,31 @@ struct LocalProcessExecutorTests {
         r.template = ["args": []]
         await #expect(throws: ExecutorError.self) { try await local.dispatch(r) }
     }
+
+    @Test func aClaimLeftByATollgateThatDiedBeforeStartingTheTaskIsTakenOver() async throws {
+        let directory = try TemporaryDirectory()
+        let log = directory.url("runs.log")
+        let reports = Reports()
+        let local = executor(directory, reports)
+        let r = try request(8, script: "echo run >> \(log); echo '{\"ok\": true}'", directory: directory)
+        // A claim by a process that no longer exists, and nothing started.
+        try directory.write("state/tasks/8/dispatching", "999999\n")
+        _ = try await local.dispatch(r)
+        #expect(try await reports.wait(for: 8).results == ["ok": true])
+        #expect(try String(contentsOfFile: log, encoding: .utf8) == "run\n")
+    }
+
+    @Test func aClaimHeldByALiveProcessIsWaitedFor() async throws {
+        let directory = try TemporaryDirectory()
+        let local = executor(directory, Reports())
+        let r = try request(9, script: "echo '{}'", directory: directory)
+        try directory.write("state/tasks/9/dispatching", "1\n")  // init never dies
+        do {
+            _ = try await local.dispatch(r)
+            Issue.record("started a task another live process had claimed")
+        } catch {
+            #expect(error.retryable)
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory.url("state/tasks/9/pid")))
+    }
 }
