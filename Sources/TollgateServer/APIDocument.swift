@@ -18,7 +18,7 @@ enum APIDocument {
 
     static let operations: [Operation] = [
         Operation(method: "post", path: "\(devops)/activities", summary: "Create an activity (optionally start it)", tag: "activities", query: ["startAfterCreation"], roles: "submitter"),
-        Operation(method: "get", path: "\(devops)/activities", summary: "Search activities", tag: "activities", query: ["dataProductId", "dataProductVersion", "stage", "status"], roles: "submitter, auditor"),
+        Operation(method: "get", path: "\(devops)/activities", summary: "Search activities", tag: "activities", query: ["dataProductId", "dataProductVersion", "stage", "status", "limit", "cursor"], roles: "submitter, auditor"),
         Operation(method: "get", path: "\(devops)/activities/{id}", summary: "Read an activity", tag: "activities", roles: "submitter, auditor"),
         Operation(method: "get", path: "\(devops)/activities/{id}/status", summary: "Read an activity's status", tag: "activities", roles: "submitter, auditor"),
         Operation(method: "patch", path: "\(devops)/activities/{id}/status", summary: "Start or abort an activity", tag: "activities", query: ["action"], roles: "submitter"),

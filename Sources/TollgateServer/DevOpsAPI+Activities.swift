@@ -47,8 +47,25 @@ extension DevOpsAPI {
             }
             filter.status = parsed
         }
-        let activities = try store.activities(matching: filter)
-        return JSONResponse(value: .array(activities.map(ODMResources.activity)))
+        var activities = try store.activities(matching: filter)
+        // Optional paging (ODM has none; without `limit` the answer is the whole list, as in ODM):
+        // `limit` caps the page, `cursor` continues after the id a previous page ended with, and the
+        // `X-Next-Cursor` header gives the cursor of the next page while there is one.
+        var next: Int64?
+        if let text = query(request, "cursor") {
+            guard let cursor = Int64(text) else { throw ODMError.unreadableBody("cursor must be the id a previous page ended with") }
+            activities = activities.filter { $0.id > cursor }
+        }
+        if let text = query(request, "limit") {
+            guard let limit = Int(text), limit > 0 else { throw ODMError.unreadableBody("limit must be a positive whole number") }
+            if activities.count > limit {
+                activities = Array(activities.prefix(limit))
+                next = activities.last?.id
+            }
+        }
+        var response = JSONResponse(value: .array(activities.map(ODMResources.activity)))
+        response.nextCursor = next
+        return response
     }
 
     func readActivity(_ context: some RequestContext) async throws -> JSONResponse {

@@ -7,11 +7,18 @@ import TollgateJSON
 struct JSONResponse: ResponseGenerator {
     var value: JSONValue
     var status: HTTPResponse.Status = .ok
+    /// The cursor of the next page of a paged list, sent as `X-Next-Cursor`.
+    var nextCursor: Int64?
+
+    init(value: JSONValue, status: HTTPResponse.Status = .ok) {
+        self.value = value
+        self.status = status
+    }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: value.serialized())))
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let nextCursor, let name = HTTPField.Name("X-Next-Cursor") { headers[name] = String(nextCursor) }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: value.serialized())))
     }
 }
 

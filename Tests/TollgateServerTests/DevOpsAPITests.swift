@@ -70,6 +70,18 @@ struct DevOpsAPITests {
         #expect(history.arrayValue?.map { $0["stage"] } == ["dev", "test"])
         let (_, search) = try await f.call(.GET, "/api/v1/pp/devops/activities?stage=test&status=PROCESSED")
         #expect(search.arrayValue?.count == 1)
+        let (_, all) = try await f.call(.GET, "/api/v1/pp/devops/activities")
+        #expect(all.arrayValue?.map { $0["id"] } == [1, 2], "no paging unless asked")
+        let (_, first) = try await f.call(.GET, "/api/v1/pp/devops/activities?limit=1")
+        #expect(first.arrayValue?.map { $0["id"] } == [1])
+        let (_, second) = try await f.call(.GET, "/api/v1/pp/devops/activities?limit=1&cursor=1")
+        #expect(second.arrayValue?.map { $0["id"] } == [2])
+        let paged = try await f.client.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(f.port)/api/v1/pp/devops/activities?limit=1"), timeout: .seconds(5))
+        #expect(paged.headers.first(name: "X-Next-Cursor") == "1")
+        let last = try await f.client.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(f.port)/api/v1/pp/devops/activities?limit=1&cursor=1"), timeout: .seconds(5))
+        #expect(last.headers.first(name: "X-Next-Cursor") == nil, "no next page after the last")
 
         // What happened is counted for Prometheus.
         let (metricsStatus, metrics) = try await f.call(.GET, "/metrics")

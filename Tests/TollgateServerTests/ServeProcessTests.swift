@@ -1,0 +1,71 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+import TollgateJSON
+import TollgateServer
+import TollgateStore
+import TollgateTestSupport
+
+/// `tollgate serve` as its own process: starts from a configuration file, answers, and stops
+/// cleanly on SIGTERM, leaving a database that verifies and serves again.
+@Suite("tollgate serve process", .serialized)
+struct ServeProcessTests {
+    func start(_ config: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TollgateCommand.executable)
+        process.arguments = ["serve", "--config", config]
+        process.currentDirectoryURL = URL(fileURLWithPath: RepositoryPaths.root)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test func stopsCleanlyOnSIGTERMAndStartsAgain() async throws {
+        let directory = try TemporaryDirectory()
+        let descriptor = FileManager.default.contents(atPath: RepositoryPaths.path("examples/walkthrough/descriptor.json"))!
+        try directory.write("descriptors/hello.json", String(decoding: descriptor, as: UTF8.self))
+        let port = FreePort.next()
+        let config = try directory.write(
+            "tollgate.yaml",
+            """
+            server: { host: 127.0.0.1, port: \(port) }
+            database: { path: \(directory.url("tollgate.db")) }
+            policies: { directory: \(RepositoryPaths.policies) }
+            registry: { kind: directory, path: \(directory.url("descriptors")) }
+            executors:
+              azure-devops: { kind: odm, address: "http://127.0.0.1:\(FreePort.next())" }
+            """)
+        let client = TollgateService.makeHTTPClient()
+        defer { Task { try? await client.shutdown() } }
+        var server = try start(config)
+        try await waitUntilListening(port: port, client: client)
+        var create = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/pp/devops/activities?startAfterCreation=true")
+        create.method = .POST
+        create.headers.add(name: "Content-Type", value: "application/json")
+        create.body = .bytes(ByteBuffer(string: #"{"dataProductId":"urn:org.opendatamesh:dataproducts:hello","dataProductVersion":"1.0.0","stage":"dev"}"#))
+        let created = try await client.execute(create, timeout: .seconds(10))
+        #expect(created.status.code == 201)
+
+        kill(server.processIdentifier, SIGTERM)
+        let stopped = ContinuousClock.now
+        while server.isRunning && ContinuousClock.now - stopped < .seconds(10) { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!server.isRunning, "stopped within 10 s of SIGTERM")
+        #expect(server.terminationStatus == 0)
+
+        // The executor was never reachable: the dispatch waits in the outbox, and the log verifies.
+        let store = try SQLiteLifecycleStore(path: directory.url("tollgate.db"))
+        #expect(try store.verifyDecisionChain() == nil)
+        #expect(try store.pendingOutbox().count == 1)
+
+        server = try start(config)
+        defer { server.terminate() }
+        try await waitUntilListening(port: port, client: client)
+        let answer = try await client.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/pp/devops/activities/1/status"), timeout: .seconds(10))
+        let body = try await answer.body.collect(upTo: 1 << 16)
+        #expect(try JSONValue.parse(Array(body.readableBytesView))["status"] == "PROCESSING")
+    }
+}
