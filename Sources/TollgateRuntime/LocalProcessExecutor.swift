@@ -12,7 +12,9 @@ public import TollgateLifecycle
 /// ```
 /// The process gets the task's configurations (parameters and context) as JSON on stdin and in
 /// `TOLLGATE_CONFIGURATIONS`, each scalar of `configurations.params` as `TOLLGATE_PARAM_<NAME>`,
-/// and `TOLLGATE_TASK_ID`, `TOLLGATE_ACTIVITY_ID`, `TOLLGATE_TASK_KEY`, `TOLLGATE_RESULTS_FILE`.
+/// and `TOLLGATE_TASK_ID`, `TOLLGATE_ACTIVITY_ID`, `TOLLGATE_TASK_KEY`, `TOLLGATE_RESULTS_FILE`;
+/// of Tollgate's own environment it sees only `PATH`, `HOME`, locale and the like, so tokens given
+/// to Tollgate never reach task processes.
 /// It reports results as a JSON object in the results file, or on its last line of output. Exit
 /// code 0 means PROCESSED, anything else FAILED (with the end of its error output).
 ///
@@ -70,7 +72,10 @@ public final class LocalProcessExecutor: TaskExecutor {
         } catch {
             throw ExecutorError(retryable: false, message: "cannot prepare \(folder): \(error)")
         }
-        var environment = ProcessInfo.processInfo.environment
+        // Tasks get a plain environment, not Tollgate's own (which may hold tokens and secrets).
+        let inherited = ProcessInfo.processInfo.environment
+        var environment: [String: String] = [:]
+        for name in Self.inheritedVariables { environment[name] = inherited[name] }
         if case .object(let extra)? = definition["environment"] {
             for (key, value) in extra { environment[key] = value.stringValue ?? value.serialized() }
         }
@@ -240,6 +245,9 @@ public final class LocalProcessExecutor: TaskExecutor {
     private func readNumber(_ path: String) -> Int32? {
         readText(path).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
+
+    /// The only variables of Tollgate's environment a task process sees (besides its own).
+    static let inheritedVariables = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TMPDIR", "TZ", "SHELL"]
 
     static func environmentName(_ key: String) -> String {
         String(key.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })

@@ -50,6 +50,18 @@ struct LocalProcessExecutorTests {
         #expect(report.results?["stdin"]?["context"]?["dev"]?["status"] == "RUNNING")
     }
 
+    @Test func tasksDoNotSeeTollgatesSecrets() async throws {
+        setenv("TOLLGATE_TEST_SECRET_TOKEN", "do-not-leak", 1)
+        defer { unsetenv("TOLLGATE_TEST_SECRET_TOKEN") }
+        let directory = try TemporaryDirectory()
+        let reports = Reports()
+        let local = executor(directory, reports)
+        _ = try await local.dispatch(
+            try request(10, script: #"echo "{\"secret\": \"${TOLLGATE_TEST_SECRET_TOKEN:-none}\", \"path\": \"${PATH:+set}\"}""#, directory: directory))
+        let report = try await reports.wait(for: 10)
+        #expect(report.results == ["secret": "none", "path": "set"])
+    }
+
     @Test func resultsFileWinsAndFailuresCarryTheirErrorOutput() async throws {
         let directory = try TemporaryDirectory()
         let reports = Reports()
