@@ -123,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "ServiceLoadBenchmark",
             dependencies: [
-                "TollgateJSON",
+                "TollgateJSON", "TollgateTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -9,23 +9,12 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 import TollgateJSON
+import TollgateTestSupport
 
 func argument(_ name: String, _ fallback: String) -> String {
     let args = CommandLine.arguments
     if let i = args.firstIndex(of: name), i + 1 < args.count { return args[i + 1] }
     return fallback
-}
-
-func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 func rssKilobytes(pid: Int32) -> Int {
@@ -56,7 +45,7 @@ let client = HTTPClient(
     configuration: .init(connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency * 2)))
 
 // The fake executor: accepts the task, then calls its callbackRef at once.
-let executorPort = freePort()
+let executorPort = FreePort.next()
 let router = Router()
 router.post("api/v1/up/executor/tasks") { request, _ -> Response in
     let body = try await request.body.collect(upTo: 1 << 20)
@@ -76,7 +65,7 @@ let executorApp = Application(router: router, configuration: .init(address: .hos
 let executorTask = Task { try await executorApp.runService(gracefulShutdownSignals: []) }
 
 // The server, as its own process.
-let port = freePort()
+let port = FreePort.next()
 let config = """
     server: { host: 127.0.0.1, port: \(port) }
     database: { path: \(work)/tollgate.db }

@@ -5,17 +5,24 @@ import TollgateStore
 
 extension DevOpsAPI {
     func searchTasks(_ request: Request) throws -> JSONResponse {
+        var status: TaskStatus?
+        if let text = query(request, "status") {
+            guard let parsed = TaskStatus(rawValue: text) else {
+                throw ODMError.unreadableBody(
+                    "unknown task status '\(text)' (one of \(TaskStatus.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            status = parsed
+        }
         var tasks: [LifecycleTask]
         if let activity = query(request, "activityId") {
             guard let id = Int64(activity) else { throw ODMError.unreadableBody("activityId must be an integer") }
             tasks = try store.tasks(activityId: id)
-        } else if let status = query(request, "status") {
-            guard let parsed = TaskStatus(rawValue: status) else { throw ODMError.unreadableBody("unknown task status '\(status)'") }
-            tasks = try store.tasks(status: parsed)
+            if let status { tasks = tasks.filter { $0.status == status } }
+        } else if let status {
+            tasks = try store.tasks(status: status)
         } else {
             tasks = try store.allTasks()
         }
-        if let status = query(request, "status").flatMap(TaskStatus.init(rawValue:)) { tasks = tasks.filter { $0.status == status } }
         if let executor = query(request, "executor") { tasks = tasks.filter { $0.executor == executor } }
         return JSONResponse(value: .array(tasks.map(ODMResources.task)))
     }

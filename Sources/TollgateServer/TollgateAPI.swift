@@ -65,20 +65,8 @@ struct TollgateAPI: Sendable {
         body["phase"] = .string(phase.rawValue)
         body["verdict"] = .string(decision.verdict.rawValue)
         body["policySetRevision"] = .string(decision.policySetRevision)
-        body["results"] = .array(decision.results.map(Self.result))
+        body["results"] = .array(decision.results.map(\.jsonValue))
         return JSONResponse(value: .object(body))
-    }
-
-    static func result(_ r: PolicyResult) -> JSONValue {
-        var o = JSONObject()
-        o["policy"] = .string(r.policy)
-        o["outcome"] = .string(r.outcome.rawValue)
-        o["effect"] = .string(r.effect.rawValue)
-        o["blocking"] = .bool(r.blocking)
-        o["reasons"] = .array(r.reasons.map(JSONValue.string))
-        o["details"] = r.details ?? .null
-        o["revision"] = .string(r.revision)
-        return .object(o)
     }
 
     /// `GET /api/v1/tollgate/decisions?activityId=…`

@@ -159,6 +159,16 @@ struct DevOpsAPITests {
         #expect(b["message"]?.stringValue?.contains("stage-order: stage 'test' requires 'dev'") == true)
         #expect(try await f.call(.GET, "/api/v1/pp/devops/activities/1/status").1["status"] == "PLANNED")
 
+        // A dry run of a phase on a posted input: the verdict with every policy's answer, nothing recorded.
+        let input = try JSONValue.parse(
+            String(decoding: FileManager.default.contents(atPath: RepositoryPaths.path("examples/policy-inputs/4-task-result-malformed-ip.json"))!, as: UTF8.self))
+        let (dry, verdict) = try await f.call(.POST, "/api/v1/tollgate/policies/evaluate", body: input)
+        #expect(dry == 200)
+        #expect(verdict["verdict"] == "block")
+        let vm = verdict["results"]?.arrayValue?.first { $0["policy"] == "vm-ip-wellformed" }
+        #expect(vm?["outcome"] == "deny")
+        #expect(vm?["revision"]?.stringValue?.count == 64)
+
         let (badAction, a) = try await f.call(.PATCH, "/api/v1/pp/devops/activities/1/status?action=PAUSE")
         #expect(badAction == 400)
         #expect(a["code"] == "40055")

@@ -45,7 +45,7 @@ final class PolicyTestHost {
         guard let result = set.evaluate(policy: name, input: input) else {
             return .failure(.message("policy '\(name)' could not be evaluated"))
         }
-        return .success(Self.json(result))
+        return .success(result.jsonValue)
     }
 
     private func evaluatePhase(_ phaseName: String, _ argument: JSONValue) -> Result<JSONValue, HostError> {
@@ -55,9 +55,9 @@ final class PolicyTestHost {
         let decision = set.evaluate(phase, input: PolicyDocument(argument["input"] ?? .object([:])))
         var object = JSONObject()
         object["verdict"] = .string(decision.verdict.rawValue)
-        object["results"] = .array(decision.results.map(Self.json))
+        object["results"] = .array(decision.results.map(\.jsonValue))
         var byPolicy = JSONObject()
-        for result in decision.results { byPolicy[result.policy] = Self.json(result) }
+        for result in decision.results { byPolicy[result.policy] = result.jsonValue }
         object["policies"] = .object(byPolicy)
         return .success(.object(object))
     }
@@ -73,18 +73,5 @@ final class PolicyTestHost {
         } catch {
             return .failure(.message("fixture \(path): \(error)"))
         }
-    }
-
-    static func json(_ result: PolicyResult) -> JSONValue {
-        var object = JSONObject()
-        object["policy"] = .string(result.policy)
-        object["outcome"] = .string(result.outcome.rawValue)
-        object["effect"] = .string(result.effect.rawValue)
-        object["blocking"] = .bool(result.blocking)
-        object["reasons"] = .array(result.reasons.map(JSONValue.string))
-        if let details = result.details { object["details"] = details }
-        if let kind = result.errorKind { object["error"] = .string(kind.rawValue) }
-        object["instructions"] = .int(result.instructions)
-        return .object(object)
     }
 }
