@@ -4,7 +4,7 @@ import TollgateLifecycle
 import TollgateStore
 
 extension DevOpsAPI {
-    func createActivity(_ request: Request, _ context: some RequestContext) async throws -> JSONResponse {
+    func createActivity(_ request: Request, _ context: TollgateRequestContext) async throws -> JSONResponse {
         var request = request
         guard let body = try await request.jsonBody(context: context) else {
             throw ODMError.unreadableBody("the request needs a JSON body with dataProductId, dataProductVersion and stage")
@@ -20,12 +20,12 @@ extension DevOpsAPI {
         let product = try field("dataProductId"), version = try field("dataProductVersion"), stage = try field("stage")
         let start = query(request, "startAfterCreation") == "true"
         let activity = try await run { () async throws(LifecycleError) -> Activity in
-            try await engine.createActivity(dataProductId: product, version: version, stage: stage, principal: Self.principal)
+            try await engine.createActivity(dataProductId: product, version: version, stage: stage, principal: caller(context))
         }
         await engine.setSecretHeaders(Self.secretHeaders(request), activityId: activity.id)
         if start {
             do {
-                let started = try await engine.startActivity(id: activity.id, principal: Self.principal)
+                let started = try await engine.startActivity(id: activity.id, principal: caller(context))
                 return JSONResponse(value: ODMResources.activity(started), status: .created)
             } catch {
                 var answer = ODMError(error)
@@ -80,14 +80,14 @@ extension DevOpsAPI {
         return JSONResponse(value: ODMResources.status(activity.status.rawValue))
     }
 
-    func activityAction(_ request: Request, _ context: some RequestContext) async throws -> JSONResponse {
+    func activityAction(_ request: Request, _ context: TollgateRequestContext) async throws -> JSONResponse {
         let id = try id(context)
         let activity: Activity
         switch query(request, "action") {
         case "START":
             await engine.setSecretHeaders(Self.secretHeaders(request), activityId: id)
             activity = try await run { () async throws(LifecycleError) -> Activity in
-                try await engine.startActivity(id: id, principal: Self.principal)
+                try await engine.startActivity(id: id, principal: caller(context))
             }
         case "ABORT":
             activity = try await run { () async throws(LifecycleError) -> Activity in try await engine.abortActivity(id: id) }

@@ -39,14 +39,14 @@ extension DevOpsAPI {
         return JSONResponse(value: ODMResources.status(task.status.rawValue))
     }
 
-    func taskAction(_ request: Request, _ context: some RequestContext) async throws -> JSONResponse {
+    func taskAction(_ request: Request, _ context: TollgateRequestContext) async throws -> JSONResponse {
         let id = try id(context)
         switch query(request, "action") {
         case "STOP":
             return try await callback(request, context, taskId: id)
         case "ABORT":
             let outcome = try await run { () async throws(LifecycleError) -> ReportOutcome in
-                try await engine.report(taskId: id, TaskReport(status: .aborted, errors: "aborted through the API"), principal: Self.principal)
+                try await engine.report(taskId: id, TaskReport(status: .aborted, errors: "aborted through the API"), principal: caller(context))
             }
             guard case .applied(let task) = outcome else { return JSONResponse(value: ODMResources.status("ABORTED")) }
             return JSONResponse(value: ODMResources.status(task.status.rawValue))

@@ -19,10 +19,14 @@ public struct DevOpsAPI: Sendable {
         self.checkedExecutors = checkedExecutors
     }
 
-    static let principal = Principal(name: "api", roles: ["submitter"])
+    /// The caller recorded when the server runs without authentication.
+    static let anonymous = Principal(name: "anonymous", roles: ["submitter"])
+
+    /// Who the decision log names for a request.
+    func caller(_ context: TollgateRequestContext) -> Principal { context.caller ?? Self.anonymous }
 
     /// Adds the routes to `router`.
-    public func register<Context: RequestContext>(on router: Router<Context>) {
+    public func register(on router: Router<TollgateRequestContext>) {
         let group = router.group("api/v1/pp/devops")
         group.post("activities") { request, context in try await self.createActivity(request, context) }
         group.get("activities") { request, _ in try self.searchActivities(request) }

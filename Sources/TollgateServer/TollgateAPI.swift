@@ -11,7 +11,7 @@ struct TollgateAPI: Sendable {
     let policies: PolicyEngine
     let store: SQLiteLifecycleStore
 
-    func register<Context: RequestContext>(on router: Router<Context>) {
+    func register(on router: Router<TollgateRequestContext>) {
         let group = router.group("api/v1/tollgate")
         group.get("policies") { _, _ in JSONResponse(value: self.policySet()) }
         group.post("policies/reload") { _, _ in

@@ -17,6 +17,8 @@ public struct TollgateService: Sendable {
     public let policies: PolicyEngine
     public let configuration: ServiceConfiguration
     public let tokens: CallbackTokens
+    /// Checks JWT bearer tokens when `auth.oidc` is configured.
+    let oidc: OIDCAuthenticator?
     /// Counters and histograms served at `/metrics`.
     public let metrics = TollgateMetrics()
     /// How often pending dispatches are retried and silent tasks are looked at.
@@ -34,6 +36,9 @@ public struct TollgateService: Sendable {
         self.tokens = tokens
         store = try SQLiteLifecycleStore(path: configuration.database)
         policies = try PolicyEngine(directory: configuration.policies)
+        oidc = try configuration.oidc.map { settings throws(ConfigurationError) in
+            try OIDCAuthenticator(settings: settings, http: OutboundHTTP(client: httpClient))
+        }
         let forwarder = EngineForwarder()
         var executors: [String: any TaskExecutor] = [:]
         for (name, executor) in configuration.executors {
@@ -90,10 +95,10 @@ public struct TollgateService: Sendable {
     }
 
     /// The router with every endpoint.
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<TollgateRequestContext> {
+        let router = Router(context: TollgateRequestContext.self)
         router.add(middleware: MetricsMiddleware(metrics: metrics))
-        router.add(middleware: AuthMiddleware(tokens: configuration.tokens))
+        router.add(middleware: AuthMiddleware(tokens: configuration.tokens, oidc: oidc))
         let checked = Set(
             configuration.executors.compactMap { name, executor -> String? in
                 if case .odm(_, true) = executor { return name }

@@ -3,6 +3,7 @@ import NIOHTTP1
 import Testing
 import TollgateJSON
 import TollgateServer
+import TollgateTestServers
 import TollgateTestSupport
 
 /// Each role against each endpoint family, over HTTP.

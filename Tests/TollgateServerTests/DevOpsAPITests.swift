@@ -7,6 +7,7 @@ import NIOHTTP1
 import Testing
 import TollgateJSON
 import TollgateServer
+import TollgateTestServers
 import TollgateTestSupport
 
 /// The ODM DevOps API over real loopback HTTP, with a fake ODM executor adapter.
@@ -202,45 +203,30 @@ struct FaultTests {
     }
 }
 
-/// An ODM registry on loopback serving the walk-through descriptor in its normalized form.
-final class FakeRegistry: Sendable {
-    let port = FreePort.next()
-    let requests = Mutex<[String]>([])
-    private let task = Mutex<Task<Void, any Error>?>(nil)
-
-    func start(client: HTTPClient) async throws {
-        let router = Router()
-        router.get("api/v1/pp/registry/products/:product/versions/:version") { request, context -> Response in
-            self.requests.withLock { $0.append(request.uri.description) }
-            guard context.parameters.get("version") == "1.0.0" else { return Response(status: .notFound) }
-            let normalized: JSONValue = [
-                "info": ["fullyQualifiedName": .string(DevOpsAPITests.product), "version": "1.0.0", "owner": ["id": "o"]],
-                "internalComponents": [
-                    "lifecycleInfo": [
-                        "tasksInfo": [
-                            ["name": "dev:task:1", "stageName": "dev", "order": 1, "service": ["$href": "azure-devops"],
-                             "template": ["definition": ["pipelineId": "2"]]],
-                        ]
+extension FakeODMRegistry {
+    /// A registry serving the walk-through product's version 1.0.0 in its normalized form.
+    static func walkthrough() -> FakeODMRegistry {
+        let normalized: JSONValue = [
+            "info": ["fullyQualifiedName": .string(DevOpsAPITests.product), "version": "1.0.0", "owner": ["id": "o"]],
+            "internalComponents": [
+                "lifecycleInfo": [
+                    "tasksInfo": [
+                        ["name": "dev:task:1", "stageName": "dev", "order": 1, "service": ["$href": "azure-devops"],
+                         "template": ["definition": ["pipelineId": "2"]]],
                     ]
-                ],
-            ]
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: normalized.serialized())))
-        }
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quietLogger)
-        task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
-        try await waitUntilListening(port: port, client: client)
+                ]
+            ],
+        ]
+        return FakeODMRegistry(versions: ["\(DevOpsAPITests.product)@1.0.0": normalized])
     }
-
-    func stop() { task.withLock { $0?.cancel() } }
 }
 
 @Suite("Registry faults", .serialized)
 struct RegistryFaultTests {
     @Test func aRegistryDownAtCreateIsAClearAnswerAndNothingIsLost() async throws {
-        let registry = FakeRegistry()
+        let registry = FakeODMRegistry.walkthrough()
         let f = try ServiceFixture(respond: DevOpsAPITests.walkthrough)
-        try await f.start(registry: .odm(address: "http://127.0.0.1:\(registry.port)"))
+        try await f.start(registry: .odm(address: registry.address))
         defer {
             registry.stop()
             Task { try? await f.stop() }

@@ -8,37 +8,8 @@ import Synchronization
 import Testing
 import TollgateJSON
 import TollgateServer
+import TollgateTestServers
 import TollgateTestSupport
-
-/// An ODM observer and a webhook receiver on loopback.
-final class FakeReceiver: Sendable {
-    let port = FreePort.next()
-    let observed = Mutex<[JSONValue]>([])
-    let hooked = Mutex<[(body: String, signature: String?, id: String?)]>([])
-    private let task = Mutex<Task<Void, any Error>?>(nil)
-
-    func start(client: HTTPClient) async throws {
-        let router = Router()
-        router.post("api/v1/up/observer/notifications") { request, _ -> HTTPResponse.Status in
-            let body = try await request.body.collect(upTo: 1 << 20)
-            self.observed.withLock { $0.append((try? JSONValue.parse(Array(body.readableBytesView))) ?? .null) }
-            return .ok
-        }
-        router.post("hook") { request, _ -> HTTPResponse.Status in
-            let body = try await request.body.collect(upTo: 1 << 20)
-            let signature = request.headers[HTTPField.Name("X-Tollgate-Signature")!]
-            let id = request.headers[HTTPField.Name("X-Tollgate-Event-Id")!]
-            self.hooked.withLock { $0.append((String(buffer: body), signature, id)) }
-            return .ok
-        }
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quietLogger)
-        task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
-        try await waitUntilListening(port: port, client: client)
-    }
-
-    func stop() { task.withLock { $0?.cancel() } }
-}
 
 @Suite("Notifications", .serialized)
 struct NotificationTests {

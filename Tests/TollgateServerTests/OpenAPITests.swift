@@ -4,6 +4,7 @@ import Hummingbird
 import Testing
 import TollgateJSON
 import TollgateServer
+import TollgateTestServers
 import TollgateTestSupport
 
 @Suite("OpenAPI document")

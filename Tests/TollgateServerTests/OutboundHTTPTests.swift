@@ -7,20 +7,23 @@ import NIOHTTP1
 import Synchronization
 import Testing
 import TollgateServer
+import TollgateTestServers
 import TollgateTestSupport
 
 @Suite("Outbound HTTP", .serialized)
 struct OutboundHTTPTests {
     /// Answers 503 (with Retry-After: 0) `failures` times per method, then 200.
     final class Flaky: Sendable {
-        let port = FreePort.next()
         let calls = Mutex<[String: Int]>([:])
-        private let task = Mutex<Task<Void, any Error>?>(nil)
+        let failures: Int
+        let server = LoopbackServer()
 
-        func start(failures: Int, client: HTTPClient) async throws {
+        init(failures: Int) { self.failures = failures }
+
+        func router() -> Router<BasicRequestContext> {
             let router = Router()
             for method in [HTTPRequest.Method.get, .post] {
-                router.on("flaky", method: method) { request, _ -> Response in
+                router.on("flaky", method: method) { [self] request, _ -> Response in
                     let count = self.calls.withLock { calls -> Int in
                         calls[request.method.rawValue, default: 0] += 1
                         return calls[request.method.rawValue]!
@@ -32,20 +35,18 @@ struct OutboundHTTPTests {
                 }
             }
             router.get("health") { _, _ in "ok" }
-            let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quietLogger)
-            task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
-            try await waitUntilListening(port: port, client: client)
+            return router
         }
 
-        func stop() { task.withLock { $0?.cancel() } }
+        var port: Int { server.port }
     }
 
     @Test func requestsSafeToRepeatAreRetriedOthersAreNot() async throws {
         let client = TollgateService.makeHTTPClient()
-        let flaky = Flaky()
-        try await flaky.start(failures: 2, client: client)
+        let flaky = Flaky(failures: 2)
+        try await flaky.server.start(flaky.router(), client: client)
         defer {
-            flaky.stop()
+            flaky.server.stop()
             Task { try? await client.shutdown() }
         }
         let http = OutboundHTTP(client: client)

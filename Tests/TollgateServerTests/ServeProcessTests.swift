@@ -6,6 +6,7 @@ import Testing
 import TollgateJSON
 import TollgateServer
 import TollgateStore
+import TollgateTestServers
 import TollgateTestSupport
 
 /// `tollgate serve` as its own process: starts from a configuration file, answers, and stops

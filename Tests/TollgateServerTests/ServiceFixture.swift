@@ -7,6 +7,7 @@ import NIOCore
 import Synchronization
 import TollgateJSON
 import TollgateServer
+import TollgateTestServers
 import TollgateTestSupport
 
 /// Tollgate serving on loopback over a temporary database, the shipped policies and the
@@ -88,10 +89,3 @@ struct ODMTestError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
-
-/// Servers in tests log only what matters (cancelled servers otherwise log their shutdown).
-let quietLogger: Logger = {
-    var logger = Logger(label: "tollgate-test")
-    logger.logLevel = .critical
-    return logger
-}()

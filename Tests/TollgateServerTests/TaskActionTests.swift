@@ -5,6 +5,7 @@ import NIOHTTP1
 import Synchronization
 import Testing
 import TollgateJSON
+import TollgateTestServers
 import TollgateTestSupport
 
 @Suite("Task actions and executor checks", .serialized)

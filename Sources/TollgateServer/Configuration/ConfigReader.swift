@@ -64,6 +64,18 @@ struct ConfigReader {
         return out
     }
 
+    /// A list of role names.
+    func roles() throws(ConfigurationError) -> [Role] {
+        var roles: [Role] = []
+        for (index, name) in try strings().enumerated() {
+            guard let role = Role(rawValue: name) else {
+                throw error("[\(index)] unknown role '\(name)' (\(Role.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            roles.append(role)
+        }
+        return roles
+    }
+
     /// Refuses keys outside `known`, so a typo is not silently ignored.
     func onlyKeys(_ known: Set<String>) throws(ConfigurationError) {
         guard let object = value.objectValue else { return }

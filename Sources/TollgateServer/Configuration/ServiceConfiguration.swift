@@ -50,6 +50,8 @@ public struct ServiceConfiguration: Sendable {
     public var registry = Registry.directory(path: "./descriptors")
     public var executors: [String: Executor] = ["local": .local]
     public var tokens: [Token] = []
+    /// JWT bearer tokens of an OIDC issuer, when set.
+    public var oidc: OIDCSettings?
     public var stateDirectory = "./.tollgate"
     /// Where events are delivered.
     public var notifications: [Notification] = []
@@ -110,17 +112,14 @@ public struct ServiceConfiguration: Sendable {
                 }
             }
         }
-        for item in try root.child("auth").child("tokens").items() {
-            var roles: [Role] = []
-            for (index, name) in try item.child("roles").strings().enumerated() {
-                guard let role = Role(rawValue: name) else {
-                    throw item.child("roles").error(
-                        "[\(index)] unknown role '\(name)' (\(Role.allCases.map(\.rawValue).joined(separator: ", ")))")
-                }
-                roles.append(role)
-            }
-            tokens.append(Token(name: try item.child("name").string(), secret: try item.child("token").secret(), roles: roles))
+        let auth = root.child("auth")
+        try auth.onlyKeys(["tokens", "oidc"])
+        for item in try auth.child("tokens").items() {
+            try item.onlyKeys(["name", "token", "roles"])
+            tokens.append(Token(name: try item.child("name").string(), secret: try item.child("token").secret(), roles: try item.child("roles").roles()))
         }
+        let oidc = auth.child("oidc")
+        if !oidc.isMissing { self.oidc = try Self.oidc(oidc) }
         for item in try root.child("notifications").items() {
             switch try item.child("kind").string() {
             case "odm-observer": notifications.append(.odmObserver(address: try item.child("address").string()))
@@ -134,9 +133,34 @@ public struct ServiceConfiguration: Sendable {
         }
     }
 
+    static func oidc(_ section: ConfigReader) throws(ConfigurationError) -> OIDCSettings {
+        try section.onlyKeys(["issuer", "audience", "jwks", "nameClaim", "leewaySeconds", "roles"])
+        let jwks = section.child("jwks")
+        try jwks.onlyKeys(["file", "url"])
+        let keys: OIDCSettings.Keys
+        switch (try jwks.child("file").optionalString(), try jwks.child("url").optionalString()) {
+        case (let file?, nil): keys = .file(file)
+        case (nil, let url?):
+            guard url.hasPrefix("https://") || url.hasPrefix("http://") else { throw jwks.child("url").error("must be an http(s) address") }
+            keys = .url(url)
+        default: throw jwks.error("needs exactly one of file (a JWKS document) or url (the issuer's JWKS endpoint)")
+        }
+        var rules: [RoleRule] = []
+        for rule in try section.child("roles").items() {
+            try rule.onlyKeys(["claim", "value", "roles"])
+            rules.append(RoleRule(claim: try rule.child("claim").string(), value: try rule.child("value").string(), roles: try rule.child("roles").roles()))
+        }
+        guard !rules.isEmpty else { throw section.child("roles").error("needs at least one rule ({ claim, value, roles }); without one no token gets a role") }
+        var settings = OIDCSettings(issuer: try section.child("issuer").string(), audience: try section.child("audience").string(), keys: keys, roles: rules)
+        settings.nameClaim = try section.child("nameClaim").string(default: settings.nameClaim)
+        settings.leewaySeconds = try section.child("leewaySeconds").int(default: settings.leewaySeconds)
+        guard (0...600).contains(settings.leewaySeconds) else { throw section.child("leewaySeconds").error("must be between 0 and 600") }
+        return settings
+    }
+
     /// Whether the server may listen on `host` (only loopback without authentication).
     public var listensSafely: Bool {
-        !tokens.isEmpty || ["127.0.0.1", "localhost", "::1"].contains(host)
+        !tokens.isEmpty || oidc != nil || ["127.0.0.1", "localhost", "::1"].contains(host)
     }
 }
 

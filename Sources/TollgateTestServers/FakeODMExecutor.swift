@@ -1,43 +1,44 @@
-import AsyncHTTPClient
+public import AsyncHTTPClient
 import Foundation
 import Hummingbird
-import NIOHTTP1
 import NIOCore
-import Synchronization
-import TollgateJSON
-import TollgateTestSupport
+import NIOHTTP1
+public import Synchronization
+public import TollgateJSON
 
 /// A small ODM executor adapter on loopback: it accepts tasks as ODM's executor protocol sends
 /// them and, like a pipeline, later calls the task's callbackRef with a result.
-final class FakeODMExecutor: Sendable {
-    let port: Int
-    let received = Mutex<[JSONValue]>([])
+public final class FakeODMExecutor: Sendable {
+    public let received = Mutex<[JSONValue]>([])
     /// Headers of each received task (lower-cased names).
-    let headers = Mutex<[[String: String]]>([])
+    public let headers = Mutex<[[String: String]]>([])
     /// What `GET …/tasks/{id}/status` answers, by task id (unknown ids: 404).
-    let statuses = Mutex<[Int64: String]>([:])
+    public let statuses = Mutex<[Int64: String]>([:])
     /// The callback body for a received task (nil: do not call back).
     let respond: @Sendable (JSONValue) -> JSONValue?
     let client: HTTPClient
-    private let task: Mutex<Task<Void, any Error>?> = Mutex(nil)
+    let server: LoopbackServer
 
-    init(client: HTTPClient, respond: @escaping @Sendable (JSONValue) -> JSONValue?) {
-        self.port = FreePort.next()
+    public init(client: HTTPClient, respond: @escaping @Sendable (JSONValue) -> JSONValue?) {
         self.client = client
         self.respond = respond
+        server = LoopbackServer()
     }
 
-    var address: String { "http://127.0.0.1:\(port)" }
+    public var port: Int { server.port }
+    public var address: String { server.address }
+    public func start() async throws { try await server.start(router(), client: client) }
+    public func stop() { server.stop() }
 
-    func start() async throws {
+    func router() -> Router<BasicRequestContext> {
         let router = Router()
-        router.post("api/v1/up/executor/tasks") { request, _ -> Response in
+        router.post("api/v1/up/executor/tasks") { [self] request, _ -> Response in
             let body = try await request.body.collect(upTo: 1 << 20)
             let task = try JSONValue.parse(Array(body.readableBytesView))
-            self.received.withLock { $0.append(task) }
+            received.withLock { $0.append(task) }
             var fields: [String: String] = [:]
             for field in request.headers { fields[field.name.canonicalName] = field.value }
-            self.headers.withLock { $0.append(fields) }
+            headers.withLock { $0.append(fields) }
             if let callback = task["callbackRef"]?.stringValue, let result = self.respond(task) {
                 Task {
                     try await Task.sleep(for: .milliseconds(5))
@@ -50,28 +51,14 @@ final class FakeODMExecutor: Sendable {
             }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: task.serialized())))
         }
-        router.get("api/v1/up/executor/tasks/:id/status") { _, context -> Response in
+        router.get("api/v1/up/executor/tasks/:id/status") { [self] _, context -> Response in
             let id = context.parameters.get("id", as: Int64.self) ?? 0
-            guard let status = self.statuses.withLock({ $0[id] }) else { return Response(status: .notFound) }
+            guard let status = statuses.withLock({ $0[id] }) else { return Response(status: .notFound) }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "\"\(status)\"")))
         }
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quietLogger)
-        task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
-        try await waitUntilListening(port: port, client: client)
+        return router
     }
 
-    func stop() { task.withLock { $0?.cancel() } }
-
-    var tasks: [JSONValue] { received.withLock { $0 } }
-}
-
-/// Waits until something answers HTTP on the port.
-func waitUntilListening(port: Int, client: HTTPClient) async throws {
-    for _ in 0..<200 {
-        if (try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(1))) != nil {
-            return
-        }
-        try await Task.sleep(for: .milliseconds(10))
-    }
+    /// The tasks received so far, in order.
+    public var tasks: [JSONValue] { received.withLock { $0 } }
 }

@@ -1,0 +1,84 @@
+import Crypto
+import Foundation
+import HTTPTypes
+public import Hummingbird
+import TollgateLifecycle
+
+/// Authenticates bearer tokens and checks the caller's roles against the endpoint.
+///
+/// Two kinds of bearer token are accepted: tokens from the configuration (kept as SHA-256
+/// digests, compared in constant time) and, when `auth.oidc` is set, JWTs of that issuer.
+/// Executors never use bearer tokens: their callbacks carry the per-task token of `callbackRef`.
+/// With no authentication configured every request is allowed (the server then listens on
+/// loopback only).
+public struct AuthMiddleware: RouterMiddleware {
+    public typealias Context = TollgateRequestContext
+
+    struct Credential: Sendable {
+        let name: String
+        let digest: [UInt8]
+        let roles: Set<Role>
+    }
+
+    let credentials: [Credential]
+    let oidc: OIDCAuthenticator?
+
+    init(tokens: [ServiceConfiguration.Token], oidc: OIDCAuthenticator?) {
+        credentials = tokens.map { Credential(name: $0.name, digest: Self.digest($0.secret), roles: Set($0.roles)) }
+        self.oidc = oidc
+    }
+
+    static func digest(_ secret: String) -> [UInt8] { Array(SHA256.hash(data: Array(secret.utf8))) }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard !credentials.isEmpty || oidc != nil, let allowed = EndpointRoles.roles(for: request) else {
+            return try await next(request, context)
+        }
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw ODMError(
+                status: .unauthorized, code: "40100", summary: "Authentication required",
+                message: "send Authorization: Bearer <token> (a token from the auth section of the configuration"
+                    + (oidc == nil ? ")" : ", or an ID token of \(oidc!.settings.issuer))"))
+        }
+        let bearer = String(header.dropFirst("Bearer ".count))
+        let (caller, roles) = try await authenticate(bearer)
+        guard !roles.isDisjoint(with: allowed) else {
+            throw ODMError(
+                status: .forbidden, code: "40300", summary: "Role not allowed",
+                message: "\(caller.name) has roles [\(roles.map(\.rawValue).sorted().joined(separator: ", "))]; "
+                    + "\(request.method) \(request.uri.path) needs one of [\(allowed.map(\.rawValue).sorted().joined(separator: ", "))]")
+        }
+        var context = context
+        context.caller = caller
+        return try await next(request, context)
+    }
+
+    /// The caller `bearer` names and its roles, or the reason it is refused.
+    func authenticate(_ bearer: String) async throws -> (Principal, Set<Role>) {
+        let given = Self.digest(bearer)
+        var found: Credential?
+        for credential in credentials where Self.constantTimeEqual(credential.digest, given) {
+            found = credential
+        }
+        if let found { return (Principal(name: found.name, roles: found.roles.map(\.rawValue).sorted()), found.roles) }
+        guard let oidc, bearer.contains(".") else {
+            throw ODMError(status: .unauthorized, code: "40102", summary: "Token not recognised", message: "the bearer token is not one this server knows")
+        }
+        do {
+            return try await oidc.authenticate(bearer)
+        } catch let rejection as TokenRejection {
+            throw ODMError(
+                status: .unauthorized, code: "40103", summary: "Token rejected",
+                message: "the bearer token was refused: \(rejection)")
+        } catch let unavailable as OIDCAuthenticator.KeysUnavailable {
+            throw ODMError(status: .serviceUnavailable, code: "50310", summary: "Token keys unavailable", message: unavailable.description)
+        }
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for i in a.indices { difference |= a[i] ^ b[i] }
+        return difference == 0
+    }
+}
