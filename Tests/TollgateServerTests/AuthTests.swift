@@ -16,43 +16,71 @@ struct AuthTests {
         .init(name: "root", secret: "admin-secret", roles: [.admin]),
     ]
 
-    struct Case: Sendable, CustomTestStringConvertible {
-        let method: HTTPMethod
-        let path: String
-        let body: JSONValue?
-        /// Expected status per token name ("none" = no token).
-        let expected: [String: Int]
-        var testDescription: String { "\(method) \(path)" }
-    }
+    /// Who may call each documented operation: the expectation the server is held to.
+    /// `admin` may call everything; "none" means no bearer token is needed.
+    static let allowed: [String: Set<String>] = [
+        "POST /api/v1/pp/devops/activities": ["ci"],
+        "GET /api/v1/pp/devops/activities": ["ci", "audit"],
+        "GET /api/v1/pp/devops/activities/{id}": ["ci", "audit"],
+        "GET /api/v1/pp/devops/activities/{id}/status": ["ci", "audit"],
+        "PATCH /api/v1/pp/devops/activities/{id}/status": ["ci"],
+        "DELETE /api/v1/pp/devops/activities/{id}": ["ci"],
+        "GET /api/v1/pp/devops/tasks": ["ci", "audit"],
+        "GET /api/v1/pp/devops/tasks/{id}": ["ci", "audit"],
+        "GET /api/v1/pp/devops/tasks/{id}/status": ["ci", "audit"],
+        "PATCH /api/v1/pp/devops/tasks/{id}/status": ["ci"],
+        "GET /api/v1/pp/devops/lifecycles": ["ci", "audit"],
+        "GET /api/v1/pp/devops/lifecycles/{product}": ["ci", "audit"],
+        "GET /api/v1/pp/devops/lifecycles/{product}/{version}": ["ci", "audit"],
+        "GET /api/v1/pp/devops/lifecycles/{product}/{version}/current": ["ci", "audit"],
+        "GET /api/v1/tollgate/policies": ["governance", "audit"],
+        "POST /api/v1/tollgate/policies/reload": ["governance"],
+        "POST /api/v1/tollgate/policies/evaluate": ["governance"],
+        "GET /api/v1/tollgate/decisions": ["audit"],
+        "GET /health": ["none", "ci", "governance", "audit"],
+        "GET /metrics": ["audit"],
+        "GET /openapi.json": ["none", "ci", "governance", "audit"],
+    ]
 
     static let activity: JSONValue = [
         "dataProductId": "urn:org.opendatamesh:dataproducts:hello", "dataProductVersion": "1.0.0", "stage": "dev",
     ]
 
-    static let cases: [Case] = [
-        Case(method: .POST, path: "/api/v1/pp/devops/activities", body: activity,
-             expected: ["none": 401, "ci": 201, "governance": 403, "audit": 403, "root": 422]),
-        Case(method: .GET, path: "/api/v1/pp/devops/activities", body: nil,
-             expected: ["none": 401, "ci": 200, "governance": 403, "audit": 200, "root": 200]),
-        Case(method: .GET, path: "/api/v1/tollgate/policies", body: nil,
-             expected: ["none": 401, "ci": 403, "governance": 200, "audit": 200, "root": 200]),
-        Case(method: .POST, path: "/api/v1/tollgate/policies/reload", body: nil,
-             expected: ["none": 401, "ci": 403, "governance": 200, "audit": 403, "root": 200]),
-        Case(method: .GET, path: "/api/v1/tollgate/decisions?activityId=1", body: nil,
-             expected: ["none": 401, "ci": 403, "governance": 403, "audit": 200, "root": 200]),
-        Case(method: .GET, path: "/health", body: nil,
-             expected: ["none": 200, "ci": 200, "governance": 200, "audit": 200, "root": 200]),
-    ]
+    /// A concrete request for a documented operation.
+    static func request(_ operation: String) -> (HTTPMethod, String, JSONValue?) {
+        let parts = operation.split(separator: " ", maxSplits: 1)
+        var path = String(parts[1]).replacingOccurrences(of: "{id}", with: "1")
+            .replacingOccurrences(of: "{product}", with: "urn:org.opendatamesh:dataproducts:hello")
+            .replacingOccurrences(of: "{version}", with: "1.0.0")
+        var body: JSONValue?
+        switch operation {
+        case "POST /api/v1/pp/devops/activities": body = activity
+        case "PATCH /api/v1/pp/devops/activities/{id}/status", "PATCH /api/v1/pp/devops/tasks/{id}/status": path += "?action=ABORT"
+        case "POST /api/v1/tollgate/policies/evaluate":
+            path += "?phase=STAGE_TRANSITION"
+            body = ["activity": ["stage": "dev"]]
+        case "GET /api/v1/tollgate/decisions": path += "?activityId=1"
+        default: break
+        }
+        return (HTTPMethod(rawValue: String(parts[0])), path, body)
+    }
 
-    @Test func theRoleMatrix() async throws {
+    @Test func everyRoleAgainstEveryDocumentedOperation() async throws {
+        #expect(Set(Self.allowed.keys) == Set(TollgateService.documentedOperations), "every operation has an expectation")
         let f = try ServiceFixture(respond: { _ in nil })
         try await f.start(tokens: Self.tokens)
         defer { Task { try? await f.stop() } }
         let secrets = ["ci": "ci-secret", "governance": "gov-secret", "audit": "audit-secret", "root": "admin-secret"]
-        for c in Self.cases {
+        for operation in TollgateService.documentedOperations.sorted() {
+            let (method, path, body) = Self.request(operation)
             for who in ["none", "ci", "governance", "audit", "root"] {
-                let (status, body) = try await f.call(c.method, c.path, body: c.body, bearer: secrets[who])
-                #expect(status == c.expected[who], "\(who): \(c.method) \(c.path) -> \(status) \(body)")
+                let (status, answer) = try await f.call(method, path, body: body, bearer: secrets[who])
+                let mayCall = who == "root" || Self.allowed[operation]?.contains(who) == true
+                if mayCall {
+                    #expect(status != 401 && status != 403, "\(who) may call \(operation): got \(status) \(answer)")
+                } else {
+                    #expect(status == (who == "none" ? 401 : 403), "\(who) may not call \(operation): got \(status) \(answer)")
+                }
             }
         }
         let (unknown, body) = try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: "guess")
@@ -60,6 +88,18 @@ struct AuthTests {
         #expect(body["code"] == "40102")
         let (_, forbidden) = try await f.call(.POST, "/api/v1/tollgate/policies/reload", bearer: "ci-secret")
         #expect(forbidden["message"]?.stringValue?.contains("needs one of [admin, policy-admin]") == true)
+    }
+
+    @Test func callbacksNeedTheTaskTokenNotABearerToken() async throws {
+        let f = try ServiceFixture(respond: { _ in nil })
+        try await f.start(tokens: Self.tokens)
+        defer { Task { try? await f.stop() } }
+        let (created, _) = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: Self.activity, bearer: "ci-secret")
+        #expect(created == 201)
+        let callback = "/api/v1/pp/devops/tasks/1/status?action=STOP"
+        let result: JSONValue = ["status": "PROCESSED", "results": [:]]
+        #expect(try await f.call(.PATCH, callback, body: result, bearer: "admin-secret").0 == 401, "a bearer token is no callback token")
+        #expect(try await f.call(.PATCH, callback + "&token=forged", body: result).0 == 403)
     }
 }
 
@@ -99,6 +139,16 @@ struct ConfigurationTests {
         ("registry: { kind: odm }", "registry.address: missing"),
         ("sever: { port: 1 }", "sever: unknown key"),
         ("auth: { tokens: [ { name: ci, token: abc, roles: [root] } ] }", "auth.tokens[0].roles: [0] unknown role 'root'"),
+        ("auth: { oidc: { issuer: i, audience: a, jwks: { file: f, url: \"https://x\" }, roles: [] } }",
+         "auth.oidc.jwks: needs exactly one of file"),
+        ("auth: { oidc: { issuer: i, audience: a, jwks: { url: \"https://x\" }, roles: [] } }", "auth.oidc.roles: needs at least one rule"),
+        ("auth: { oidc: { issuer: i, audience: a, jwks: { url: \"https://x\" }, roles: [ { claim: groups, value: g, roles: [boss] } ] } }",
+         "auth.oidc.roles[0].roles: [0] unknown role 'boss'"),
+        ("auth: { oidc: { audience: a, jwks: { url: \"https://x\" }, roles: [ { claim: groups, value: g, roles: [admin] } ] } }",
+         "auth.oidc.issuer: missing"),
+        ("auth: { oidc: { issuer: i, audience: a, jwks: { url: \"ftp://x\" }, roles: [ { claim: groups, value: g, roles: [admin] } ] } }",
+         "auth.oidc.jwks.url: must be an http(s) address"),
+        ("auth: { oidc: { issuer: i, audience: a, jwks: { url: \"https://x\" }, group: g } }", "auth.oidc.group: unknown key"),
     ])
     func errorsNameTheKey(yaml: String, message: String) {
         do {
@@ -107,6 +157,33 @@ struct ConfigurationTests {
         } catch {
             #expect(error.description.hasPrefix(message), "\(error)")
         }
+    }
+
+    @Test func anOIDCIssuerIsRead() throws {
+        let yaml = """
+            auth:
+              oidc:
+                issuer: https://gitlab.example.com
+                audience: tollgate
+                jwks: { url: https://gitlab.example.com/oauth/discovery/keys }
+                nameClaim: user_login
+                leewaySeconds: 30
+                roles:
+                  - { claim: groups, value: governance, roles: [policy-admin] }
+                  - { claim: project_path, value: "platform/*", roles: [submitter, auditor] }
+            """
+        let oidc = try #require(try ServiceConfiguration(text: yaml, environment: [:]).oidc)
+        #expect(oidc.issuer == "https://gitlab.example.com")
+        #expect(oidc.audience == "tollgate")
+        #expect(oidc.keys == .url("https://gitlab.example.com/oauth/discovery/keys"))
+        #expect(oidc.nameClaim == "user_login")
+        #expect(oidc.leewaySeconds == 30)
+        #expect(oidc.roles == [
+            RoleRule(claim: "groups", value: "governance", roles: [.policyAdmin]),
+            RoleRule(claim: "project_path", value: "platform/*", roles: [.submitter, .auditor]),
+        ])
+        let open = try ServiceConfiguration(text: "server: { host: 0.0.0.0 }\n" + yaml, environment: [:])
+        #expect(open.listensSafely, "an OIDC issuer is authentication enough to listen beyond loopback")
     }
 
     @Test func listeningBeyondLoopbackNeedsAuthentication() throws {

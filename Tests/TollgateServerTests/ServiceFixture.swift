@@ -33,7 +33,8 @@ final class ServiceFixture: Sendable {
 
     func start(
         executorUp: Bool = true, tokens: [ServiceConfiguration.Token] = [], checkAfterCallback: Bool = false,
-        notifications: [ServiceConfiguration.Notification] = [], registry: ServiceConfiguration.Registry? = nil
+        notifications: [ServiceConfiguration.Notification] = [], registry: ServiceConfiguration.Registry? = nil,
+        oidc: OIDCSettings? = nil
     ) async throws {
         if executorUp { try await executor.start() }
         var configuration = ServiceConfiguration()
@@ -43,6 +44,7 @@ final class ServiceFixture: Sendable {
         configuration.registry = registry ?? .directory(path: directory.url("descriptors"))
         configuration.executors = ["azure-devops": .odm(address: executor.address, checkAfterCallback: checkAfterCallback)]
         configuration.tokens = tokens
+        configuration.oidc = oidc
         configuration.notifications = notifications
         var service = try TollgateService(configuration: configuration, httpClient: client, notificationBackoffSeconds: 0.05, notificationMaxBackoffSeconds: 0.2)
         service.recoveryInterval = recoveryInterval
@@ -76,9 +78,9 @@ final class ServiceFixture: Sendable {
     }
 
     /// Waits until activity `id` has `status`.
-    func waitFor(activity id: Int, status: String) async throws {
+    func waitFor(activity id: Int, status: String, bearer: String? = nil) async throws {
         for _ in 0..<500 {
-            if try await call(.GET, "/api/v1/pp/devops/activities/\(id)/status").1["status"] == .string(status) { return }
+            if try await call(.GET, "/api/v1/pp/devops/activities/\(id)/status", bearer: bearer).1["status"] == .string(status) { return }
             try await Task.sleep(for: .milliseconds(10))
         }
         throw ODMTestError("activity \(id) never became \(status)")

@@ -18,7 +18,7 @@ actor KeySetCache {
     private var fetchedAt: ContinuousClock.Instant?
     private var fetching: Task<Result<JSONWebKeySet, KeySetError>, Never>?
 
-    init(source: Source, minimumRefresh: Duration = .seconds(30), maximumAge: Duration = .seconds(3600)) {
+    init(source: Source, minimumRefresh: Duration = .seconds(5), maximumAge: Duration = .seconds(3600)) {
         self.source = source
         self.minimumRefresh = minimumRefresh
         self.maximumAge = maximumAge

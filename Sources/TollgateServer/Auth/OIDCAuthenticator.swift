@@ -39,7 +39,7 @@ final class OIDCAuthenticator: Sendable {
                 throw ConfigurationError(key: "auth.oidc.jwks.file", message: "\(path): \(error)")
             }
         }
-        self.init(settings: settings, keys: KeySetCache(source: source))
+        self.init(settings: settings, keys: KeySetCache(source: source, minimumRefresh: settings.minimumKeyRefresh))
     }
 
     /// The caller a valid token names, with the roles its claims grant (possibly none).

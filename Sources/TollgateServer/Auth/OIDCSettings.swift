@@ -34,6 +34,9 @@ public struct OIDCSettings: Sendable, Equatable {
     public var leewaySeconds = 60
     /// Claim rules; a token gets the roles of every rule it matches.
     public var roles: [RoleRule] = []
+    /// The shortest time between two key fetches prompted by tokens naming an unknown key, so
+    /// made-up key ids cannot flood the issuer.
+    public var minimumKeyRefresh: Duration = .seconds(5)
 
     public init(issuer: String, audience: String, keys: Keys, roles: [RoleRule]) {
         self.issuer = issuer

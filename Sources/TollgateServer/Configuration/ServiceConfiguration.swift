@@ -15,6 +15,7 @@ import TollgateRuntime
 /// auth:
 ///   tokens:
 ///     - { name: ci, token: { env: CI_TOKEN }, roles: [submitter] }
+///   oidc: { issuer: …, audience: …, jwks: { url: … }, roles: [ … ] }   # see OIDCSettings
 /// ```
 public struct ServiceConfiguration: Sendable {
     /// How descriptors are found.
