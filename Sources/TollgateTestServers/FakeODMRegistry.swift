@@ -10,6 +10,8 @@ public import TollgateJSON
 public final class FakeODMRegistry: Sendable {
     /// The request URIs received, in order.
     public let requests = Mutex<[String]>([])
+    /// How long each answer takes (a slow registry).
+    public let delay = Mutex<Duration>(.zero)
     let versions: [String: JSONValue]
     let server = LoopbackServer()
 
@@ -26,6 +28,7 @@ public final class FakeODMRegistry: Sendable {
         let router = Router()
         router.get("api/v1/pp/registry/products/:product/versions/:version") { [self] request, context -> Response in
             requests.withLock { $0.append(request.uri.description) }
+            try await Task.sleep(for: delay.withLock { $0 })
             let product = context.parameters.get("product")?.removingPercentEncoding ?? ""
             let key = "\(product)@\(context.parameters.get("version") ?? "")"
             guard let document = versions[key] else { return Response(status: .notFound) }

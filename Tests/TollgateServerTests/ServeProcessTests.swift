@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import Testing
+import Synchronization
 import TollgateJSON
 import TollgateServer
 import TollgateStore
@@ -68,5 +69,45 @@ struct ServeProcessTests {
             HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/pp/devops/activities/1/status"), timeout: .seconds(10))
         let body = try await answer.body.collect(upTo: 1 << 16)
         #expect(try JSONValue.parse(Array(body.readableBytesView))["status"] == "PROCESSING")
+    }
+
+    @Test func aRequestInFlightAtSIGTERMIsAnsweredBeforeTheProcessEnds() async throws {
+        let directory = try TemporaryDirectory()
+        let client = TollgateService.makeHTTPClient()
+        defer { Task { try? await client.shutdown() } }
+        let registry = FakeODMRegistry.walkthrough()
+        registry.delay.withLock { $0 = .milliseconds(1500) }
+        try await registry.start(client: client)
+        defer { registry.stop() }
+        let port = FreePort.next()
+        let config = try directory.write(
+            "tollgate.yaml",
+            """
+            server: { host: 127.0.0.1, port: \(port) }
+            database: { path: \(directory.url("tollgate.db")) }
+            policies: { directory: \(RepositoryPaths.policies) }
+            registry: { kind: odm, address: "\(registry.address)" }
+            executors:
+              azure-devops: { kind: odm, address: "http://127.0.0.1:\(FreePort.next())" }
+            """)
+        let server = try start(config)
+        defer { if server.isRunning { server.terminate() } }
+        try await waitUntilListening(port: port, client: client)
+        var create = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/pp/devops/activities")
+        create.method = .POST
+        create.headers.add(name: "Content-Type", value: "application/json")
+        create.body = .bytes(ByteBuffer(string: #"{"dataProductId":"urn:org.opendatamesh:dataproducts:hello","dataProductVersion":"1.0.0","stage":"dev"}"#))
+        let inFlight = Task { try await client.execute(create, timeout: .seconds(10)) }
+        while registry.requests.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(10)) }
+        kill(server.processIdentifier, SIGTERM)
+        let answer = try await inFlight.value
+        #expect(answer.status.code == 201, "the request that was being served when the stop began is answered")
+        let stopped = ContinuousClock.now
+        while server.isRunning && ContinuousClock.now - stopped < .seconds(10) { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!server.isRunning)
+        #expect(server.terminationStatus == 0)
+        let store = try SQLiteLifecycleStore(path: directory.url("tollgate.db"))
+        #expect(try store.verifyDecisionChain() == nil)
+        #expect(try store.activity(id: 1) != nil, "the activity it answered for is stored")
     }
 }
