@@ -7,8 +7,13 @@ public import TollgateLifecycle
 ///
 /// A descriptor is found by its fully qualified name, its `info.name`, or its ODM product id
 /// (the name-based UUID of the fully qualified name, as ODM derives it), and its version.
+/// Every file is read once at start to index it (and report the unreadable ones); a descriptor is
+/// read again from its file when an activity asks for it, so thousands of descriptors cost an
+/// index entry each, not a parsed document each.
 public struct DirectoryDescriptorSource: DescriptorSource {
-    private let byKey: [String: DataProductDescriptor]
+    /// The file of each product version, under each name it is found by.
+    private let fileByKey: [String: String]
+    private let files: [String]
     /// Files that could not be read, with why.
     public let problems: [String]
 
@@ -20,25 +25,35 @@ public struct DirectoryDescriptorSource: DescriptorSource {
 
     /// Reads the given descriptor files.
     public init(files: [String]) {
-        var byKey: [String: DataProductDescriptor] = [:]
+        var fileByKey: [String: String] = [:]
+        var indexed: [String] = []
         var problems: [String] = []
         for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                problems.append("\(file): cannot read the file")
-                continue
-            }
             do {
-                let document =
-                    file.hasSuffix(".json")
-                    ? try JSONValue.parse(Array(data)) : try YAMLDocument.parse(String(decoding: data, as: UTF8.self))
-                let descriptor = try DataProductDescriptor(document: document)
-                for key in Self.keys(descriptor) { byKey[key] = descriptor }
+                let descriptor = try Self.read(file)
+                for key in Self.keys(descriptor) { fileByKey[key] = file }
+                indexed.append(file)
             } catch {
-                problems.append("\(file): \(error)")
+                problems.append(error.description)
             }
         }
-        self.byKey = byKey
+        self.fileByKey = fileByKey
+        self.files = indexed
         self.problems = problems
+    }
+
+    static func read(_ file: String) throws(DescriptorFileError) -> DataProductDescriptor {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw DescriptorFileError(description: "\(file): cannot read the file")
+        }
+        do {
+            let document =
+                file.hasSuffix(".json")
+                ? try JSONValue.parse(Array(data)) : try YAMLDocument.parse(String(decoding: data, as: UTF8.self))
+            return try DataProductDescriptor(document: document)
+        } catch {
+            throw DescriptorFileError(description: "\(file): \(error)")
+        }
     }
 
     static func isDescriptorFile(_ name: String) -> Bool {
@@ -51,19 +66,32 @@ public struct DirectoryDescriptorSource: DescriptorSource {
         return ids.map { "\($0)@\(d.version)" }
     }
 
-    /// Every descriptor, once each.
+    /// Every descriptor, once each, read from its file.
     public var descriptors: [DataProductDescriptor] {
-        var seen: Set<String> = []
-        return byKey.values.filter { seen.insert("\($0.fullyQualifiedName)@\($0.version)").inserted }
-            .sorted { $0.fullyQualifiedName < $1.fullyQualifiedName }
+        files.compactMap { try? Self.read($0) }.sorted { $0.fullyQualifiedName < $1.fullyQualifiedName }
     }
 
     public func descriptor(productId: String, version: String) async throws(DescriptorSourceError) -> DataProductDescriptor {
-        guard let descriptor = byKey["\(productId)@\(version)"] else {
+        let key = "\(productId)@\(version)"
+        guard let file = fileByKey[key] else {
             throw .notFound("no descriptor for data product '\(productId)' version \(version)")
+        }
+        let descriptor: DataProductDescriptor
+        do {
+            descriptor = try Self.read(file)
+        } catch {
+            throw .notFound("the descriptor of data product '\(productId)' version \(version) is no longer readable: \(error)")
+        }
+        guard Self.keys(descriptor).contains(key) else {
+            throw .notFound("\(file) no longer describes data product '\(productId)' version \(version) (it was edited after the start)")
         }
         return descriptor
     }
+}
+
+/// A descriptor file that cannot be used, with the file named.
+struct DescriptorFileError: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// ODM's data product id: a name-based (version 3, MD5) UUID of the fully qualified name, as Java's
