@@ -81,25 +81,20 @@ extension DevOpsAPI {
         } else {
             report = TaskReport(status: .processed)
         }
+        let executor = (try? store.task(id: taskId)?.executor) ?? nil
         var checked = report
-        if checkAfterCallback(taskId), let word = await engine.executorReport(taskId: taskId) {
+        if let executor, checkedExecutors.contains(executor), let word = await engine.executorReport(taskId: taskId) {
             // The executor's own status overrides the callback's.
             checked.status = word.status
             if word.status != .processed { checked.errors = checked.errors ?? word.errors }
         }
         let final = checked
         let outcome = try await run { () async throws(LifecycleError) -> ReportOutcome in
-            try await engine.report(taskId: taskId, final, principal: Principal(name: "executor", roles: ["executor"]))
+            try await engine.report(taskId: taskId, final, principal: Principal(name: "executor:\(executor ?? "unknown")", roles: ["executor"]))
         }
         switch outcome {
         case .applied(let task), .repeated(let task):
             return JSONResponse(value: ODMResources.status(task.status.rawValue))
         }
-    }
-
-    /// Whether the task's executor is configured with `checkAfterCallback`.
-    func checkAfterCallback(_ taskId: Int64) -> Bool {
-        guard let executor = try? store.task(id: taskId)?.executor else { return false }
-        return checkedExecutors.contains(executor)
     }
 }

@@ -50,6 +50,7 @@ struct OIDCTests {
         #expect(read == 200, "\(decisions)")
         let principals = Set(decisions.arrayValue?.compactMap { $0["principal"]?.stringValue } ?? [])
         #expect(principals.contains("project_path:platform/app:ref_type:branch:ref:main"), "\(principals)")
+        #expect(principals.contains("executor:azure-devops"), "task results are the executor's word")
         #expect(!principals.contains("anonymous"))
 
         let (refused, body) = try await f.call(.POST, "/api/v1/pp/devops/activities", body: Self.activity, bearer: auditor)

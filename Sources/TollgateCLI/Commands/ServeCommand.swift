@@ -39,7 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard configuration.listensSafely else {
             printError(
                 "tollgate serve: refusing to listen on \(configuration.host) with no authentication configured; "
-                    + "add auth.tokens or listen on 127.0.0.1")
+                    + "add auth.tokens or auth.oidc, or listen on 127.0.0.1")
             throw ExitCode(2)
         }
         let secret = ProcessInfo.processInfo.environment[callbackSecretEnv].flatMap { $0.isEmpty ? nil : Array($0.utf8) }
