@@ -69,12 +69,17 @@ struct TollgateAPI: Sendable {
         return JSONResponse(value: .object(body))
     }
 
-    /// `GET /api/v1/tollgate/decisions?activityId=…`
+    /// `GET /api/v1/tollgate/decisions?activityId=…` or `?taskId=…`
     func decisions(_ request: Request) throws -> JSONResponse {
-        guard let text = request.uri.queryParameters.get("activityId"), let id = Int64(text) else {
-            throw ODMError.unreadableBody("give ?activityId=<id>")
+        let query = request.uri.queryParameters
+        let records: [DecisionRecord]
+        if let text = query.get("activityId"), let id = Int64(text) {
+            records = try store.decisions(activityId: id)
+        } else if let text = query.get("taskId"), let id = Int64(text) {
+            records = try store.decisions(taskId: id)
+        } else {
+            throw ODMError.unreadableBody("give ?activityId=<id> or ?taskId=<id>")
         }
-        let records = try store.decisions(activityId: id)
         return JSONResponse(value: .array(records.map(Self.decision)))
     }
 

@@ -238,6 +238,14 @@ public final class SQLiteLifecycleStore: LifecycleStore {
         }
     }
 
+    /// The decisions that gated one task's results, in log order.
+    public func decisions(taskId: Int64) throws -> [DecisionRecord] {
+        try withConnection { db in
+            try db.statement("SELECT \(StoreCoding.decisionColumns) FROM decisions WHERE task_id = ? ORDER BY seq")
+                .rows([taskId], StoreCoding.decision)
+        }
+    }
+
     public func highestIds() throws -> HighestIds {
         try withConnection { db in
             func max(_ table: String) throws -> Int64 {

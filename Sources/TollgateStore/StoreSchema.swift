@@ -118,7 +118,11 @@ enum StoreSchema {
             data TEXT
         );
         CREATE INDEX execution_history_by_task ON execution_history (task_id, id);
+        """,
+        // 2: decisions looked up by task.
         """
+        CREATE INDEX decisions_by_task ON decisions (task_id) WHERE task_id IS NOT NULL;
+        """,
     ]
 
     /// Brings the database to the newest schema, one migration per transaction.

@@ -64,6 +64,14 @@ struct DevOpsAPITests {
         #expect(dev["results"]?.stringValue.flatMap { try? JSONValue.parse($0) }?["task2"] == Walkthrough.urlResults)
         let (_, tasks) = try await f.call(.GET, "/api/v1/pp/devops/tasks?activityId=1")
         #expect(tasks.arrayValue?.map { $0["status"] } == ["PROCESSED", "PROCESSED"])
+        let (_, activityDecisions) = try await f.call(.GET, "/api/v1/tollgate/decisions?activityId=1")
+        #expect(activityDecisions.arrayValue?.map { $0["phase"] } == [
+            "ACTIVITY_STAGE_TRANSITION", "TASK_EXECUTION_RESULT", "TASK_EXECUTION_RESULT", "ACTIVITY_EXECUTION_RESULT",
+        ])
+        let (_, taskDecisions) = try await f.call(.GET, "/api/v1/tollgate/decisions?taskId=2")
+        #expect(taskDecisions.arrayValue?.map { $0["phase"] } == ["TASK_EXECUTION_RESULT"])
+        #expect(taskDecisions.arrayValue?.first?["taskId"] == 2)
+        #expect(try await f.call(.GET, "/api/v1/tollgate/decisions").0 == 400)
         let (_, current) = try await f.call(.GET, "/api/v1/pp/devops/lifecycles/\(Self.product)/1.0.0/current")
         #expect(current["stage"] == "test")
         #expect(current["finishedAt"] == .null)
