@@ -128,6 +128,19 @@ public final class LocalProcessExecutor: TaskExecutor {
         return TaskReport(status: .failed, errors: "the process (pid \(pid)) ended without reporting an exit status")
     }
 
+    /// Stops the task's process group (SIGTERM) when it is still running.
+    public func cancel(_ request: DispatchRequest) async throws(ExecutorError) -> CancelOutcome {
+        watched.withLock { $0[request.taskId] = nil }
+        if finishedReport(request) != nil { return .nothingToCancel("the process had already ended") }
+        guard let pid = readNumber(folder(request.taskId) + "/pid") else {
+            return .nothingToCancel("no process was started for task \(request.taskId)")
+        }
+        guard kill(-pid, SIGTERM) == 0 || kill(pid, SIGTERM) == 0 else {
+            return .nothingToCancel("the process (pid \(pid)) had already ended")
+        }
+        return .cancelled("sent SIGTERM to the process group of pid \(pid)")
+    }
+
     enum ClaimState {
         /// No dispatch has claimed the task.
         case free

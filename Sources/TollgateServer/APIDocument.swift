@@ -35,6 +35,7 @@ enum APIDocument {
         Operation(method: "post", path: "\(own)/policies/reload", summary: "Reload the policy directory (the whole set swaps at once)", tag: "policies", roles: "policy-admin"),
         Operation(method: "post", path: "\(own)/policies/evaluate", summary: "Dry run: evaluate a phase on the posted input; nothing is recorded", tag: "policies", query: ["phase"], roles: "policy-admin"),
         Operation(method: "get", path: "\(own)/decisions", summary: "Decisions of an activity or of a task", tag: "decisions", query: ["activityId", "taskId"], roles: "auditor"),
+        Operation(method: "get", path: "\(own)/tasks/{id}/history", summary: "A task's execution history: dispatches, executor errors, results, job logs, cancellations", tag: "tasks", query: ["kind"], roles: "submitter, auditor"),
         Operation(method: "get", path: "/health", summary: "Ready when the database and the policy set are", tag: "service", roles: "none"),
         Operation(method: "get", path: "/metrics", summary: "Prometheus metrics", tag: "service", roles: "auditor"),
         Operation(method: "get", path: "/openapi.json", summary: "This document", tag: "service", roles: "none"),

@@ -46,7 +46,8 @@ extension DevOpsAPI {
             return try await callback(request, context, taskId: id)
         case "ABORT":
             let outcome = try await run { () async throws(LifecycleError) -> ReportOutcome in
-                try await engine.report(taskId: id, TaskReport(status: .aborted, errors: "aborted through the API"), principal: caller(context))
+                try await engine.report(taskId: id, TaskReport(status: .aborted, errors: "aborted through the API"), principal: caller(context),
+                    cancelRun: "task \(id) was aborted")
             }
             guard case .applied(let task) = outcome else { return JSONResponse(value: ODMResources.status("ABORTED")) }
             return JSONResponse(value: ODMResources.status(task.status.rawValue))

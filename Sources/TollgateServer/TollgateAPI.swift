@@ -24,6 +24,17 @@ struct TollgateAPI: Sendable {
         }
         group.post("policies/evaluate") { request, context in try await self.evaluate(request, context) }
         group.get("decisions") { request, _ in try self.decisions(request) }
+        group.get("tasks/:id/history") { request, context in
+            guard let id = context.parameters.get("id", as: Int64.self) else {
+                throw ODMError.unreadableBody("the task id in the path must be an integer")
+            }
+            guard try self.store.task(id: id) != nil else {
+                throw ODMError(status: .notFound, code: "40411", summary: "Task not found", message: "no task \(id)")
+            }
+            let kind: String? = request.uri.queryParameters.get("kind").map { String($0) }
+            let events = try self.store.history(taskId: id).filter { kind == nil || $0.kind == kind }
+            return JSONResponse(value: .array(events.map(Self.event)))
+        }
     }
 
     func policySet() -> JSONValue {
@@ -81,6 +92,10 @@ struct TollgateAPI: Sendable {
             throw ODMError.unreadableBody("give ?activityId=<id> or ?taskId=<id>")
         }
         return JSONResponse(value: .array(records.map(Self.decision)))
+    }
+
+    static func event(_ e: ExecutionEvent) -> JSONValue {
+        ["at": .string(Timestamp.formatMilliseconds(e.at)), "kind": .string(e.kind), "message": .string(e.message), "data": e.data ?? .null]
     }
 
     static func decision(_ d: DecisionRecord) -> JSONValue {

@@ -124,16 +124,17 @@ public final class SQLiteLifecycleStore: LifecycleStore {
     private func write(_ t: LifecycleTask, _ db: SQLiteConnection) throws {
         try db.statement(
             """
-            INSERT INTO tasks (\(StoreCoding.taskColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO tasks (\(StoreCoding.taskColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET dispatched_configurations = excluded.dispatched_configurations,
                 status = excluded.status, results = excluded.results, errors = excluded.errors,
-                started_at = excluded.started_at, finished_at = excluded.finished_at, timeout_seconds = excluded.timeout_seconds
+                started_at = excluded.started_at, finished_at = excluded.finished_at, timeout_seconds = excluded.timeout_seconds,
+                executor_ref = excluded.executor_ref
             """
         ).run([
             t.id, t.activityId, t.position, t.key, t.name, t.executor, StoreCoding.json(t.template),
             StoreCoding.json(t.configurations), StoreCoding.json(t.dispatchedConfigurations), t.status.rawValue,
             StoreCoding.json(t.results), t.errors, StoreCoding.time(t.createdAt), StoreCoding.time(t.startedAt),
-            StoreCoding.time(t.finishedAt), t.timeoutSeconds,
+            StoreCoding.time(t.finishedAt), t.timeoutSeconds, t.executorReference,
         ])
     }
 

@@ -29,7 +29,7 @@ enum StoreCoding {
 
     static let taskColumns = """
         id, activity_id, position, key, name, executor, template, configurations, dispatched_configurations, status,
-        results, errors, created_at, started_at, finished_at, timeout_seconds
+        results, errors, created_at, started_at, finished_at, timeout_seconds, executor_ref
         """
 
     static func task(_ row: SQLiteRow) -> LifecycleTask {
@@ -40,7 +40,7 @@ enum StoreCoding {
             status: TaskStatus(rawValue: row.string(9)) ?? .failed, results: json(row.optionalString(10)),
             errors: row.optionalString(11), createdAt: date(row.string(12)) ?? .distantPast,
             startedAt: date(row.optionalString(13)), finishedAt: date(row.optionalString(14)),
-            timeoutSeconds: row.optionalInt64(15).map(Int.init))
+            timeoutSeconds: row.optionalInt64(15).map(Int.init), executorReference: row.optionalString(16))
     }
 
     static let stageColumns = "id, data_product_id, data_product_version, stage, activity_id, results, started_at, finished_at"

@@ -123,6 +123,10 @@ enum StoreSchema {
         """
         CREATE INDEX decisions_by_task ON decisions (task_id) WHERE task_id IS NOT NULL;
         """,
+        // 3: what the executor answered when it took a task (pipeline or run id).
+        """
+        ALTER TABLE tasks ADD COLUMN executor_ref TEXT;
+        """,
     ]
 
     /// Brings the database to the newest schema, one migration per transaction.

@@ -50,6 +50,27 @@ struct LocalProcessExecutorTests {
         #expect(report.results?["stdin"]?["context"]?["dev"]?["status"] == "RUNNING")
     }
 
+    @Test func cancelStopsTheRunningProcessGroup() async throws {
+        let directory = try TemporaryDirectory()
+        let reports = Reports()
+        let local = executor(directory, reports)
+        let marker = directory.url("child-alive")
+        let r = try request(20, script: "(sleep 30; touch \(marker)) & sleep 30", directory: directory)
+        _ = try await local.dispatch(r)
+        let pidFile = directory.url("state") + "/tasks/20/pid"
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: pidFile) { try await Task.sleep(for: .milliseconds(10)) }
+        let pid = try #require(FileManager.default.contents(atPath: pidFile).flatMap { Int32(String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) })
+        let outcome = try await local.cancel(r)
+        #expect(outcome == .cancelled("sent SIGTERM to the process group of pid \(pid)"))
+        var gone = false
+        for _ in 0..<200 {
+            if kill(pid, 0) != 0 { gone = true; break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(gone, "the task's process is stopped")
+        #expect(try await local.cancel(r) != .cancelled("sent SIGTERM to the process group of pid \(pid)"), "a second cancel finds nothing to stop")
+    }
+
     @Test func tasksDoNotSeeTollgatesSecrets() async throws {
         setenv("TOLLGATE_TEST_SECRET_TOKEN", "do-not-leak", 1)
         defer { unsetenv("TOLLGATE_TEST_SECRET_TOKEN") }

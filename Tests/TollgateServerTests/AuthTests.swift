@@ -37,6 +37,7 @@ struct AuthTests {
         "POST /api/v1/tollgate/policies/reload": ["governance"],
         "POST /api/v1/tollgate/policies/evaluate": ["governance"],
         "GET /api/v1/tollgate/decisions": ["audit"],
+        "GET /api/v1/tollgate/tasks/{id}/history": ["ci", "audit"],
         "GET /health": ["none", "ci", "governance", "audit"],
         "GET /metrics": ["audit"],
         "GET /openapi.json": ["none", "ci", "governance", "audit"],

@@ -38,6 +38,28 @@ struct TaskActionTests {
         #expect(startBody["code"] == "40065")
     }
 
+    @Test func anAbortAsksTheExecutorToCancelAndTheHistorySaysItCannot() async throws {
+        let f = try ServiceFixture(respond: { _ in nil })
+        try await f.start()
+        defer { Task { try? await f.stop() } }
+        _ = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: Self.dev)
+        _ = try await callbackOf(f)
+        #expect(try await f.call(.PATCH, "/api/v1/pp/devops/activities/1/status?action=ABORT").0 == 200)
+        var history: JSONValue = []
+        for _ in 0..<200 {
+            history = try await f.call(.GET, "/api/v1/tollgate/tasks/1/history?kind=cancel").1
+            if history.arrayValue?.isEmpty == false { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(history.arrayValue?.count == 1)
+        #expect(
+            history[0]?["message"]?.stringValue
+                == "not cancelled (activity 1 was aborted): executor azure-devops cannot cancel a run; it may go on until it ends by itself")
+        let (_, all) = try await f.call(.GET, "/api/v1/tollgate/tasks/1/history")
+        #expect(all.arrayValue?.compactMap { $0["kind"]?.stringValue } == ["dispatched", "aborted", "cancel"])
+        #expect(try await f.call(.GET, "/api/v1/tollgate/tasks/99/history").0 == 404)
+    }
+
     @Test func theExecutorsWordOverridesTheCallbackWhenConfigured() async throws {
         let f = try ServiceFixture(respond: { _ in nil })
         try await f.start(checkAfterCallback: true)

@@ -4,12 +4,20 @@ import TollgateJSON
 extension LifecycleEngine {
     /// Carries out committed intents (dispatches), recording each outcome.
     func carryOut(_ intents: [OutboxIntent]) async {
-        let dispatches = intents.filter { $0.kind == .dispatchTask }
-        guard !dispatches.isEmpty else { return }
+        let work = intents.filter { $0.kind == .dispatchTask || $0.kind == .cancelTask }
+        guard !work.isEmpty else { return }
         if options.dispatchInline {
-            for intent in dispatches { await dispatch(intent, fresh: true) }
+            for intent in work { await carryOut(intent) }
         } else {
-            Task { for intent in dispatches { await self.dispatch(intent, fresh: true) } }
+            Task { for intent in work { await self.carryOut(intent) } }
+        }
+    }
+
+    private func carryOut(_ intent: OutboxIntent) async {
+        switch intent.kind {
+        case .dispatchTask: await dispatch(intent, fresh: true)
+        case .cancelTask: await cancel(intent, fresh: true)
+        case .notify: break
         }
     }
 
@@ -46,6 +54,9 @@ extension LifecycleEngine {
             return
         }
         request.secretHeaders = secretHeaders[request.activityId]?[request.executor] ?? [:]
+        request.attempt = intent.id
+        request.queuedAt = intent.createdAt
+        request.reference = task.executorReference
         do {
             let outcome = try await executor.dispatch(request)
             changes.outboxDone.append((intent.id, nil))
@@ -55,7 +66,16 @@ extension LifecycleEngine {
                     ExecutionEvent(
                         taskId: taskId, at: now, kind: "dispatched",
                         message: "accepted by \(request.executor)" + (reference.map { " as \($0)" } ?? "")))
+                if var current = try? store.task(id: taskId), let reference {
+                    current.executorReference = reference
+                    changes.put(current)
+                    if current.status != .processing {
+                        // Ended (aborted) while the executor was taking it: cancel what it started.
+                        queueCancel(&changes, task: current, reason: "task \(taskId) ended while it was being dispatched", now: now)
+                    }
+                }
                 _ = try? commit(changes)
+                await carryOut(changes.outbox)
             case .finished(let report):
                 changes.history.append(
                     ExecutionEvent(taskId: taskId, at: now, kind: "dispatched", message: "\(request.executor) finished it at once"))
@@ -92,7 +112,7 @@ extension LifecycleEngine {
                 switch intent.kind {
                 case .dispatchTask: await dispatch(intent)
                 case .notify: await deliver(intent)
-                case .cancelTask: break
+                case .cancelTask: await cancel(intent)
                 }
             }
         }
@@ -126,7 +146,7 @@ extension LifecycleEngine {
                 _ = try? await self.report(
                     taskId: task.id,
                     TaskReport(status: .failed, errors: "timed out: no result within \(timeout) seconds of dispatch"),
-                    principal: .system)
+                    principal: .system, cancelRun: "the task timed out")
             }
         }
     }
@@ -135,8 +155,12 @@ extension LifecycleEngine {
     func reconcile(_ task: LifecycleTask) async -> TaskReport? {
         guard let name = task.executor, let executor = executors[name],
             let intent = (try? store.outbox(taskId: task.id, kind: .dispatchTask))?.last,
-            let request = DispatchRequest(json: intent.payload)
+            var request = DispatchRequest(json: intent.payload)
         else { return nil }
+        request.attempt = intent.id
+        request.queuedAt = intent.createdAt
+        request.reference = task.executorReference
+        request.secretHeaders = secretHeaders[request.activityId]?[request.executor] ?? [:]
         return try? await executor.status(of: request)
     }
 }

@@ -16,7 +16,11 @@ extension LifecycleEngine {
     /// (its errors carry the reasons) and so the activity. A report for a finished task changes
     /// nothing: an exact repeat of the accepted one answers as before, anything else is refused.
     @discardableResult
-    public func report(taskId: Int64, _ report: TaskReport, principal: Principal) async throws(LifecycleError) -> ReportOutcome {
+    /// - Parameter cancelRun: when set, the task's run is cancelled on its executor if this report
+    ///   ends the task without success (the text is the reason recorded).
+    public func report(
+        taskId: Int64, _ report: TaskReport, principal: Principal, cancelRun: String? = nil
+    ) async throws(LifecycleError) -> ReportOutcome {
         var task = try task(id: taskId)
         if task.status.isFinished {
             if task.status == report.status.taskStatus && task.results == report.results && (report.status != .failed || task.errors == report.errors) {
@@ -44,6 +48,16 @@ extension LifecycleEngine {
                 taskId: taskId, at: now, kind: "result",
                 message: "\(report.status.rawValue) reported by \(principal.name)",
                 data: ["results": report.results ?? .null, "errors": report.errors.map(JSONValue.string) ?? .null]))
+        for log in report.logs {
+            let omitted = log.omittedBytes > 0 ? "; the first \(log.omittedBytes) bytes left out" : ""
+            changes.history.append(
+                ExecutionEvent(
+                    taskId: taskId, at: now, kind: "log", message: "\(log.name)" + (log.status.map { " (\($0))" } ?? "") + omitted,
+                    data: [
+                        "name": .string(log.name), "status": log.status.map(JSONValue.string) ?? .null, "log": .string(log.text),
+                        "omittedBytes": .int(Int64(log.omittedBytes)),
+                    ]))
+        }
         switch (report.status, decision.verdict) {
         case (.processed, .pass), (.processed, .warn):
             task.status = .processed
@@ -73,6 +87,7 @@ extension LifecycleEngine {
                 &changes, activity: &activity, tasks: &tasks, index: index,
                 errors: report.errors ?? "the executor reported \(report.status.rawValue) without errors", now: now,
                 status: status, gated: true)
+            if let cancelRun { queueCancel(&changes, task: task, reason: cancelRun, now: now) }
         }
         try commit(changes)
         await carryOut(changes.outbox)

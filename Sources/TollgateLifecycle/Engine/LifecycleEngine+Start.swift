@@ -61,6 +61,7 @@ extension LifecycleEngine {
         changes.transitions.append(StatusTransition(entity: "activity", entityId: id, from: from.rawValue, to: "ABORTED", at: now, decision: nil))
         abortUnfinished(&changes, tasks: &tasks, now: now, reason: "activity \(id) was aborted")
         try commit(changes)
+        Task { await carryOut(changes.outbox) }
         return activity
     }
 
@@ -72,6 +73,7 @@ extension LifecycleEngine {
             if from == .processing {
                 changes.history.append(
                     ExecutionEvent(taskId: tasks[i].id, at: now, kind: "aborted", message: reason))
+                queueCancel(&changes, task: tasks[i], reason: reason, now: now)
             }
             changes.put(tasks[i])
             changes.transitions.append(

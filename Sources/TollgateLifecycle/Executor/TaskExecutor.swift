@@ -1,3 +1,4 @@
+public import Foundation
 public import TollgateJSON
 
 /// What an executor receives for one task.
@@ -20,6 +21,14 @@ public struct DispatchRequest: Sendable, Equatable {
     /// Secret headers for this executor (`x-odm-<type>: <value>`), given with the request that
     /// created or started the activity. Held in memory only: never stored, never logged.
     public var secretHeaders: [String: String] = [:]
+    /// Identifies this dispatch attempt (the outbox intent carrying it): the same for every retry
+    /// of one attempt, different for a new attempt. Executors that create runs tag them with it, so
+    /// a run created just before a crash is found again instead of created twice.
+    public var attempt: Int64 = 0
+    /// When the dispatch was queued: runs older than this are not this attempt's.
+    public var queuedAt: Date?
+    /// What the executor answered when it accepted the task (a pipeline id, a run id), once known.
+    public var reference: String?
 
     public init(
         taskId: Int64, activityId: Int64, taskKey: String, taskName: String?, executor: String, template: JSONValue?,
@@ -42,12 +51,42 @@ public struct TaskReport: Sendable, Equatable {
     public var status: TaskOutcomeStatus
     public var results: JSONValue?
     public var errors: String?
+    /// Logs of the run (a pipeline's jobs, in run order), kept in the task's execution history.
+    public var logs: [TaskLog] = []
 
-    public init(status: TaskOutcomeStatus, results: JSONValue? = nil, errors: String? = nil) {
+    public init(status: TaskOutcomeStatus, results: JSONValue? = nil, errors: String? = nil, logs: [TaskLog] = []) {
         self.status = status
         self.results = results
         self.errors = errors
+        self.logs = logs
     }
+}
+
+/// The log of one part of a run (a CI job), cleaned for reading.
+public struct TaskLog: Sendable, Equatable {
+    public var name: String
+    /// How that part ended (`success`, `failed`, ...), when known.
+    public var status: String?
+    public var text: String
+    /// Bytes left out at the start because the log was longer than the executor's cap.
+    public var omittedBytes: Int
+
+    public init(name: String, status: String? = nil, text: String, omittedBytes: Int = 0) {
+        self.name = name
+        self.status = status
+        self.text = text
+        self.omittedBytes = omittedBytes
+    }
+}
+
+/// What became of a request to cancel a task's run.
+public enum CancelOutcome: Sendable, Equatable {
+    /// The run was cancelled (or is being cancelled); the text says what.
+    case cancelled(String)
+    /// There was nothing left to cancel (the run had finished, or was never created).
+    case nothingToCancel(String)
+    /// This executor cannot cancel runs.
+    case notSupported(String)
 }
 
 /// The answer to a dispatch.
@@ -81,6 +120,16 @@ public protocol TaskExecutor: Sendable {
     /// How the task is doing, for reconciliation after a lost callback or a restart: a report when it
     /// has finished, nil while it runs. Executors that cannot tell throw a non-retryable error.
     func status(of request: DispatchRequest) async throws(ExecutorError) -> TaskReport?
+
+    /// Cancels the task's run (the activity or the task was aborted, or the task timed out).
+    func cancel(_ request: DispatchRequest) async throws(ExecutorError) -> CancelOutcome
+}
+
+extension TaskExecutor {
+    /// Executors that cannot cancel say so; the engine records it in the task's history.
+    public func cancel(_ request: DispatchRequest) async throws(ExecutorError) -> CancelOutcome {
+        .notSupported("executor \(request.executor) cannot cancel a run; it may go on until it ends by itself")
+    }
 }
 
 /// Executors by the name descriptors use in `service.$href`.

@@ -25,12 +25,14 @@ public struct LifecycleTask: Sendable, Equatable {
     public var finishedAt: Date?
     /// Seconds the task may stay PROCESSING before it times out.
     public var timeoutSeconds: Int?
+    /// What the executor answered when it took the task (pipeline or run id), once it has.
+    public var executorReference: String?
 
     public init(
         id: Int64, activityId: Int64, position: Int, key: String, name: String?, executor: String?,
         template: JSONValue?, configurations: JSONValue?, dispatchedConfigurations: JSONValue? = nil,
         status: TaskStatus = .planned, results: JSONValue? = nil, errors: String? = nil, createdAt: Date,
-        startedAt: Date? = nil, finishedAt: Date? = nil, timeoutSeconds: Int? = nil
+        startedAt: Date? = nil, finishedAt: Date? = nil, timeoutSeconds: Int? = nil, executorReference: String? = nil
     ) {
         self.id = id
         self.activityId = activityId
@@ -48,5 +50,6 @@ public struct LifecycleTask: Sendable, Equatable {
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.timeoutSeconds = timeoutSeconds
+        self.executorReference = executorReference
     }
 }

@@ -17,6 +17,7 @@ enum EndpointRoles {
             return request.method == .get ? [.submitter, .auditor, .admin] : [.submitter, .admin]
         }
         if path.hasPrefix("/api/v1/tollgate/decisions") { return [.auditor, .admin] }
+        if path.hasPrefix("/api/v1/tollgate/tasks/"), request.method == .get { return [.submitter, .auditor, .admin] }
         if path.hasPrefix("/api/v1/tollgate/policies") {
             return request.method == .get ? [.policyAdmin, .auditor, .admin] : [.policyAdmin, .admin]
         }
