@@ -45,6 +45,10 @@ public struct TollgateService: Sendable {
             switch executor {
             case .odm(let address, _):
                 executors[name] = ODMExecutorClient(name: name, address: address, client: httpClient)
+            case .gitlab(let settings):
+                executors[name] = GitLabExecutor(name: name, settings: settings, http: OutboundHTTP(client: httpClient))
+            case .azureDevOps(let settings):
+                executors[name] = AzureDevOpsExecutor(name: name, settings: settings, http: OutboundHTTP(client: httpClient))
             case .local:
                 executors[name] = LocalProcessExecutor(stateDirectory: configuration.stateDirectory) { taskId, report in
                     await forwarder.report(taskId: taskId, report)

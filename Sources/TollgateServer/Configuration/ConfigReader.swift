@@ -28,6 +28,13 @@ struct ConfigReader {
         return Int(number)
     }
 
+    /// A positive number of seconds (whole or fractional).
+    func seconds(default fallback: Double) throws(ConfigurationError) -> Double {
+        if isMissing { return fallback }
+        guard let number = value.doubleValue, number > 0 else { throw error("must be a positive number of seconds") }
+        return number
+    }
+
     func bool(default fallback: Bool) throws(ConfigurationError) -> Bool {
         if isMissing { return fallback }
         guard let flag = value.boolValue else { throw error("must be true or false") }

@@ -28,6 +28,8 @@ public struct ServiceConfiguration: Sendable {
     public enum Executor: Sendable, Equatable {
         case odm(address: String, checkAfterCallback: Bool)
         case local
+        case gitlab(GitLabExecutorSettings)
+        case azureDevOps(AzureDevOpsExecutorSettings)
     }
 
     /// A bearer token and the roles it grants.
@@ -104,12 +106,17 @@ public struct ServiceConfiguration: Sendable {
             for (name, executor) in try executors.entries() {
                 switch try executor.child("kind").string() {
                 case "odm":
+                    try executor.onlyKeys(["kind", "address", "checkAfterCallback"])
                     self.executors[name] = .odm(
                         address: try executor.child("address").string(),
                         checkAfterCallback: try executor.child("checkAfterCallback").bool(default: false))
-                case "local": self.executors[name] = .local
+                case "local":
+                    try executor.onlyKeys(["kind"])
+                    self.executors[name] = .local
+                case "gitlab": self.executors[name] = .gitlab(try Self.gitlab(executor))
+                case "azure-devops": self.executors[name] = .azureDevOps(try Self.azureDevOps(executor))
                 case let other:
-                    throw executor.child("kind").error("unknown executor kind '\(other)' (this version knows odm and local)")
+                    throw executor.child("kind").error("unknown executor kind '\(other)' (odm, gitlab, azure-devops or local)")
                 }
             }
         }
@@ -132,6 +139,49 @@ public struct ServiceConfiguration: Sendable {
                 throw item.child("kind").error("unknown notification kind '\(other)' (odm-observer, odm-dispatch or webhook)")
             }
         }
+    }
+
+    static func gitlab(_ section: ConfigReader) throws(ConfigurationError) -> GitLabExecutorSettings {
+        try section.onlyKeys(["kind", "address", "token", "triggerToken", "project", "ref", "pollSeconds", "maxPollSeconds", "logLimitBytes"])
+        let address = try section.child("address").string()
+        guard address.hasPrefix("https://") || address.hasPrefix("http://") else {
+            throw section.child("address").error("must be the instance's http(s) address (https://gitlab.example.com)")
+        }
+        let token = section.child("token").isMissing ? nil : try section.child("token").secret()
+        let trigger = section.child("triggerToken").isMissing ? nil : try section.child("triggerToken").secret()
+        guard token != nil || trigger != nil else {
+            throw section.error("needs token (to start pipelines through the API and follow them) or triggerToken")
+        }
+        var settings = GitLabExecutorSettings(
+            address: address.hasSuffix("/") ? String(address.dropLast()) : address, token: token, triggerToken: trigger,
+            project: try section.child("project").optionalString())
+        settings.ref = try section.child("ref").string(default: settings.ref)
+        settings.pollSeconds = try section.child("pollSeconds").seconds(default: settings.pollSeconds)
+        settings.maxPollSeconds = try section.child("maxPollSeconds").seconds(default: max(settings.maxPollSeconds, settings.pollSeconds))
+        settings.logLimitBytes = try section.child("logLimitBytes").int(default: settings.logLimitBytes)
+        guard settings.logLimitBytes >= 1024 else { throw section.child("logLimitBytes").error("must be at least 1024") }
+        return settings
+    }
+
+    static func azureDevOps(_ section: ConfigReader) throws(ConfigurationError) -> AzureDevOpsExecutorSettings {
+        try section.onlyKeys(["kind", "organization", "project", "token", "tokenKind", "pipelineId", "branch", "pollSeconds", "maxPollSeconds"])
+        let organization = try section.child("organization").string()
+        guard organization.hasPrefix("https://") || organization.hasPrefix("http://") else {
+            throw section.child("organization").error("must be the organization's http(s) address (https://dev.azure.com/contoso)")
+        }
+        var settings = AzureDevOpsExecutorSettings(
+            organization: organization.hasSuffix("/") ? String(organization.dropLast()) : organization,
+            project: try section.child("project").string(), token: try section.child("token").secret())
+        let kind = try section.child("tokenKind").string(default: "pat")
+        guard let tokenKind = AzureDevOpsExecutorSettings.TokenKind(rawValue: kind) else {
+            throw section.child("tokenKind").error("must be pat or bearer, not '\(kind)'")
+        }
+        settings.tokenKind = tokenKind
+        settings.pipelineId = section.child("pipelineId").isMissing ? nil : try section.child("pipelineId").int(default: 0)
+        settings.branch = try section.child("branch").string(default: settings.branch)
+        settings.pollSeconds = try section.child("pollSeconds").seconds(default: settings.pollSeconds)
+        settings.maxPollSeconds = try section.child("maxPollSeconds").seconds(default: max(settings.maxPollSeconds, settings.pollSeconds))
+        return settings
     }
 
     static func oidc(_ section: ConfigReader) throws(ConfigurationError) -> OIDCSettings {

@@ -18,12 +18,22 @@ public struct OutboundHTTP: Sendable {
         /// The HTTP status, when there was an answer.
         public var status: Int?
         public var description: String
+        /// How long the remote asked to be left alone (`Retry-After`, or `RateLimit-Reset` with
+        /// nothing remaining), when it did.
+        public var retryAfter: Duration?
+        /// The answer's body, when there was one (for reading the remote's error message).
+        public var body: String?
     }
 
     /// An answer.
     public struct Answer: Sendable {
         public var status: Int
         public var body: String
+        /// The answer's headers.
+        public var headers: HTTPHeaders = [:]
+        /// How long to wait before calling this remote again, when it said its quota is spent
+        /// (`RateLimit-Remaining: 0` with `RateLimit-Reset`).
+        public var retryAfter: Duration?
     }
 
     let client: HTTPClient
@@ -41,7 +51,7 @@ public struct OutboundHTTP: Sendable {
     /// Sends one request. `what` names the remote in errors ("executor azure-devops").
     public func send(
         _ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: String? = nil, idempotent: Bool? = nil,
-        what: String
+        contentType: String = "application/json", what: String
     ) async throws(Failure) -> Answer {
         let repeatable = idempotent ?? (method == .GET || method == .HEAD)
         let call = "\(method.rawValue) \(Self.redacted(url))"
@@ -51,7 +61,7 @@ public struct OutboundHTTP: Sendable {
             var request = HTTPClientRequest(url: url)
             request.method = method
             request.headers.add(name: "Accept", value: "application/json")
-            if body != nil { request.headers.add(name: "Content-Type", value: "application/json") }
+            if body != nil { request.headers.add(name: "Content-Type", value: contentType) }
             for (name, value) in headers { request.headers.add(name: name, value: value) }
             if let body { request.body = .bytes(ByteBuffer(string: body)) }
             var failure: Failure
@@ -60,15 +70,15 @@ public struct OutboundHTTP: Sendable {
                 let response = try await client.execute(request, deadline: .now() + TimeAmount.nanoseconds(Int64(timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)))
                 let text = String(buffer: try await response.body.collect(upTo: 8 << 20))
                 let status = Int(response.status.code)
+                let pause = Self.pause(response.headers)
                 if (200..<400).contains(status) || (400..<500).contains(status) && status != 429 {
-                    return Answer(status: status, body: text)
+                    return Answer(status: status, body: text, headers: response.headers, retryAfter: status < 400 ? pause.quotaSpent : nil)
                 }
                 failure = Failure(
                     retryable: true, status: status,
-                    description: "\(what) answered \(status) to \(call): \(Self.redacted(String(text.prefix(300))))")
-                if let after = response.headers.first(name: "Retry-After").flatMap(Double.init) {
-                    wait = min(.milliseconds(Int64(after * 1000)), maxRetryAfter)
-                }
+                    description: "\(what) answered \(status) to \(call): \(Self.redacted(String(text.prefix(300))))",
+                    retryAfter: pause.retryAfter ?? pause.quotaSpent, body: text)
+                if let after = failure.retryAfter { wait = min(after, maxRetryAfter) }
             } catch {
                 failure = Failure(retryable: true, status: nil, description: "\(what) is unreachable (\(call)): \(Self.redacted("\(error)"))")
             }
@@ -77,6 +87,35 @@ public struct OutboundHTTP: Sendable {
             let jitter = Duration.milliseconds(Int64.random(in: 0...max(1, base.components.seconds * 500 + base.components.attoseconds / 2_000_000_000_000_000)))
             try? await Task.sleep(for: wait ?? (base + jitter))
         }
+    }
+
+    /// What the headers ask of the caller: `Retry-After` (seconds or an HTTP date), and the wait
+    /// until `RateLimit-Reset` (a unix time) when `RateLimit-Remaining` is 0.
+    static func pause(_ headers: HTTPHeaders, now: Date = Date()) -> (retryAfter: Duration?, quotaSpent: Duration?) {
+        var retryAfter: Duration?
+        if let text = headers.first(name: "Retry-After") {
+            if let seconds = Double(text.trimmingCharacters(in: .whitespaces)) {
+                retryAfter = .milliseconds(Int64(max(0, seconds) * 1000))
+            } else if let date = Self.httpDate(text) {
+                retryAfter = .milliseconds(Int64(max(0, date.timeIntervalSince(now)) * 1000))
+            }
+        }
+        var quotaSpent: Duration?
+        if headers.first(name: "RateLimit-Remaining").flatMap({ Int($0) }) == 0,
+            let reset = headers.first(name: "RateLimit-Reset").flatMap(Double.init)
+        {
+            quotaSpent = .milliseconds(Int64(max(0, reset - now.timeIntervalSince1970) * 1000))
+        }
+        return (retryAfter, quotaSpent)
+    }
+
+    /// An RFC 9110 date (`Sun, 06 Nov 1994 08:49:37 GMT`).
+    static func httpDate(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: text)
     }
 
     /// `text` with secrets replaced by `***` (token and secret query values).

@@ -1,0 +1,72 @@
+/// `kind: gitlab` in `executors:`: tasks run as GitLab CI pipelines.
+///
+/// ```yaml
+/// executors:
+///   gitlab:
+///     kind: gitlab
+///     address: https://gitlab.example.com        # the instance; the API is at /api/v4
+///     token: { env: GITLAB_TOKEN }               # personal, project or group token (api scope)
+///     triggerToken: { env: GITLAB_TRIGGER }      # optional: start pipelines with a trigger token
+///     project: platform/pipelines                # default project (id or full path)
+///     ref: main                                  # default branch or tag
+///     pollSeconds: 5                             # first poll interval; grows to maxPollSeconds
+///     maxPollSeconds: 60
+///     logLimitBytes: 262144                      # per job; longer logs keep their end
+/// ```
+/// A task's template definition may name `project`, `ref`, `trigger` (`token` or `api`) and
+/// `variables`.
+public struct GitLabExecutorSettings: Sendable, Equatable {
+    public var address: String
+    public var token: String?
+    public var triggerToken: String?
+    public var project: String?
+    public var ref = "main"
+    public var pollSeconds = 5.0
+    public var maxPollSeconds = 60.0
+    public var logLimitBytes = 256 << 10
+
+    public init(address: String, token: String?, triggerToken: String? = nil, project: String? = nil) {
+        self.address = address
+        self.token = token
+        self.triggerToken = triggerToken
+        self.project = project
+    }
+}
+
+/// `kind: azure-devops` in `executors:`: tasks run as Azure Pipelines runs.
+///
+/// ```yaml
+/// executors:
+///   azure:
+///     kind: azure-devops
+///     organization: https://dev.azure.com/contoso   # the organization's address
+///     project: platform
+///     token: { env: AZURE_DEVOPS_PAT }             # a PAT (Basic) or, with tokenKind: bearer, an Entra token
+///     tokenKind: pat
+///     pipelineId: 12                               # default pipeline
+///     branch: main                                 # default branch
+///     pollSeconds: 5
+///     maxPollSeconds: 60
+/// ```
+/// A task's template definition may name `pipelineId`, `branch` and `stagesToSkip`.
+public struct AzureDevOpsExecutorSettings: Sendable, Equatable {
+    public enum TokenKind: String, Sendable, Equatable {
+        case pat
+        case bearer
+    }
+
+    public var organization: String
+    public var project: String
+    public var token: String
+    public var tokenKind = TokenKind.pat
+    public var pipelineId: Int?
+    public var branch = "main"
+    public var pollSeconds = 5.0
+    public var maxPollSeconds = 60.0
+
+    public init(organization: String, project: String, token: String) {
+        self.organization = organization
+        self.project = project
+        self.token = token
+    }
+}
