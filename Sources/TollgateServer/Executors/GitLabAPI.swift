@@ -1,0 +1,156 @@
+import Foundation
+import NIOHTTP1
+import TollgateJSON
+import TollgateLifecycle
+
+/// GitLab's REST API v4 as the executor uses it: authenticated calls, paging by `Link: rel="next"`,
+/// and errors that say what GitLab said and what to do about it.
+struct GitLabAPI: Sendable {
+    let base: String
+    let token: String?
+    let http: OutboundHTTP
+    /// Pages read at most when following `Link: rel="next"`.
+    let maximumPages = 50
+
+    init(settings: GitLabExecutorSettings, http: OutboundHTTP) {
+        base = settings.address + "/api/v4"
+        token = settings.token
+        self.http = http
+    }
+
+    /// A project id or full path as a path segment (`platform%2Fapp`).
+    static func project(_ id: String) -> String {
+        id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? id
+    }
+
+    static func query(_ items: [(String, String)]) -> String {
+        items.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? $0.1)" }
+            .joined(separator: "&")
+    }
+
+    var authorization: [(String, String)] { token.map { [("PRIVATE-TOKEN", $0)] } ?? [] }
+
+    /// A GET whose answer is JSON.
+    func get(_ path: String, what: String) async throws(GitLabFailure) -> JSONValue {
+        let answer = try await send(.GET, path, what: what)
+        guard let json = try? JSONValue.parse(answer.body) else {
+            throw GitLabFailure(retryable: true, status: answer.status, message: "GitLab answered \(what) with something that is not JSON")
+        }
+        return json
+    }
+
+    /// Every item of a paged list, following `Link: rel="next"`.
+    func list(_ path: String, what: String) async throws(GitLabFailure) -> [JSONValue] {
+        var items: [JSONValue] = []
+        var next: String? = base + path
+        var pages = 0
+        while let url = next, pages < maximumPages {
+            let answer = try await send(.GET, url, absolute: true, what: what)
+            guard let page = (try? JSONValue.parse(answer.body))?.arrayValue else {
+                throw GitLabFailure(retryable: true, status: answer.status, message: "GitLab answered \(what) with something that is not a JSON list")
+            }
+            items += page
+            next = Self.nextLink(answer.headers.first(name: "Link"))
+            pages += 1
+        }
+        return items
+    }
+
+    /// Raw text (a job trace).
+    func text(_ path: String, what: String) async throws(GitLabFailure) -> [UInt8] {
+        Array(try await send(.GET, path, what: what).body.utf8)
+    }
+
+    func post(_ path: String, body: JSONValue, headers: [(String, String)]? = nil, what: String) async throws(GitLabFailure) -> JSONValue {
+        let answer = try await send(.POST, path, headers: headers, body: body.serialized(), what: what)
+        return (try? JSONValue.parse(answer.body)) ?? .null
+    }
+
+    func send(
+        _ method: HTTPMethod, _ path: String, absolute: Bool = false, headers: [(String, String)]? = nil, body: String? = nil,
+        what: String
+    ) async throws(GitLabFailure) -> OutboundHTTP.Answer {
+        let answer: OutboundHTTP.Answer
+        do {
+            answer = try await http.send(method, absolute ? path : base + path, headers: headers ?? authorization, body: body, what: "GitLab (\(what))")
+        } catch {
+            throw GitLabFailure(retryable: error.retryable, status: error.status, message: Self.explain(error, what: what), retryAfter: error.retryAfter)
+        }
+        guard (200..<300).contains(answer.status) else {
+            throw GitLabFailure(
+                retryable: false, status: answer.status, message: Self.explain(status: answer.status, body: answer.body, what: what))
+        }
+        return answer
+    }
+
+    /// The `rel="next"` address of a `Link` header.
+    static func nextLink(_ header: String?) -> String? {
+        guard let header else { return nil }
+        for part in header.split(separator: ",") where part.contains("rel=\"next\"") {
+            guard let open = part.firstIndex(of: "<"), let close = part.firstIndex(of: ">") else { continue }
+            return String(part[part.index(after: open)..<close])
+        }
+        return nil
+    }
+
+    /// GitLab's own words from an error body: `message` (text, or `{"base": [...]}`), `error`
+    /// with `error_description`.
+    static func message(_ body: String) -> String? {
+        guard let json = try? JSONValue.parse(body) else { return nil }
+        if let text = json["message"]?.stringValue { return text }
+        if let base = json["message"]?["base"]?.arrayValue { return base.compactMap(\.stringValue).joined(separator: "; ") }
+        if let object = json["message"]?.objectValue {
+            return object.map { key, value in "\(key) \(value.arrayValue?.compactMap(\.stringValue).joined(separator: ", ") ?? value.serialized())" }
+                .joined(separator: "; ")
+        }
+        if let error = json["error"]?.stringValue {
+            return error + (json["error_description"]?.stringValue.map { ": \($0)" } ?? "")
+        }
+        return nil
+    }
+
+    static func explain(status: Int, body: String, what: String) -> String {
+        let said = message(body)
+        let quoted = said.map { " GitLab said: \($0)." } ?? ""
+        switch status {
+        case 401:
+            return "GitLab refused the token when \(what) (401).\(quoted) Check executors.<name>.token: it may be wrong, expired or revoked."
+        case 403 where said?.contains("insufficient_scope") == true:
+            return "the GitLab token lacks the scope needed for \(what) (403).\(quoted) Give it the api scope."
+        case 403:
+            return "GitLab did not allow \(what) (403).\(quoted) The token's user needs at least the Developer role on the project."
+        case 404:
+            return "GitLab found nothing when \(what) (404).\(quoted) Check the project (id or full path) and that the token can see it"
+                + "; with a trigger token, check the token itself."
+        case 400 where said?.contains("Reference not found") == true:
+            return "GitLab could not find the ref when \(what).\(quoted) Check the branch or tag (executors.<name>.ref or the task's ref)."
+        case 400 where said?.contains("Insufficient permissions to set pipeline variables") == true:
+            return "GitLab refused the pipeline variables when \(what).\(quoted) Allow pipeline variables for the token's role"
+                + " (Settings > CI/CD > Variables: minimum role to use pipeline variables)."
+        case 400 where said?.contains("rules configuration prevented any jobs") == true:
+            return "the pipeline would run no job when \(what).\(quoted) The CI rules select no job for these variables and ref."
+        default:
+            return "GitLab answered \(status) when \(what).\(quoted)"
+        }
+    }
+
+    static func explain(_ failure: OutboundHTTP.Failure, what: String) -> String {
+        switch failure.status {
+        case 429?: "GitLab is rate-limiting requests (429) when \(what); will try again"
+            + (failure.retryAfter.map { " after \($0.components.seconds) s" } ?? "")
+        case let status?: "GitLab answered \(status) when \(what); will try again"
+        case nil: failure.description
+        }
+    }
+}
+
+/// A GitLab call that failed.
+struct GitLabFailure: Error, CustomStringConvertible {
+    var retryable: Bool
+    var status: Int?
+    var message: String
+    var retryAfter: Duration?
+
+    var description: String { message }
+    var executorError: ExecutorError { ExecutorError(retryable: retryable, message: message) }
+}

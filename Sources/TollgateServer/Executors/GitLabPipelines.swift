@@ -1,0 +1,108 @@
+import Foundation
+import TollgateJSON
+import TollgateLifecycle
+
+/// A task's pipeline in GitLab: the one Tollgate started, and the downstream (child) pipelines
+/// its bridge jobs created, read together to tell how the task is doing.
+struct GitLabPipelineState {
+    let project: String
+    let parent: JSONValue
+    let children: [JSONValue]
+
+    var parentId: Int64 { parent["id"]?.intValue ?? 0 }
+    var parentStatus: String { parent["status"]?.stringValue ?? "unknown" }
+    var webURL: String? { parent["web_url"]?.stringValue }
+
+    /// The status that decides the task: the parent's when it did not succeed, else the worst of
+    /// its children (a bridge without `strategy: depend` succeeds as soon as its child exists).
+    var status: String {
+        if ["failed", "canceled", "canceling", "skipped"].contains(parentStatus) { return parentStatus }
+        let childStatuses = children.compactMap { $0["status"]?.stringValue }
+        for worst in ["failed", "canceled", "canceling", "skipped"] where childStatuses.contains(worst) { return worst }
+        if childStatuses.contains(where: { !Self.terminal.contains($0) }) { return "running" }
+        return parentStatus
+    }
+
+    static let terminal: Set<String> = ["success", "failed", "canceled", "skipped"]
+
+    var isFinished: Bool { Self.terminal.contains(status) }
+
+    /// The pipeline whose jobs did the work: the (first) child when there is one.
+    var worker: (project: String, id: Int64) {
+        if let child = children.first, let id = child["id"]?.intValue {
+            return (child["project_id"]?.intValue.map(String.init) ?? project, id)
+        }
+        return (project, parentId)
+    }
+}
+
+extension GitLabExecutor {
+    /// Reads the parent pipeline and the children its bridge jobs point to (never "parent + 1").
+    func pipelineState(project: String, pipelineId: Int64) async throws(GitLabFailure) -> GitLabPipelineState {
+        let path = "/projects/\(GitLabAPI.project(project))/pipelines/\(pipelineId)"
+        let parent = try await api.get(path, what: "reading pipeline \(pipelineId)")
+        var bridges: [JSONValue]
+        do {
+            bridges = try await api.list(path + "/trigger_jobs?per_page=100", what: "reading the bridge jobs of pipeline \(pipelineId)")
+        } catch where error.status == 404 {
+            bridges = try await api.list(path + "/bridges?per_page=100", what: "reading the bridge jobs of pipeline \(pipelineId)")
+        }
+        var children: [JSONValue] = []
+        for bridge in bridges {
+            guard let downstream = bridge["downstream_pipeline"], let id = downstream["id"]?.intValue else { continue }
+            let childProject = downstream["project_id"]?.intValue.map(String.init) ?? project
+            children.append(
+                try await api.get("/projects/\(GitLabAPI.project(childProject))/pipelines/\(id)", what: "reading child pipeline \(id)"))
+        }
+        return GitLabPipelineState(project: project, parent: parent, children: children)
+    }
+
+    /// The jobs of a pipeline in the order they ran (GitLab lists them newest first).
+    func jobs(project: String, pipelineId: Int64) async throws(GitLabFailure) -> [JSONValue] {
+        let listed = try await api.list(
+            "/projects/\(GitLabAPI.project(project))/pipelines/\(pipelineId)/jobs?per_page=100&include_retried=false",
+            what: "listing the jobs of pipeline \(pipelineId)")
+        return listed.sorted { ($0["id"]?.intValue ?? 0) < ($1["id"]?.intValue ?? 0) }
+    }
+
+    /// Each job's cleaned log, in run order.
+    func logs(project: String, jobs: [JSONValue]) async -> [TaskLog] {
+        var logs: [TaskLog] = []
+        for job in jobs {
+            let name = job["name"]?.stringValue ?? "job"
+            let status = job["status"]?.stringValue
+            guard let id = job["id"]?.intValue else { continue }
+            do {
+                let raw = try await api.text("/projects/\(GitLabAPI.project(project))/jobs/\(id)/trace", what: "reading the log of job \(name)")
+                logs.append(GitLabJobLog.clean(raw, name: name, status: status, limit: settings.logLimitBytes))
+            } catch {
+                logs.append(TaskLog(name: name, status: status, text: "(log unavailable: \(error.message))"))
+            }
+        }
+        return logs
+    }
+
+    /// The pipeline this attempt created, if one exists: found by the variables Tollgate set.
+    func findPipeline(for request: DispatchRequest, project: String, ref: String) async throws(GitLabFailure) -> (String, Int64)? {
+        guard api.token != nil else { return nil }
+        let since = (request.queuedAt ?? Date()).addingTimeInterval(-300)
+        let query = GitLabAPI.query([
+            ("ref", ref), ("created_after", ISO8601DateFormatter().string(from: since)), ("order_by", "id"), ("sort", "desc"), ("per_page", "20"),
+        ])
+        let candidates = try await api.get(
+            "/projects/\(GitLabAPI.project(project))/pipelines?\(query)", what: "looking for the pipeline of task \(request.taskId)")
+        for pipeline in candidates.arrayValue ?? [] {
+            guard let id = pipeline["id"]?.intValue else { continue }
+            let variables = try await api.get(
+                "/projects/\(GitLabAPI.project(project))/pipelines/\(id)/variables", what: "reading the variables of pipeline \(id)")
+            var found: [String: String] = [:]
+            for variable in variables.arrayValue ?? [] {
+                if let key = variable["key"]?.stringValue { found[key] = variable["value"]?.stringValue }
+            }
+            if found["TOLLGATE_TASK_ID"] == String(request.taskId) && found["TOLLGATE_ATTEMPT"] == String(request.attempt) {
+                return (pipeline["project_id"]?.intValue.map(String.init) ?? project, id)
+            }
+        }
+        return nil
+    }
+}

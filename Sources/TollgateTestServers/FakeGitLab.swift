@@ -1,0 +1,389 @@
+public import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Synchronization
+import TollgateJSON
+
+/// A GitLab instance on loopback speaking REST v4 as gitlab.md describes it: pipelines created
+/// through the API or a trigger token, parent pipelines whose bridge job starts a child pipeline
+/// (and, like GitLab without `strategy: depend`, succeed as soon as the child exists), jobs listed
+/// newest first and paged with `Link` headers, raw traces, cancel, and GitLab's error bodies,
+/// rate limiting (429 with `Retry-After` and `RateLimit-*`) and proxy errors.
+public final class FakeGitLab: Sendable {
+    /// A job of the child pipeline each new pipeline gets.
+    public struct JobPlan: Sendable {
+        public var name: String
+        public var stage: String
+        public var trace: [UInt8]
+        public var tags: [String]
+
+        public init(name: String, stage: String, trace: String = "", tags: [String] = []) {
+            self.name = name
+            self.stage = stage
+            self.trace = Array(trace.utf8)
+            self.tags = tags
+        }
+    }
+
+    struct Job {
+        var id: Int64
+        var name: String
+        var stage: String
+        var status: String
+        var failureReason: String?
+        var trace: [UInt8]
+        var tags: [String]
+    }
+
+    struct Pipeline {
+        var id: Int64
+        var projectId: Int64
+        var ref: String
+        var status: String
+        var source: String
+        var variables: [(String, String)]
+        var createdAt: Date
+        var jobs: [Job] = []
+        var bridge: (id: Int64, downstream: Int64?)?
+        var parent: Int64?
+    }
+
+    struct State {
+        var projects: [Int64: (path: String, refs: Set<String>)] = [:]
+        var pipelines: [Int64: Pipeline] = [:]
+        var nextPipeline: Int64 = 500
+        var nextJob: Int64 = 9000
+        var jobs: [JobPlan] = [
+            JobPlan(name: "create", stage: "create"), JobPlan(name: "execute", stage: "execute"), JobPlan(name: "clean", stage: "clean"),
+        ]
+        var throttled = 0
+        var failing = 0
+        var variablesAllowed = true
+        var legacyBridgesOnly = false
+        var maxPerPage = 100
+        var requests: [String] = []
+    }
+
+    public let token: String
+    public let triggerToken: String
+    let state = Mutex(State())
+    let server = LoopbackServer()
+
+    public init(token: String = "glpat-good-token", triggerToken: String = "glptt-good-trigger") {
+        self.token = token
+        self.triggerToken = triggerToken
+    }
+
+    public var address: String { server.address }
+    public func start(client: HTTPClient) async throws { try await server.start(router(), client: client) }
+    public func stop() { server.stop() }
+
+    // MARK: Scripting
+
+    /// Adds a project with its branches.
+    public func addProject(id: Int64, path: String, refs: Set<String> = ["main"]) {
+        state.withLock { $0.projects[id] = (path, refs) }
+    }
+
+    /// The jobs the child pipeline of every new pipeline gets.
+    public func planJobs(_ jobs: [JobPlan]) { state.withLock { $0.jobs = jobs } }
+
+    /// The next `count` API requests answer 429 (`Retry-After: seconds`).
+    public func throttle(_ count: Int) { state.withLock { $0.throttled = count } }
+
+    /// The next `count` API requests answer 502 with nginx's HTML page.
+    public func failNext(_ count: Int) { state.withLock { $0.failing = count } }
+
+    /// Whether pipeline variables may be set (GitLab.com's default for new projects is no).
+    public func allowVariables(_ allowed: Bool) { state.withLock { $0.variablesAllowed = allowed } }
+
+    /// Answers `trigger_jobs` with 404, as GitLab versions that only know `bridges` do.
+    public func onlyLegacyBridges() { state.withLock { $0.legacyBridgesOnly = true } }
+
+    /// The largest page GitLab serves (100 on real instances).
+    public func maxPerPage(_ count: Int) { state.withLock { $0.maxPerPage = count } }
+
+    /// Pipelines created through the API or the trigger endpoint (children and noise excluded).
+    public var createdPipelines: [Int64] {
+        state.withLock { $0.pipelines.values.filter { $0.source == "api" || $0.source == "trigger" }.map(\.id).sorted() }
+    }
+
+    /// The child pipeline of `parent`.
+    public func child(of parent: Int64) -> Int64? { state.withLock { $0.pipelines[parent]?.bridge?.downstream } }
+
+    /// Requests received, as `METHOD path?query`.
+    public var requests: [String] { state.withLock { $0.requests } }
+
+    /// The variables a pipeline was created with.
+    public func variables(of pipeline: Int64) -> [String: String] {
+        state.withLock { Dictionary($0.pipelines[pipeline]?.variables ?? [], uniquingKeysWith: { $1 }) }
+    }
+
+    /// Moves the child pipeline's jobs: `statuses` by job name (`running`, `success`, `failed`,
+    /// `canceled`); the child's status follows from its jobs.
+    public func setJobs(ofChildOf parent: Int64, _ statuses: [String: String], failureReason: String = "script_failure") {
+        state.withLock { state in
+            guard let childId = state.pipelines[parent]?.bridge?.downstream, var child = state.pipelines[childId] else { return }
+            for index in child.jobs.indices {
+                guard let status = statuses[child.jobs[index].name] else { continue }
+                child.jobs[index].status = status
+                child.jobs[index].failureReason = status == "failed" ? failureReason : nil
+            }
+            let all = child.jobs.map(\.status)
+            child.status =
+                if all.contains("failed") { "failed" } else if all.contains("canceled") { "canceled" } else if all.allSatisfy({ $0 == "success" }) { "success" } else if all.contains("running") { "running" } else { "pending" }
+            state.pipelines[childId] = child
+        }
+    }
+
+    /// Cancels a pipeline as a user would in GitLab's UI (its child too).
+    public func cancelFromOutside(_ pipeline: Int64) { state.withLock { Self.cancel(pipeline, in: &$0) } }
+
+    /// A pipeline's status.
+    public func status(of pipeline: Int64) -> String? { state.withLock { $0.pipelines[pipeline]?.status } }
+
+    // MARK: Behaviour
+
+    static func cancel(_ id: Int64, in state: inout State) {
+        guard var pipeline = state.pipelines[id] else { return }
+        let terminal: Set<String> = ["success", "failed", "canceled", "skipped"]
+        if !terminal.contains(pipeline.status) { pipeline.status = "canceled" }
+        for index in pipeline.jobs.indices where !terminal.contains(pipeline.jobs[index].status) { pipeline.jobs[index].status = "canceled" }
+        state.pipelines[id] = pipeline
+        if let child = pipeline.bridge?.downstream { cancel(child, in: &state) }
+    }
+
+    func create(projectId: Int64, ref: String, variables: [(String, String)], source: String) -> JSONValue {
+        state.withLock { state in
+            let now = Date()
+            let parentId = state.nextPipeline
+            // Another pipeline lands between parent and child, as on a busy instance: the child is never parent + 1.
+            let noiseId = parentId + 1
+            let childId = parentId + 2
+            state.nextPipeline += 3
+            state.pipelines[noiseId] = Pipeline(id: noiseId, projectId: projectId, ref: ref, status: "running", source: "push", variables: [], createdAt: now)
+            var jobs: [Job] = []
+            for plan in state.jobs {
+                jobs.append(Job(id: state.nextJob, name: plan.name, stage: plan.stage, status: "pending", trace: plan.trace, tags: plan.tags))
+                state.nextJob += 1
+            }
+            state.pipelines[childId] = Pipeline(
+                id: childId, projectId: projectId, ref: ref, status: "pending", source: "parent_pipeline", variables: [], createdAt: now,
+                jobs: jobs, parent: parentId)
+            state.pipelines[parentId] = Pipeline(
+                id: parentId, projectId: projectId, ref: ref, status: "success", source: source, variables: variables, createdAt: now,
+                bridge: (state.nextJob, childId))
+            state.nextJob += 1
+            return self.json(state.pipelines[parentId]!, state: state)
+        }
+    }
+
+    func json(_ p: Pipeline, state: State) -> JSONValue {
+        let path = state.projects[p.projectId]?.path ?? "group/project"
+        let stamp = ISO8601DateFormatter().string(from: p.createdAt)
+        return [
+            "id": .int(p.id), "iid": .int(p.id - 400), "project_id": .int(p.projectId), "sha": "a91957a858320c0e17f3a0eca7cfacbff50ea29a",
+            "ref": .string(p.ref), "status": .string(p.status), "source": .string(p.source), "created_at": .string(stamp),
+            "updated_at": .string(stamp), "web_url": .string("\(address)/\(path)/-/pipelines/\(p.id)"), "name": .null,
+            "detailed_status": ["text": .string(p.status == "success" ? "passed" : p.status), "group": .string(p.status)],
+        ]
+    }
+
+    func jobJSON(_ j: Job, pipeline: Pipeline, state: State) -> JSONValue {
+        [
+            "id": .int(j.id), "name": .string(j.name), "stage": .string(j.stage), "status": .string(j.status), "ref": .string(pipeline.ref),
+            "allow_failure": false, "failure_reason": j.failureReason.map(JSONValue.string) ?? .null,
+            "tag_list": .array(j.tags.map(JSONValue.string)),
+            "pipeline": ["id": .int(pipeline.id), "project_id": .int(pipeline.projectId), "status": .string(pipeline.status)],
+            "web_url": .string("\(address)/jobs/\(j.id)"),
+        ]
+    }
+
+    static func response(_ status: HTTPResponse.Status, _ body: JSONValue, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: body.serialized())))
+    }
+
+    static func notFound(_ what: String = "404 Not Found") -> Response { response(.notFound, ["message": .string(what)]) }
+
+    /// Paged like GitLab: `page`, `per_page`; `X-*` headers and `Link`.
+    func paged(_ items: [JSONValue], request: Request, maxPerPage: Int) -> Response {
+        let query = request.uri.queryParameters
+        let perPage = min(max(1, query.get("per_page").flatMap { Int($0) } ?? 20), maxPerPage)
+        let page = max(1, query.get("page").flatMap { Int($0) } ?? 1)
+        let pages = max(1, (items.count + perPage - 1) / perPage)
+        let slice = Array(items.dropFirst((page - 1) * perPage).prefix(perPage))
+        var headers: HTTPFields = [:]
+        headers[HTTPField.Name("X-Page")!] = String(page)
+        headers[HTTPField.Name("X-Per-Page")!] = String(perPage)
+        headers[HTTPField.Name("X-Total")!] = String(items.count)
+        headers[HTTPField.Name("X-Total-Pages")!] = String(pages)
+        headers[HTTPField.Name("X-Next-Page")!] = page < pages ? String(page + 1) : ""
+        headers[HTTPField.Name("X-Prev-Page")!] = page > 1 ? String(page - 1) : ""
+        var others = query.filter { $0.key != "page" }.map { "\($0.key)=\($0.value)" }
+        others.sort()
+        func link(_ p: Int) -> String { "\(address)\(request.uri.path)?\((others + ["page=\(p)"]).joined(separator: "&"))" }
+        var links = ["<\(link(1))>; rel=\"first\"", "<\(link(pages))>; rel=\"last\""]
+        if page < pages { links.insert("<\(link(page + 1))>; rel=\"next\"", at: 0) }
+        if page > 1 { links.insert("<\(link(page - 1))>; rel=\"prev\"", at: 0) }
+        headers[HTTPField.Name("Link")!] = links.joined(separator: ", ")
+        return Self.response(.ok, .array(slice), headers: headers)
+    }
+
+    /// GitLab's answer before routing: rate limits, proxy errors, authentication.
+    func gate(_ request: Request, trigger: Bool) -> Response? {
+        let (throttled, failing) = state.withLock { state -> (Bool, Bool) in
+            state.requests.append("\(request.method) \(request.uri.path)" + (request.uri.query.map { "?\($0)" } ?? ""))
+            if state.throttled > 0 {
+                state.throttled -= 1
+                return (true, false)
+            }
+            if state.failing > 0 {
+                state.failing -= 1
+                return (false, true)
+            }
+            return (false, false)
+        }
+        if throttled {
+            let reset = Int(Date().timeIntervalSince1970) + 1
+            return Response(
+                status: .tooManyRequests,
+                headers: [
+                    .contentType: "text/plain", .retryAfter: "1", HTTPField.Name("RateLimit-Name")!: "throttle_authenticated_api",
+                    HTTPField.Name("RateLimit-Limit")!: "60", HTTPField.Name("RateLimit-Observed")!: "61", HTTPField.Name("RateLimit-Remaining")!: "0",
+                    HTTPField.Name("RateLimit-Reset")!: String(reset),
+                ],
+                body: .init(byteBuffer: ByteBuffer(string: "Retry later\n")))
+        }
+        if failing {
+            return Response(
+                status: .badGateway, headers: [.contentType: "text/html"],
+                body: .init(byteBuffer: ByteBuffer(string: "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>")))
+        }
+        if trigger { return nil }
+        let given = request.headers[HTTPField.Name("PRIVATE-TOKEN")!] ?? request.headers[.authorization].map { String($0.dropFirst("Bearer ".count)) }
+        guard given == token else { return Self.response(.unauthorized, ["message": "401 Unauthorized"]) }
+        return nil
+    }
+
+    func project(_ context: BasicRequestContext) -> Int64? {
+        guard let raw = context.parameters.get("project")?.removingPercentEncoding else { return nil }
+        if let id = Int64(raw) { return state.withLock { $0.projects[id] == nil ? nil : id } }
+        return state.withLock { $0.projects.first { $0.value.path.lowercased() == raw.lowercased() }?.key }
+    }
+
+    func body(_ request: Request) async -> JSONValue {
+        guard let buffer = try? await request.body.collect(upTo: 1 << 20) else { return .null }
+        return (try? JSONValue.parse(Array(buffer.readableBytesView))) ?? .null
+    }
+
+    func startPipeline(projectId: Int64, ref: String?, variables: [(String, String)], source: String) -> Response {
+        guard let ref else { return Self.response(.badRequest, ["error": "ref is missing"]) }
+        let (refs, allowed) = state.withLock { ($0.projects[projectId]?.refs ?? [], $0.variablesAllowed) }
+        guard refs.contains(ref) else { return Self.response(.badRequest, ["message": ["base": ["Reference not found"]]]) }
+        if !variables.isEmpty && !allowed {
+            return Self.response(.badRequest, ["message": ["base": ["Insufficient permissions to set pipeline variables"]]])
+        }
+        return Self.response(.created, create(projectId: projectId, ref: ref, variables: variables, source: source))
+    }
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        let api = router.group("api/v4/projects/:project")
+        api.post("pipeline") { [self] request, context -> Response in
+            if let refused = gate(request, trigger: false) { return refused }
+            guard let projectId = project(context) else { return Self.notFound("404 Project Not Found") }
+            let body = await body(request)
+            let variables = (body["variables"]?.arrayValue ?? []).compactMap { v -> (String, String)? in
+                guard let key = v["key"]?.stringValue, let value = v["value"]?.stringValue else { return nil }
+                return (key, value)
+            }
+            return startPipeline(projectId: projectId, ref: body["ref"]?.stringValue, variables: variables, source: "api")
+        }
+        api.post("trigger/pipeline") { [self] request, context -> Response in
+            if let refused = gate(request, trigger: true) { return refused }
+            let body = await body(request)
+            let queryToken: String? = request.uri.queryParameters.get("token").map { String($0) }
+            guard let given = body["token"]?.stringValue ?? queryToken else {
+                return Self.response(.badRequest, ["error": "token is missing"])
+            }
+            guard given == triggerToken, let projectId = project(context) else { return Self.notFound() }
+            let variables = (body["variables"]?.objectValue ?? [:]).map { ($0.key, $0.value.stringValue ?? "") }
+            return startPipeline(projectId: projectId, ref: body["ref"]?.stringValue, variables: variables, source: "trigger")
+        }
+        api.get("pipelines") { [self] request, context -> Response in
+            if let refused = gate(request, trigger: false) { return refused }
+            guard let projectId = project(context) else { return Self.notFound("404 Project Not Found") }
+            let query = request.uri.queryParameters
+            let after = query.get("created_after").flatMap { ISO8601DateFormatter().date(from: String($0)) }
+            let (items, maxPerPage) = state.withLock { state -> ([JSONValue], Int) in
+                let matching = state.pipelines.values.filter { p in
+                    p.projectId == projectId && p.source != "parent_pipeline" && (query.get("ref").map { p.ref == $0 } ?? true)
+                        && (after.map { p.createdAt >= $0 } ?? true)
+                }
+                return (matching.sorted { $0.id > $1.id }.map { json($0, state: state) }, state.maxPerPage)
+            }
+            return paged(items, request: request, maxPerPage: maxPerPage)
+        }
+        api.get("pipelines/:id") { [self] request, context -> Response in
+            if let refused = gate(request, trigger: false) { return refused }
+            let id = context.parameters.get("id", as: Int64.self) ?? 0
+            guard let projectId = project(context) else { return Self.notFound("404 Project Not Found") }
+            guard let body = state.withLock({ state in state.pipelines[id].flatMap { $0.projectId == projectId ? json($0, state: state) : nil } })
+            else { return Self.notFound() }
+            return Self.response(.ok, body)
+        }
+        api.get("pipelines/:id/variables") { [self] request, context -> Response in
+            if let refused = gate(request, trigger: false) { return refused }
+            let id = context.parameters.get("id", as: Int64.self) ?? 0
+            guard let variables = state.withLock({ $0.pipelines[id]?.variables }) else { return Self.notFound() }
+            return Self.response(.ok, .array(variables.map { ["key": .string($0.0), "value": .string($0.1), "variable_type": "env_var"] }))
+        }
+        api.get("pipelines/:id/jobs") { [self] request, context -> Response in
+            if let refused = gate(request, trigger: false) { return refused }
+            let id = context.parameters.get("id", as: Int64.self) ?? 0
+            guard let (items, maxPerPage) = state.withLock({ state -> ([JSONValue], Int)? in
+                guard let p = state.pipelines[id] else { return nil }
+                return (p.jobs.sorted { $0.id > $1.id }.map { jobJSON($0, pipeline: p, state: state) }, state.maxPerPage)
+            }) else { return Self.notFound() }
+            return paged(items, request: request, maxPerPage: maxPerPage)
+        }
+        for route in ["trigger_jobs", "bridges"] {
+            api.get("pipelines/:id/\(route)") { [self] request, context -> Response in
+                if let refused = gate(request, trigger: false) { return refused }
+                if route == "trigger_jobs" && state.withLock({ $0.legacyBridgesOnly }) { return Self.response(.notFound, ["error": "404 Not Found"]) }
+                let id = context.parameters.get("id", as: Int64.self) ?? 0
+                guard let (items, maxPerPage) = state.withLock({ state -> ([JSONValue], Int)? in
+                    guard let p = state.pipelines[id] else { return nil }
+                    guard let bridge = p.bridge else { return ([], state.maxPerPage) }
+                    let downstream: JSONValue = bridge.downstream.flatMap { state.pipelines[$0] }.map { json($0, state: state) } ?? .null
+                    return ([[
+                        "id": .int(bridge.id), "name": "trigger_child", "stage": "triggers", "status": "success",
+                        "pipeline": ["id": .int(p.id), "project_id": .int(p.projectId)], "downstream_pipeline": downstream,
+                    ]], state.maxPerPage)
+                }) else { return Self.notFound() }
+                return paged(items, request: request, maxPerPage: maxPerPage)
+            }
+        }
+        api.get("jobs/:job/trace") { [self] request, context -> Response in
+            if let refused = gate(request, trigger: false) { return refused }
+            let id = context.parameters.get("job", as: Int64.self) ?? 0
+            guard let trace = state.withLock({ $0.pipelines.values.flatMap(\.jobs).first { $0.id == id }?.trace }) else { return Self.notFound() }
+            return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(bytes: trace)))
+        }
+        api.post("pipelines/:id/cancel") { [self] request, context -> Response in
+            if let refused = gate(request, trigger: false) { return refused }
+            let id = context.parameters.get("id", as: Int64.self) ?? 0
+            guard let body = state.withLock({ state -> JSONValue? in
+                guard state.pipelines[id] != nil else { return nil }
+                Self.cancel(id, in: &state)
+                return json(state.pipelines[id]!, state: state)
+            }) else { return Self.notFound() }
+            return Self.response(.ok, body)
+        }
+        return router
+    }
+}
