@@ -34,7 +34,7 @@ final class ServiceFixture: Sendable {
     func start(
         executorUp: Bool = true, tokens: [ServiceConfiguration.Token] = [], checkAfterCallback: Bool = false,
         notifications: [ServiceConfiguration.Notification] = [], registry: ServiceConfiguration.Registry? = nil,
-        oidc: OIDCSettings? = nil
+        oidc: OIDCSettings? = nil, executors: [String: ServiceConfiguration.Executor]? = nil
     ) async throws {
         if executorUp { try await executor.start() }
         var configuration = ServiceConfiguration()
@@ -42,7 +42,7 @@ final class ServiceFixture: Sendable {
         configuration.database = directory.url("tollgate.db")
         configuration.policies = RepositoryPaths.policies
         configuration.registry = registry ?? .directory(path: directory.url("descriptors"))
-        configuration.executors = ["azure-devops": .odm(address: executor.address, checkAfterCallback: checkAfterCallback)]
+        configuration.executors = executors ?? ["azure-devops": .odm(address: executor.address, checkAfterCallback: checkAfterCallback)]
         configuration.tokens = tokens
         configuration.oidc = oidc
         configuration.notifications = notifications
@@ -52,6 +52,12 @@ final class ServiceFixture: Sendable {
         let app = service.application()
         task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
         try await waitUntilListening(port: port, client: client)
+    }
+
+    /// Serves `path` (relative to the repository) as the walk-through product's descriptor.
+    func useDescriptor(_ path: String) throws {
+        let descriptor = FileManager.default.contents(atPath: RepositoryPaths.path(path))!
+        try directory.write("descriptors/hello.json", String(decoding: descriptor, as: UTF8.self))
     }
 
     func stop() async throws {

@@ -5,8 +5,8 @@ public import TollgateLifecycle
 /// Runs tasks as GitLab CI pipelines, natively (no adapter service in between).
 ///
 /// - **Start**: the task's parameters become pipeline variables, with `TOLLGATE_TASK_ID`,
-///   `TOLLGATE_ACTIVITY_ID`, `TOLLGATE_ATTEMPT` and `TOLLGATE_CALLBACK_URL`, so a pipeline may report
-///   rich results itself. Through the pipelines API with the token, or with a trigger token.
+///   `TOLLGATE_ACTIVITY_ID`, `TOLLGATE_ATTEMPT`, `TOLLGATE_CALLBACK_URL` (so a pipeline may report
+///   rich results itself) and `TOLLGATE_CONTEXT` (the earlier stages' results, as JSON). Through the pipelines API with the token, or with a trigger token.
 /// - **Once**: creating a pipeline is never retried blindly. Before creating one, the executor looks
 ///   for a pipeline of the same attempt (by its variables), so a pipeline created just before a
 ///   crash is found again, not created twice.
@@ -74,6 +74,7 @@ public struct GitLabExecutor: TaskExecutor {
         variables.append(("TOLLGATE_ATTEMPT", String(request.attempt)))
         variables.append(("TOLLGATE_TASK_NAME", request.taskName ?? request.taskKey))
         if let callback = request.callbackRef { variables.append(("TOLLGATE_CALLBACK_URL", callback)) }
+        if let context = request.configurations["context"] { variables.append(("TOLLGATE_CONTEXT", context.serialized())) }
         return variables
     }
 
