@@ -36,6 +36,15 @@ struct RunCommandTests {
         let devFinished = try #require(try store.activity(id: 1)?.finishedAt)
         #expect(third["context"]?["dev"]?["finishedAt"] == .string(Timestamp.format(devFinished)))
         #expect(try store.verifyDecisionChain() == nil)
+
+        let history = try TollgateCommand.run(["task", "history", "1", "--database", directory.url("t.db")])
+        #expect(history.status == 0, "\(history.standardError)")
+        let kinds = history.standardOutput.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "" }
+        #expect(kinds == ["dispatched", "result"], "\(history.standardOutput)")
+        #expect(history.standardOutput.contains("PROCESSED reported by local"))
+        let missing = try TollgateCommand.run(["task", "history", "99", "--database", directory.url("t.db")])
+        #expect(missing.status == 1)
+        #expect(missing.standardError.contains("has no task 99"))
     }
 
     @Test func aBlockedStageStopsTheRunWithTheReasons() throws {
