@@ -150,6 +150,13 @@ struct ConfigurationTests {
         ("auth: { oidc: { issuer: i, audience: a, jwks: { url: \"ftp://x\" }, roles: [ { claim: groups, value: g, roles: [admin] } ] } }",
          "auth.oidc.jwks.url: must be an http(s) address"),
         ("auth: { oidc: { issuer: i, audience: a, jwks: { url: \"https://x\" }, group: g } }", "auth.oidc.group: unknown key"),
+        ("executors: { g: { kind: gitlab, address: \"https://gitlab.example.com\" } }", "executors.g: needs token"),
+        ("executors: { g: { kind: gitlab, address: gitlab.example.com, token: t } }", "executors.g.address: must be the instance's http(s) address"),
+        ("executors: { g: { kind: gitlab, address: \"https://g\", token: { env: NOPE } } }", "executors.g.token: environment variable NOPE is not set"),
+        ("executors: { g: { kind: gitlab, address: \"https://g\", token: t, pollSeconds: 0 } }", "executors.g.pollSeconds: must be a positive number"),
+        ("executors: { a: { kind: azure-devops, organization: \"https://dev.azure.com/x\", token: t } }", "executors.a.project: missing"),
+        ("executors: { a: { kind: azure-devops, organization: \"https://dev.azure.com/x\", project: p, token: t, tokenKind: basic } }",
+         "executors.a.tokenKind: must be pat or bearer"),
     ])
     func errorsNameTheKey(yaml: String, message: String) {
         do {
@@ -157,6 +164,22 @@ struct ConfigurationTests {
             Issue.record("accepted \(yaml)")
         } catch {
             #expect(error.description.hasPrefix(message), "\(error)")
+        }
+    }
+
+    @Test(arguments: ["tollgate-ci.yaml", "tollgate-odm.yaml"])
+    func theExampleConfigurationsAreValid(_ file: String) throws {
+        let text = try String(contentsOfFile: RepositoryPaths.path("examples/config/\(file)"), encoding: .utf8)
+        let environment = ["GITLAB_TOKEN": "g", "AZURE_DEVOPS_PAT": "a", "CI_TOKEN": "c", "AUDIT_TOKEN": "d", "HOOK_SECRET": "h"]
+        let configuration = try ServiceConfiguration(text: text, environment: environment)
+        if file == "tollgate-ci.yaml" {
+            guard case .gitlab(let gitlab)? = configuration.executors["gitlab"] else { Issue.record("no gitlab executor"); return }
+            #expect(gitlab.token == "g")
+            #expect(gitlab.project == "platform/hello")
+            #expect(gitlab.logLimitBytes == 262_144)
+            guard case .azureDevOps(let azure)? = configuration.executors["azure"] else { Issue.record("no azure executor"); return }
+            #expect(azure.token == "a")
+            #expect(azure.organization == "https://dev.azure.com/contoso")
         }
     }
 
