@@ -63,6 +63,7 @@ public struct TollgateService: Sendable {
         let base = configuration.publicAddress ?? "http://\(configuration.host):\(configuration.port)"
         var options = LifecycleEngine.Options()
         options.dispatchInline = false
+        options.defaultTaskTimeoutSeconds = configuration.taskTimeoutSeconds
         options.notificationBackoffSeconds = notificationBackoffSeconds
         options.notificationMaxBackoffSeconds = notificationMaxBackoffSeconds
         options.notifiers = configuration.notifications.enumerated().map { index, target -> any Notifier in

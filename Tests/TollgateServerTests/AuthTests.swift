@@ -139,6 +139,7 @@ struct ConfigurationTests {
         ("executors: { x: { kind: jenkins } }", "executors.x.kind: unknown executor kind 'jenkins'"),
         ("registry: { kind: odm }", "registry.address: missing"),
         ("sever: { port: 1 }", "sever: unknown key"),
+        ("tasks: { timeoutSeconds: 0 }", "tasks.timeoutSeconds: must be a positive number of seconds"),
         ("auth: { tokens: [ { name: ci, token: abc, roles: [root] } ] }", "auth.tokens[0].roles: [0] unknown role 'root'"),
         ("auth: { oidc: { issuer: i, audience: a, jwks: { file: f, url: \"https://x\" }, roles: [] } }",
          "auth.oidc.jwks: needs exactly one of file"),

@@ -4,7 +4,7 @@ import TollgateJSON
 extension LifecycleEngine {
     /// Carries out committed intents (dispatches), recording each outcome.
     func carryOut(_ intents: [OutboxIntent]) async {
-        let work = intents.filter { $0.kind == .dispatchTask || $0.kind == .cancelTask }
+        let work = intents.filter { $0.kind != .notify }
         guard !work.isEmpty else { return }
         if options.dispatchInline {
             for intent in work { await carryOut(intent) }
@@ -17,6 +17,7 @@ extension LifecycleEngine {
         switch intent.kind {
         case .dispatchTask: await dispatch(intent, fresh: true)
         case .cancelTask: await cancel(intent, fresh: true)
+        case .collectLogs: await collectLogs(intent, fresh: true)
         case .notify: break
         }
     }
@@ -113,6 +114,7 @@ extension LifecycleEngine {
                 case .dispatchTask: await dispatch(intent)
                 case .notify: await deliver(intent)
                 case .cancelTask: await cancel(intent)
+                case .collectLogs: await collectLogs(intent)
                 }
             }
         }

@@ -48,16 +48,7 @@ extension LifecycleEngine {
                 taskId: taskId, at: now, kind: "result",
                 message: "\(report.status.rawValue) reported by \(principal.name)",
                 data: ["results": report.results ?? .null, "errors": report.errors.map(JSONValue.string) ?? .null]))
-        for log in report.logs {
-            let omitted = log.omittedBytes > 0 ? "; the first \(log.omittedBytes) bytes left out" : ""
-            changes.history.append(
-                ExecutionEvent(
-                    taskId: taskId, at: now, kind: "log", message: "\(log.name)" + (log.status.map { " (\($0))" } ?? "") + omitted,
-                    data: [
-                        "name": .string(log.name), "status": log.status.map(JSONValue.string) ?? .null, "log": .string(log.text),
-                        "omittedBytes": .int(Int64(log.omittedBytes)),
-                    ]))
-        }
+        for log in report.logs { changes.history.append(Self.logEvent(log, taskId: taskId, at: now)) }
         switch (report.status, decision.verdict) {
         case (.processed, .pass), (.processed, .warn):
             task.status = .processed
@@ -88,6 +79,14 @@ extension LifecycleEngine {
                 errors: report.errors ?? "the executor reported \(report.status.rawValue) without errors", now: now,
                 status: status, gated: true)
             if let cancelRun { queueCancel(&changes, task: task, reason: cancelRun, now: now) }
+        }
+        if report.logs.isEmpty, task.executorReference != nil, let name = task.executor, executors[name]?.collectsLogs == true,
+            let dispatch = (try? store.outbox(taskId: taskId, kind: .dispatchTask))?.last
+        {
+            var payload = dispatch.payload.objectValue ?? [:]
+            payload["dispatchIntent"] = .int(dispatch.id)
+            changes.outbox.append(
+                OutboxIntent(id: nextId(\.outbox), kind: .collectLogs, taskId: taskId, payload: .object(payload), createdAt: now))
         }
         try commit(changes)
         await carryOut(changes.outbox)

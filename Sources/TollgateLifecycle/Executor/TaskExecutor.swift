@@ -123,9 +123,19 @@ public protocol TaskExecutor: Sendable {
 
     /// Cancels the task's run (the activity or the task was aborted, or the task timed out).
     func cancel(_ request: DispatchRequest) async throws(ExecutorError) -> CancelOutcome
+
+    /// Whether the executor can fetch a run's logs after the task ended by a callback.
+    var collectsLogs: Bool { get }
+
+    /// The logs of the task's run once it has finished; nil while it is still going.
+    func logs(of request: DispatchRequest) async throws(ExecutorError) -> [TaskLog]?
 }
 
 extension TaskExecutor {
+    public var collectsLogs: Bool { false }
+
+    public func logs(of request: DispatchRequest) async throws(ExecutorError) -> [TaskLog]? { [] }
+
     /// Executors that cannot cancel say so; the engine records it in the task's history.
     public func cancel(_ request: DispatchRequest) async throws(ExecutorError) -> CancelOutcome {
         .notSupported("executor \(request.executor) cannot cancel a run; it may go on until it ends by itself")

@@ -11,6 +11,8 @@ public struct OutboxIntent: Sendable, Equatable {
         case cancelTask = "cancel-task"
         /// Deliver a notification.
         case notify
+        /// Fetch the logs of a task's finished run into its history.
+        case collectLogs = "collect-logs"
     }
 
     public var id: Int64

@@ -8,6 +8,7 @@ import TollgateRuntime
 /// server:    { host: 127.0.0.1, port: 8002, publicAddress: "http://127.0.0.1:8002" }
 /// database:  { path: ./tollgate.db }
 /// policies:  { directory: ./policies }
+/// tasks:     { timeoutSeconds: 3600 }    # unless a task's template definition says otherwise
 /// registry:  { kind: directory, path: ./descriptors }        # or { kind: odm, address: "http://…" }
 /// executors:
 ///   azure-devops: { kind: odm, address: "http://127.0.0.1:9003", checkAfterCallback: false }
@@ -56,6 +57,8 @@ public struct ServiceConfiguration: Sendable {
     /// JWT bearer tokens of an OIDC issuer, when set.
     public var oidc: OIDCSettings?
     public var stateDirectory = "./.tollgate"
+    /// Seconds a task may run when its template does not say (`definition.timeoutSeconds`).
+    public var taskTimeoutSeconds = 3_600
     /// Where events are delivered.
     public var notifications: [Notification] = []
 
@@ -82,7 +85,7 @@ public struct ServiceConfiguration: Sendable {
 
     init(document: JSONValue, environment: [String: String]) throws(ConfigurationError) {
         let root = ConfigReader(value: document, path: "", environment: environment)
-        try root.onlyKeys(["server", "database", "policies", "registry", "executors", "notifications", "auth", "state"])
+        try root.onlyKeys(["server", "database", "policies", "registry", "executors", "notifications", "auth", "state", "tasks"])
         let server = root.child("server")
         try server.onlyKeys(["host", "port", "publicAddress"])
         host = try server.child("host").string(default: host)
@@ -92,6 +95,10 @@ public struct ServiceConfiguration: Sendable {
         database = try root.child("database").child("path").string(default: database)
         policies = try root.child("policies").child("directory").string(default: policies)
         stateDirectory = try root.child("state").child("directory").string(default: stateDirectory)
+        let tasks = root.child("tasks")
+        try tasks.onlyKeys(["timeoutSeconds"])
+        taskTimeoutSeconds = try tasks.child("timeoutSeconds").int(default: taskTimeoutSeconds)
+        guard taskTimeoutSeconds > 0 else { throw tasks.child("timeoutSeconds").error("must be a positive number of seconds") }
         let registry = root.child("registry")
         if !registry.isMissing {
             switch try registry.child("kind").string() {

@@ -205,6 +205,22 @@ public struct GitLabExecutor: TaskExecutor {
             errors: errors)
     }
 
+    /// Job logs are fetched for tasks that ended by a callback too (needs the API token).
+    public var collectsLogs: Bool { api.token != nil }
+
+    public func logs(of request: DispatchRequest) async throws(ExecutorError) -> [TaskLog]? {
+        guard let (project, id) = Self.parse(request.reference) else { return [] }
+        do throws(GitLabFailure) {
+            let state = try await pipelineState(project: project, pipelineId: id)
+            guard state.isFinished else { return nil }
+            let worker = state.worker
+            return await logs(project: worker.project, jobs: try await jobs(project: worker.project, pipelineId: worker.id))
+        } catch {
+            if error.status == 404 { return [] }
+            throw error.executorError
+        }
+    }
+
     public func cancel(_ request: DispatchRequest) async throws(ExecutorError) -> CancelOutcome {
         guard api.token != nil else {
             return .notSupported("executor \(name) has only a trigger token; cancelling needs executors.\(name).token")

@@ -72,3 +72,68 @@ extension LifecycleEngine {
         _ = try? commit(changes)
     }
 }
+
+extension LifecycleEngine {
+    /// Fetches the logs of a task that ended by a callback, once its run has finished, into the
+    /// task's history; asks again later while the run goes on, and gives up after the task's
+    /// timeout.
+    func collectLogs(_ stale: OutboxIntent, fresh: Bool = false) async {
+        guard inFlight.insert(stale.id).inserted else { return }
+        defer { inFlight.remove(stale.id) }
+        let now = clock()
+        var intent = stale
+        if !fresh {
+            guard let current = try? store.outboxIntent(id: stale.id), current.doneAt == nil else { return }
+            if let next = current.nextAttemptAt, next > now { return }
+            intent = current
+        }
+        var changes = ChangeSet()
+        guard let taskId = intent.taskId, var request = DispatchRequest(json: intent.payload), let task = try? store.task(id: taskId),
+            let executor = executors[request.executor]
+        else {
+            changes.outboxDone.append((intent.id, "unreadable intent or no such executor"))
+            _ = try? commit(changes)
+            return
+        }
+        request.attempt = intent.payload["dispatchIntent"]?.intValue ?? 0
+        request.reference = task.executorReference
+        request.secretHeaders = secretHeaders[request.activityId]?[request.executor] ?? [:]
+        let deadline = intent.createdAt.addingTimeInterval(Double(request.timeoutSeconds))
+        do {
+            guard let logs = try await executor.logs(of: request) else {
+                if now > deadline {
+                    changes.outboxDone.append((intent.id, "the run did not finish within the task's timeout"))
+                    changes.history.append(
+                        ExecutionEvent(taskId: taskId, at: now, kind: "log", message: "no logs: the run was still going \(request.timeoutSeconds) s after the task ended"))
+                } else {
+                    let delay = min(pow(2, Double(intent.attempts)) * options.dispatchBackoffSeconds, options.dispatchMaxBackoffSeconds)
+                    changes.outboxRetry.append((intent.id, "the run is still going", now.addingTimeInterval(delay)))
+                }
+                _ = try? commit(changes)
+                return
+            }
+            changes.outboxDone.append((intent.id, nil))
+            for log in logs { changes.history.append(Self.logEvent(log, taskId: taskId, at: now)) }
+        } catch {
+            if error.retryable && now <= deadline {
+                let delay = min(pow(2, Double(intent.attempts)) * options.dispatchBackoffSeconds, options.dispatchMaxBackoffSeconds)
+                changes.outboxRetry.append((intent.id, error.message, now.addingTimeInterval(delay)))
+            } else {
+                changes.outboxDone.append((intent.id, error.message))
+                changes.history.append(ExecutionEvent(taskId: taskId, at: now, kind: "log", message: "no logs: \(error.message)"))
+            }
+        }
+        _ = try? commit(changes)
+    }
+
+    /// A job log as a history entry.
+    static func logEvent(_ log: TaskLog, taskId: Int64, at now: Date) -> ExecutionEvent {
+        let omitted = log.omittedBytes > 0 ? "; the first \(log.omittedBytes) bytes left out" : ""
+        return ExecutionEvent(
+            taskId: taskId, at: now, kind: "log", message: "\(log.name)" + (log.status.map { " (\($0))" } ?? "") + omitted,
+            data: [
+                "name": .string(log.name), "status": log.status.map(JSONValue.string) ?? .null, "log": .string(log.text),
+                "omittedBytes": .int(Int64(log.omittedBytes)),
+            ])
+    }
+}
