@@ -63,6 +63,8 @@ public final class FakeGitLab: Sendable {
         var variablesAllowed = true
         var legacyBridgesOnly = false
         var maxPerPage = 100
+        var noJobSelected = false
+        var creationAnswerDelay: Duration = .zero
         var requests: [String] = []
     }
 
@@ -101,6 +103,13 @@ public final class FakeGitLab: Sendable {
 
     /// Answers `trigger_jobs` with 404, as GitLab versions that only know `bridges` do.
     public func onlyLegacyBridges() { state.withLock { $0.legacyBridgesOnly = true } }
+
+    /// New pipelines are refused because the CI rules select no job.
+    public func selectNoJobs() { state.withLock { $0.noJobSelected = true } }
+
+    /// New pipelines are created at once, but the answer saying so takes this long (a timeout
+    /// after which the caller cannot know whether the pipeline exists).
+    public func answerCreationAfter(_ delay: Duration) { state.withLock { $0.creationAnswerDelay = delay } }
 
     /// The largest page GitLab serves (100 on real instances).
     public func maxPerPage(_ count: Int) { state.withLock { $0.maxPerPage = count } }
@@ -282,12 +291,25 @@ public final class FakeGitLab: Sendable {
 
     func startPipeline(projectId: Int64, ref: String?, variables: [(String, String)], source: String) -> Response {
         guard let ref else { return Self.response(.badRequest, ["error": "ref is missing"]) }
-        let (refs, allowed) = state.withLock { ($0.projects[projectId]?.refs ?? [], $0.variablesAllowed) }
+        let (refs, allowed, noJob) = state.withLock { ($0.projects[projectId]?.refs ?? [], $0.variablesAllowed, $0.noJobSelected) }
         guard refs.contains(ref) else { return Self.response(.badRequest, ["message": ["base": ["Reference not found"]]]) }
+        if noJob {
+            return Self.response(
+                .badRequest,
+                ["message": ["base": ["Pipeline will not run for the selected trigger. The rules configuration prevented any jobs from being added to the pipeline."]]])
+        }
         if !variables.isEmpty && !allowed {
             return Self.response(.badRequest, ["message": ["base": ["Insufficient permissions to set pipeline variables"]]])
         }
         return Self.response(.created, create(projectId: projectId, ref: ref, variables: variables, source: source))
+    }
+
+    /// `startPipeline`, answered only after the creation delay.
+    func startPipelineSlowly(projectId: Int64, ref: String?, variables: [(String, String)], source: String) async -> Response {
+        let answer = startPipeline(projectId: projectId, ref: ref, variables: variables, source: source)
+        let delay = state.withLock { $0.creationAnswerDelay }
+        if delay > .zero { try? await Task.sleep(for: delay) }
+        return answer
     }
 
     func router() -> Router<BasicRequestContext> {
@@ -301,7 +323,7 @@ public final class FakeGitLab: Sendable {
                 guard let key = v["key"]?.stringValue, let value = v["value"]?.stringValue else { return nil }
                 return (key, value)
             }
-            return startPipeline(projectId: projectId, ref: body["ref"]?.stringValue, variables: variables, source: "api")
+            return await startPipelineSlowly(projectId: projectId, ref: body["ref"]?.stringValue, variables: variables, source: "api")
         }
         api.post("trigger/pipeline") { [self] request, context -> Response in
             if let refused = gate(request, trigger: true) { return refused }
@@ -312,7 +334,7 @@ public final class FakeGitLab: Sendable {
             }
             guard given == triggerToken, let projectId = project(context) else { return Self.notFound() }
             let variables = (body["variables"]?.objectValue ?? [:]).map { ($0.key, $0.value.stringValue ?? "") }
-            return startPipeline(projectId: projectId, ref: body["ref"]?.stringValue, variables: variables, source: "trigger")
+            return await startPipelineSlowly(projectId: projectId, ref: body["ref"]?.stringValue, variables: variables, source: "trigger")
         }
         api.get("pipelines") { [self] request, context -> Response in
             if let refused = gate(request, trigger: false) { return refused }

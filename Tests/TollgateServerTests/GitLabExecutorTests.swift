@@ -202,6 +202,7 @@ struct GitLabExecutorTests {
         ("ref", "GitLab could not find the ref when starting a pipeline of platform/app at nope for task 11. GitLab said: Reference not found."),
         ("variables", "GitLab refused the pipeline variables when starting a pipeline of platform/app at main for task 11. GitLab said: Insufficient permissions to set pipeline variables."),
         ("project", "GitLab found nothing when looking for the pipeline of task 11 (404). GitLab said: 404 Project Not Found."),
+        ("rules", "the pipeline would run no job when starting a pipeline of platform/app at main for task 11. GitLab said: Pipeline will not run"),
     ])
     func gitLabRefusalsSayWhatGitLabSaidAndAreNotRetried(_ problem: String, _ message: String) async throws {
         let rig = Rig()
@@ -213,6 +214,7 @@ struct GitLabExecutorTests {
         case "token": executor = rig.executor(token: "glpat-expired")
         case "ref": template = ["ref": "nope"]
         case "variables": rig.gitlab.allowVariables(false)
+        case "rules": rig.gitlab.selectNoJobs()
         default: template = ["ref": "main", "project": "platform/missing"]
         }
         do {
@@ -242,6 +244,33 @@ struct GitLabExecutorTests {
         #expect(rig.gitlab.createdPipelines.isEmpty)
         guard case .accepted = try await executor.dispatch(Self.request()) else { Issue.record("not accepted"); return }
         #expect(rig.gitlab.createdPipelines.count == 1)
+    }
+
+    @Test func aCreationWhoseAnswerTimesOutIsFoundAgainNotRepeated() async throws {
+        let rig = Rig()
+        try await rig.start()
+        defer { rig.stop() }
+        var settings = GitLabExecutorSettings(address: rig.gitlab.address, token: rig.gitlab.token, project: "platform/app")
+        settings.pollSeconds = 0.01
+        var http = OutboundHTTP(client: rig.client)
+        http.timeout = .milliseconds(300)
+        let executor = GitLabExecutor(name: "gitlab", settings: settings, http: http)
+        rig.gitlab.answerCreationAfter(.seconds(1))
+        let request = Self.request(attempt: 77)
+        let started = ContinuousClock.now
+        do {
+            _ = try await executor.dispatch(request)
+            Issue.record("accepted")
+        } catch {
+            #expect(error.retryable, "\(error.message)")
+            #expect(error.message.contains("unreachable"), "\(error.message)")
+        }
+        #expect(ContinuousClock.now - started < .milliseconds(950), "gave up at the timeout, did not retry the creation")
+        #expect(rig.gitlab.createdPipelines == [500], "GitLab created it nonetheless")
+        rig.gitlab.answerCreationAfter(.zero)
+        guard case .accepted(let reference?) = try await executor.dispatch(request) else { Issue.record("not accepted"); return }
+        #expect(reference == "7:500")
+        #expect(rig.gitlab.createdPipelines == [500], "the retry found it instead of creating a second")
     }
 
     @Test func aStormOf429PausesPollingInsteadOfHammeringGitLab() async throws {
