@@ -2,6 +2,17 @@ import Foundation
 import TollgateJSON
 
 extension LifecycleEngine {
+    /// Completes a request read from the outbox with what only the engine knows now: which
+    /// dispatch attempt it belongs to, the executor's reference, the secret headers held in memory.
+    func prepare(_ request: inout DispatchRequest, dispatch: OutboxIntent?, task: LifecycleTask) {
+        if let dispatch {
+            request.attempt = dispatch.id
+            request.queuedAt = dispatch.createdAt
+        }
+        request.reference = task.executorReference
+        request.secretHeaders = secretHeaders[request.activityId]?[request.executor] ?? [:]
+    }
+
     /// Queues the cancellation of a task's run, in the change set that ends the task.
     func queueCancel(_ changes: inout ChangeSet, task: LifecycleTask, reason: String, now: Date) {
         guard task.executor != nil, let dispatch = (try? store.outbox(taskId: task.id, kind: .dispatchTask))?.last else { return }
@@ -14,62 +25,52 @@ extension LifecycleEngine {
 
     /// Asks the task's executor to cancel its run and records the answer in the task's history.
     func cancel(_ stale: OutboxIntent, fresh: Bool = false) async {
-        guard inFlight.insert(stale.id).inserted else { return }
-        defer { inFlight.remove(stale.id) }
-        let now = clock()
-        var intent = stale
-        if !fresh {
-            guard let current = try? store.outboxIntent(id: stale.id), current.doneAt == nil else { return }
-            if let next = current.nextAttemptAt, next > now { return }
-            intent = current
-        }
-        var changes = ChangeSet()
-        guard let taskId = intent.taskId, var request = DispatchRequest(json: intent.payload), let task = try? store.task(id: taskId)
-        else {
-            changes.outboxDone.append((intent.id, "unreadable intent"))
-            _ = try? commit(changes)
-            return
-        }
-        guard let executor = executors[request.executor] else {
-            changes.outboxDone.append((intent.id, "no executor \(request.executor)"))
-            changes.history.append(
-                ExecutionEvent(taskId: taskId, at: now, kind: "cancel", message: "not cancelled: no executor named '\(request.executor)'"))
-            _ = try? commit(changes)
-            return
-        }
-        request.attempt = intent.payload["dispatchIntent"]?.intValue ?? 0
-        if let dispatch = try? store.outboxIntent(id: request.attempt) { request.queuedAt = dispatch.createdAt }
-        request.reference = task.executorReference
-        request.secretHeaders = secretHeaders[request.activityId]?[request.executor] ?? [:]
-        let reason = intent.payload["reason"]?.stringValue ?? "the task ended"
-        do {
-            let outcome = try await executor.cancel(request)
-            changes.outboxDone.append((intent.id, nil))
-            let message: String
-            switch outcome {
-            case .cancelled(let what): message = "cancelled (\(reason)): \(what)"
-            case .nothingToCancel(let why): message = "nothing to cancel (\(reason)): \(why)"
-            case .notSupported(let why): message = "not cancelled (\(reason)): \(why)"
+        await carryOutOnce(stale, fresh: fresh) { intent, now in
+            var changes = ChangeSet()
+            guard let taskId = intent.taskId, var request = DispatchRequest(json: intent.payload), let task = try? store.task(id: taskId)
+            else {
+                changes.outboxDone.append((intent.id, "unreadable intent"))
+                _ = try? commit(changes)
+                return
             }
-            changes.history.append(ExecutionEvent(taskId: taskId, at: now, kind: "cancel", message: message))
-        } catch {
-            let attempts = intent.attempts + 1
-            if error.retryable && attempts < options.cancelAttempts {
-                let delay = min(pow(2, Double(attempts - 1)) * options.dispatchBackoffSeconds, options.dispatchMaxBackoffSeconds)
-                changes.outboxRetry.append((intent.id, error.message, now.addingTimeInterval(delay)))
+            guard let executor = executors[request.executor] else {
+                changes.outboxDone.append((intent.id, "no executor \(request.executor)"))
                 changes.history.append(
-                    ExecutionEvent(
-                        taskId: taskId, at: now, kind: "cancel",
-                        message: "cancel failed: \(error.message) (attempt \(attempts); next in \(Int(delay.rounded(.up))) s)"))
-            } else {
-                changes.outboxDone.append((intent.id, error.message))
-                changes.history.append(
-                    ExecutionEvent(
-                        taskId: taskId, at: now, kind: "cancel",
-                        message: "cancel failed after \(attempts) attempt(s): \(error.message); the run may still be going"))
+                    ExecutionEvent(taskId: taskId, at: now, kind: "cancel", message: "not cancelled: no executor named '\(request.executor)'"))
+                _ = try? commit(changes)
+                return
             }
+            prepare(&request, dispatch: intent.payload["dispatchIntent"]?.intValue.flatMap { try? store.outboxIntent(id: $0) }, task: task)
+            let reason = intent.payload["reason"]?.stringValue ?? "the task ended"
+            do throws(ExecutorError) {
+                let outcome = try await executor.cancel(request)
+                changes.outboxDone.append((intent.id, nil))
+                let message: String
+                switch outcome {
+                case .cancelled(let what): message = "cancelled (\(reason)): \(what)"
+                case .nothingToCancel(let why): message = "nothing to cancel (\(reason)): \(why)"
+                case .notSupported(let why): message = "not cancelled (\(reason)): \(why)"
+                }
+                changes.history.append(ExecutionEvent(taskId: taskId, at: now, kind: "cancel", message: message))
+            } catch {
+                let attempts = intent.attempts + 1
+                if error.retryable && attempts < options.cancelAttempts {
+                    let delay = min(pow(2, Double(attempts - 1)) * options.dispatchBackoffSeconds, options.dispatchMaxBackoffSeconds)
+                    changes.outboxRetry.append((intent.id, error.message, now.addingTimeInterval(delay)))
+                    changes.history.append(
+                        ExecutionEvent(
+                            taskId: taskId, at: now, kind: "cancel",
+                            message: "cancel failed: \(error.message) (attempt \(attempts); next in \(Int(delay.rounded(.up))) s)"))
+                } else {
+                    changes.outboxDone.append((intent.id, error.message))
+                    changes.history.append(
+                        ExecutionEvent(
+                            taskId: taskId, at: now, kind: "cancel",
+                            message: "cancel failed after \(attempts) attempt(s): \(error.message); the run may still be going"))
+                }
+            }
+            _ = try? commit(changes)
         }
-        _ = try? commit(changes)
     }
 }
 
@@ -78,52 +79,43 @@ extension LifecycleEngine {
     /// task's history; asks again later while the run goes on, and gives up after the task's
     /// timeout.
     func collectLogs(_ stale: OutboxIntent, fresh: Bool = false) async {
-        guard inFlight.insert(stale.id).inserted else { return }
-        defer { inFlight.remove(stale.id) }
-        let now = clock()
-        var intent = stale
-        if !fresh {
-            guard let current = try? store.outboxIntent(id: stale.id), current.doneAt == nil else { return }
-            if let next = current.nextAttemptAt, next > now { return }
-            intent = current
-        }
-        var changes = ChangeSet()
-        guard let taskId = intent.taskId, var request = DispatchRequest(json: intent.payload), let task = try? store.task(id: taskId),
-            let executor = executors[request.executor]
-        else {
-            changes.outboxDone.append((intent.id, "unreadable intent or no such executor"))
-            _ = try? commit(changes)
-            return
-        }
-        request.attempt = intent.payload["dispatchIntent"]?.intValue ?? 0
-        request.reference = task.executorReference
-        request.secretHeaders = secretHeaders[request.activityId]?[request.executor] ?? [:]
-        let deadline = intent.createdAt.addingTimeInterval(Double(request.timeoutSeconds))
-        do {
-            guard let logs = try await executor.logs(of: request) else {
-                if now > deadline {
-                    changes.outboxDone.append((intent.id, "the run did not finish within the task's timeout"))
-                    changes.history.append(
-                        ExecutionEvent(taskId: taskId, at: now, kind: "log", message: "no logs: the run was still going \(request.timeoutSeconds) s after the task ended"))
-                } else {
-                    let delay = min(pow(2, Double(intent.attempts)) * options.dispatchBackoffSeconds, options.dispatchMaxBackoffSeconds)
-                    changes.outboxRetry.append((intent.id, "the run is still going", now.addingTimeInterval(delay)))
-                }
+        await carryOutOnce(stale, fresh: fresh) { intent, now in
+            var changes = ChangeSet()
+            guard let taskId = intent.taskId, var request = DispatchRequest(json: intent.payload), let task = try? store.task(id: taskId),
+                let executor = executors[request.executor]
+            else {
+                changes.outboxDone.append((intent.id, "unreadable intent or no such executor"))
                 _ = try? commit(changes)
                 return
             }
-            changes.outboxDone.append((intent.id, nil))
-            for log in logs { changes.history.append(Self.logEvent(log, taskId: taskId, at: now)) }
-        } catch {
-            if error.retryable && now <= deadline {
-                let delay = min(pow(2, Double(intent.attempts)) * options.dispatchBackoffSeconds, options.dispatchMaxBackoffSeconds)
-                changes.outboxRetry.append((intent.id, error.message, now.addingTimeInterval(delay)))
-            } else {
-                changes.outboxDone.append((intent.id, error.message))
-                changes.history.append(ExecutionEvent(taskId: taskId, at: now, kind: "log", message: "no logs: \(error.message)"))
+            prepare(&request, dispatch: intent.payload["dispatchIntent"]?.intValue.flatMap { try? store.outboxIntent(id: $0) }, task: task)
+            let deadline = intent.createdAt.addingTimeInterval(Double(request.timeoutSeconds))
+            do throws(ExecutorError) {
+                guard let logs = try await executor.logs(of: request) else {
+                    if now > deadline {
+                        changes.outboxDone.append((intent.id, "the run did not finish within the task's timeout"))
+                        changes.history.append(
+                            ExecutionEvent(taskId: taskId, at: now, kind: "log", message: "no logs: the run was still going \(request.timeoutSeconds) s after the task ended"))
+                    } else {
+                        let delay = min(pow(2, Double(intent.attempts)) * options.dispatchBackoffSeconds, options.dispatchMaxBackoffSeconds)
+                        changes.outboxRetry.append((intent.id, "the run is still going", now.addingTimeInterval(delay)))
+                    }
+                    _ = try? commit(changes)
+                    return
+                }
+                changes.outboxDone.append((intent.id, nil))
+                for log in logs { changes.history.append(Self.logEvent(log, taskId: taskId, at: now)) }
+            } catch {
+                if error.retryable && now <= deadline {
+                    let delay = min(pow(2, Double(intent.attempts)) * options.dispatchBackoffSeconds, options.dispatchMaxBackoffSeconds)
+                    changes.outboxRetry.append((intent.id, error.message, now.addingTimeInterval(delay)))
+                } else {
+                    changes.outboxDone.append((intent.id, error.message))
+                    changes.history.append(ExecutionEvent(taskId: taskId, at: now, kind: "log", message: "no logs: \(error.message)"))
+                }
             }
+            _ = try? commit(changes)
         }
-        _ = try? commit(changes)
     }
 
     /// A job log as a history entry.

@@ -22,86 +22,91 @@ extension LifecycleEngine {
         }
     }
 
-    func dispatch(_ stale: OutboxIntent, fresh: Bool = false) async {
+    /// Runs `work` on the current state of an outbox intent, unless another caller is carrying it
+    /// out, it is done, or its next attempt is not due yet. Another caller may have carried it out,
+    /// or pushed it back, while this one waited its turn; `fresh` intents were just committed.
+    func carryOutOnce(_ stale: OutboxIntent, fresh: Bool, _ work: (OutboxIntent, Date) async -> Void) async {
         guard inFlight.insert(stale.id).inserted else { return }
         defer { inFlight.remove(stale.id) }
         let now = clock()
-        // Another caller may have carried it out, or pushed it back, while this one waited its turn.
         var intent = stale
         if !fresh {
             guard let current = try? store.outboxIntent(id: stale.id), current.doneAt == nil else { return }
             if let next = current.nextAttemptAt, next > now { return }
             intent = current
         }
-        var changes = ChangeSet()
-        guard let taskId = intent.taskId, var request = DispatchRequest(json: intent.payload),
-            let task = try? store.task(id: taskId)
-        else {
-            changes.outboxDone.append((intent.id, "unreadable intent"))
-            _ = try? commit(changes)
-            return
-        }
-        guard task.status == .processing else {
-            changes.outboxDone.append((intent.id, "task \(taskId) is \(task.status.rawValue); not dispatched"))
-            _ = try? commit(changes)
-            return
-        }
-        guard let executor = executors[request.executor] else {
-            changes.outboxDone.append((intent.id, "no executor \(request.executor)"))
-            _ = try? commit(changes)
-            _ = try? await report(
-                taskId: taskId, TaskReport(status: .failed, errors: "no executor named '\(request.executor)' is configured"),
-                principal: .system)
-            return
-        }
-        request.secretHeaders = secretHeaders[request.activityId]?[request.executor] ?? [:]
-        request.attempt = intent.id
-        request.queuedAt = intent.createdAt
-        request.reference = task.executorReference
-        do {
-            let outcome = try await executor.dispatch(request)
-            changes.outboxDone.append((intent.id, nil))
-            switch outcome {
-            case .accepted(let reference):
-                changes.history.append(
-                    ExecutionEvent(
-                        taskId: taskId, at: now, kind: "dispatched",
-                        message: "accepted by \(request.executor)" + (reference.map { " as \($0)" } ?? "")))
-                if var current = try? store.task(id: taskId), let reference {
-                    current.executorReference = reference
-                    changes.put(current)
-                    if current.status != .processing {
-                        // Ended (aborted) while the executor was taking it: cancel what it started.
-                        queueCancel(&changes, task: current, reason: "task \(taskId) ended while it was being dispatched", now: now)
-                    }
-                }
-                _ = try? commit(changes)
-                await carryOut(changes.outbox)
-            case .finished(let report):
-                changes.history.append(
-                    ExecutionEvent(taskId: taskId, at: now, kind: "dispatched", message: "\(request.executor) finished it at once"))
-                _ = try? commit(changes)
-                _ = try? await self.report(taskId: taskId, report, principal: Principal(name: request.executor, roles: ["executor"]))
-            }
-        } catch {
-            let attempts = intent.attempts + 1
-            if error.retryable {
-                let delay = min(pow(2, Double(attempts - 1)) * options.dispatchBackoffSeconds, options.dispatchMaxBackoffSeconds)
-                changes.outboxRetry.append((intent.id, error.message, now.addingTimeInterval(delay)))
-                changes.history.append(
-                    ExecutionEvent(
-                        taskId: taskId, at: now, kind: "executor-error",
-                        message: "\(error.message) (attempt \(attempts); next in \(Int(delay.rounded(.up))) s)"))
+        await work(intent, now)
+    }
+
+    func dispatch(_ stale: OutboxIntent, fresh: Bool = false) async {
+        await carryOutOnce(stale, fresh: fresh) { intent, now in
+            var changes = ChangeSet()
+            guard let taskId = intent.taskId, var request = DispatchRequest(json: intent.payload),
+                let task = try? store.task(id: taskId)
+            else {
+                changes.outboxDone.append((intent.id, "unreadable intent"))
                 _ = try? commit(changes)
                 return
             }
-            changes.outboxDone.append((intent.id, error.message))
-            changes.history.append(ExecutionEvent(taskId: taskId, at: now, kind: "executor-error", message: error.message))
-            _ = try? commit(changes)
-            _ = try? await report(
-                taskId: taskId,
-                TaskReport(status: .failed, errors: "executor \(request.executor) could not run the task: \(error.message)"),
-                principal: .system)
+            guard task.status == .processing else {
+                changes.outboxDone.append((intent.id, "task \(taskId) is \(task.status.rawValue); not dispatched"))
+                _ = try? commit(changes)
+                return
+            }
+            guard let executor = executors[request.executor] else {
+                changes.outboxDone.append((intent.id, "no executor \(request.executor)"))
+                _ = try? commit(changes)
+                _ = try? await report(
+                    taskId: taskId, TaskReport(status: .failed, errors: "no executor named '\(request.executor)' is configured"),
+                    principal: .system)
+                return
+            }
+            prepare(&request, dispatch: intent, task: task)
+            do throws(ExecutorError) {
+                let outcome = try await executor.dispatch(request)
+                changes.outboxDone.append((intent.id, nil))
+                switch outcome {
+                case .accepted(let reference):
+                    changes.history.append(
+                        ExecutionEvent(
+                            taskId: taskId, at: now, kind: "dispatched",
+                            message: "accepted by \(request.executor)" + (reference.map { " as \($0)" } ?? "")))
+                    if var current = try? store.task(id: taskId), let reference {
+                        current.executorReference = reference
+                        changes.put(current)
+                        if current.status != .processing {
+                            // Ended (aborted) while the executor was taking it: cancel what it started.
+                            queueCancel(&changes, task: current, reason: "task \(taskId) ended while it was being dispatched", now: now)
+                        }
+                    }
+                    _ = try? commit(changes)
+                    await carryOut(changes.outbox)
+                case .finished(let report):
+                    changes.history.append(
+                        ExecutionEvent(taskId: taskId, at: now, kind: "dispatched", message: "\(request.executor) finished it at once"))
+                    _ = try? commit(changes)
+                    _ = try? await self.report(taskId: taskId, report, principal: Principal(name: request.executor, roles: ["executor"]))
+                }
+            } catch {
+                let attempts = intent.attempts + 1
+                if error.retryable {
+                    let delay = min(pow(2, Double(attempts - 1)) * options.dispatchBackoffSeconds, options.dispatchMaxBackoffSeconds)
+                    changes.outboxRetry.append((intent.id, error.message, now.addingTimeInterval(delay)))
+                    changes.history.append(
+                        ExecutionEvent(
+                            taskId: taskId, at: now, kind: "executor-error",
+                            message: "\(error.message) (attempt \(attempts); next in \(Int(delay.rounded(.up))) s)"))
+                    _ = try? commit(changes)
+                    return
+                }
+                changes.outboxDone.append((intent.id, error.message))
+                changes.history.append(ExecutionEvent(taskId: taskId, at: now, kind: "executor-error", message: error.message))
+                _ = try? commit(changes)
+                _ = try? await report(
+                    taskId: taskId,
+                    TaskReport(status: .failed, errors: "executor \(request.executor) could not run the task: \(error.message)"),
+                    principal: .system)
+            }
         }
     }
 
@@ -159,10 +164,7 @@ extension LifecycleEngine {
             let intent = (try? store.outbox(taskId: task.id, kind: .dispatchTask))?.last,
             var request = DispatchRequest(json: intent.payload)
         else { return nil }
-        request.attempt = intent.id
-        request.queuedAt = intent.createdAt
-        request.reference = task.executorReference
-        request.secretHeaders = secretHeaders[request.activityId]?[request.executor] ?? [:]
+        prepare(&request, dispatch: intent, task: task)
         return try? await executor.status(of: request)
     }
 }

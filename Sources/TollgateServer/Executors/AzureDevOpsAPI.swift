@@ -87,8 +87,9 @@ struct AzureDevOpsAPI: Sendable {
                 method, url, headers: [authorization], body: body?.serialized(), idempotent: idempotent,
                 what: "Azure DevOps (organization \(organization))")
         } catch {
-            throw AzureDevOpsFailure(
-                retryable: error.retryable, status: error.status, message: scrubbed(Self.explain(error, what: what)), retryAfter: error.retryAfter)
+            var failure = AzureDevOpsFailure(error, service: "Azure DevOps", what: what)
+            failure.message = scrubbed(failure.message)
+            throw failure
         }
         let json = try? JSONValue.parse(answer.body)
         if answer.status == 203 || (200..<300).contains(answer.status) && json?.objectValue == nil && Self.looksLikeHTML(answer.body) {
@@ -150,24 +151,5 @@ struct AzureDevOpsAPI: Sendable {
         }
     }
 
-    static func explain(_ failure: OutboundHTTP.Failure, what: String) -> String {
-        switch failure.status {
-        case 429?:
-            "Azure DevOps is rate-limiting requests (429) when \(what); will try again"
-                + (failure.retryAfter.map { " after \(max(1, $0.components.seconds)) s" } ?? "")
-        case let status?: "Azure DevOps answered \(status) when \(what); will try again"
-        case nil: failure.description
-        }
-    }
 }
 
-/// An Azure DevOps call that failed.
-struct AzureDevOpsFailure: Error, CustomStringConvertible {
-    var retryable: Bool
-    var status: Int?
-    var message: String
-    var retryAfter: Duration?
-
-    var description: String { message }
-    var executorError: ExecutorError { ExecutorError(retryable: retryable, message: message) }
-}

@@ -74,7 +74,7 @@ struct GitLabAPI: Sendable {
         do {
             answer = try await http.send(method, absolute ? path : base + path, headers: headers ?? authorization, body: body, what: "GitLab (\(what))")
         } catch {
-            throw GitLabFailure(retryable: error.retryable, status: error.status, message: Self.explain(error, what: what), retryAfter: error.retryAfter)
+            throw GitLabFailure(error, service: "GitLab", what: what)
         }
         guard (200..<300).contains(answer.status) else {
             throw GitLabFailure(
@@ -134,23 +134,5 @@ struct GitLabAPI: Sendable {
         }
     }
 
-    static func explain(_ failure: OutboundHTTP.Failure, what: String) -> String {
-        switch failure.status {
-        case 429?: "GitLab is rate-limiting requests (429) when \(what); will try again"
-            + (failure.retryAfter.map { " after \($0.components.seconds) s" } ?? "")
-        case let status?: "GitLab answered \(status) when \(what); will try again"
-        case nil: failure.description
-        }
-    }
 }
 
-/// A GitLab call that failed.
-struct GitLabFailure: Error, CustomStringConvertible {
-    var retryable: Bool
-    var status: Int?
-    var message: String
-    var retryAfter: Duration?
-
-    var description: String { message }
-    var executorError: ExecutorError { ExecutorError(retryable: retryable, message: message) }
-}

@@ -1,0 +1,38 @@
+import TollgateLifecycle
+
+/// A call to a CI service (GitLab, Azure DevOps) that failed, explained for the task's history.
+struct CIServiceFailure: Error, CustomStringConvertible {
+    var retryable: Bool
+    var status: Int?
+    var message: String
+    var retryAfter: Duration?
+
+    var description: String { message }
+    var executorError: ExecutorError { ExecutorError(retryable: retryable, message: message) }
+
+    /// A failure the HTTP layer reports (no answer, 429, 5xx), worded for `service`.
+    init(_ failure: OutboundHTTP.Failure, service: String, what: String) {
+        retryable = failure.retryable
+        status = failure.status
+        retryAfter = failure.retryAfter
+        message =
+            switch failure.status {
+            case 429?: "\(service) is rate-limiting requests (429) when \(what); will try again"
+                + (failure.retryAfter.map { " after \(max(1, $0.components.seconds)) s" } ?? "")
+            case let status?: "\(service) answered \(status) when \(what); will try again"
+            case nil: failure.description
+            }
+    }
+
+    init(retryable: Bool, status: Int?, message: String, retryAfter: Duration? = nil) {
+        self.retryable = retryable
+        self.status = status
+        self.message = message
+        self.retryAfter = retryAfter
+    }
+}
+
+/// A failed GitLab call.
+typealias GitLabFailure = CIServiceFailure
+/// A failed Azure DevOps call.
+typealias AzureDevOpsFailure = CIServiceFailure
