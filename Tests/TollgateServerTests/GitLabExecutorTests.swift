@@ -49,6 +49,14 @@ struct GitLabExecutorTests {
         return request
     }
 
+    /// Dispatches `request` and returns it with the reference the executor answered.
+    func started(_ executor: GitLabExecutor, _ request: DispatchRequest) async throws -> DispatchRequest {
+        guard case .accepted(let reference?) = try await executor.dispatch(request) else { throw ODMTestError("not accepted") }
+        var started = request
+        started.reference = reference
+        return started
+    }
+
     /// Polls until the executor reports an end (the engine does this on every recovery round).
     func waitForReport(_ executor: GitLabExecutor, _ request: DispatchRequest) async throws -> TaskReport {
         for _ in 0..<300 {
@@ -102,9 +110,7 @@ struct GitLabExecutorTests {
         try await rig.start()
         defer { rig.stop() }
         let executor = rig.executor()
-        var request = Self.request()
-        guard case .accepted(let reference?) = try await executor.dispatch(request) else { return }
-        request.reference = reference
+        let request = try await started(executor, Self.request())
         rig.gitlab.setJobs(ofChildOf: 500, ["create": "success", "execute": "failed", "clean": "skipped"])
         let report = try await waitForReport(executor, request)
         #expect(report.status == .failed)
@@ -117,9 +123,7 @@ struct GitLabExecutorTests {
         try await rig.start()
         defer { rig.stop() }
         let executor = rig.executor()
-        var request = Self.request()
-        guard case .accepted(let reference?) = try await executor.dispatch(request) else { return }
-        request.reference = reference
+        let request = try await started(executor, Self.request())
         rig.gitlab.cancelFromOutside(500)
         let report = try await waitForReport(executor, request)
         #expect(report.status == .aborted)
@@ -132,9 +136,7 @@ struct GitLabExecutorTests {
         defer { rig.stop() }
         rig.gitlab.planJobs([.init(name: "execute_hello", stage: "execute", tags: ["gpu"])])
         let executor = rig.executor()
-        var request = Self.request(timeout: 1, queuedAt: Date().addingTimeInterval(-5))
-        guard case .accepted(let reference?) = try await executor.dispatch(request) else { return }
-        request.reference = reference
+        let request = try await started(executor, Self.request(timeout: 1, queuedAt: Date().addingTimeInterval(-5)))
         let report = try await waitForReport(executor, request)
         #expect(report.status == .failed)
         #expect(report.errors == "no runner picked up job execute_hello of pipeline 502 within 1 s (it needs a runner with tags: gpu); cancelled pipeline 500 and 502")
@@ -163,9 +165,7 @@ struct GitLabExecutorTests {
         try await rig.start()
         defer { rig.stop() }
         let executor = rig.executor()
-        var request = Self.request()
-        guard case .accepted(let reference?) = try await executor.dispatch(request) else { return }
-        request.reference = reference
+        let request = try await started(executor, Self.request())
         #expect(try await executor.cancel(request) == .cancelled("cancelled pipeline 500 and child pipeline 502"))
         #expect(rig.gitlab.status(of: 502) == "canceled")
         #expect(try await executor.cancel(request) == .nothingToCancel("pipeline 500 had already ended (canceled)"))
@@ -278,9 +278,7 @@ struct GitLabExecutorTests {
         try await rig.start()
         defer { rig.stop() }
         let executor = rig.executor()
-        var request = Self.request()
-        guard case .accepted(let reference?) = try await executor.dispatch(request) else { return }
-        request.reference = reference
+        let request = try await started(executor, Self.request())
         rig.gitlab.setJobs(ofChildOf: 500, ["create": "success", "execute": "success", "clean": "success"])
         rig.gitlab.throttle(100)
         let before = rig.gitlab.requests.count
@@ -303,9 +301,7 @@ struct GitLabExecutorTests {
         rig.gitlab.onlyLegacyBridges()
         rig.gitlab.maxPerPage(1)
         let executor = rig.executor()
-        var request = Self.request()
-        guard case .accepted(let reference?) = try await executor.dispatch(request) else { return }
-        request.reference = reference
+        let request = try await started(executor, Self.request())
         rig.gitlab.setJobs(ofChildOf: 500, ["create": "success", "execute": "success", "clean": "success"])
         let report = try await waitForReport(executor, request)
         #expect(report.results?["childPipelineId"] == 502)

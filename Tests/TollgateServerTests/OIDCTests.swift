@@ -23,157 +23,150 @@ struct OIDCTests {
         return settings
     }
 
+    /// Runs `body` against Tollgate trusting a fake issuer (started unless `issuerUp` is false).
+    func withIssuer(
+        issuerUp: Bool = true, keys: ((FakeIdentityProvider, ServiceFixture) throws -> OIDCSettings.Keys)? = nil,
+        _ body: (FakeIdentityProvider, ServiceFixture) async throws -> Void
+    ) async throws {
+        let issuer = try FakeIdentityProvider()
+        let f = try ServiceFixture(respond: DevOpsAPITests.walkthrough)
+        if issuerUp { try await issuer.start(client: f.client) }
+        try await f.start(oidc: Self.settings(issuer, keys: try keys?(issuer, f)))
+        defer {
+            issuer.stop()
+            Task { try? await f.stop() }
+        }
+        try await body(issuer, f)
+    }
+
     static let activity: JSONValue = [
         "dataProductId": "urn:org.opendatamesh:dataproducts:hello", "dataProductVersion": "1.0.0", "stage": "dev",
     ]
 
     @Test func gitLabIDTokensGetTheRolesOfTheirClaimsAndNameTheCallerInTheDecisionLog() async throws {
-        let issuer = try FakeIdentityProvider()
-        let f = try ServiceFixture(respond: DevOpsAPITests.walkthrough)
-        try await issuer.start(client: f.client)
-        try await f.start(oidc: Self.settings(issuer))
-        defer {
-            issuer.stop()
-            Task { try? await f.stop() }
+        try await withIssuer { issuer, f in
+            var pipeline = issuer.claims()
+            pipeline["project_path"] = "platform/app"
+            let ci = try issuer.token(pipeline)
+            let (created, activity) = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: Self.activity, bearer: ci)
+            #expect(created == 201, "\(activity)")
+            try await f.waitFor(activity: 1, status: "PROCESSED", bearer: ci)
+
+            var person = issuer.claims(subject: "jdoe")
+            person["groups"] = ["developers", "audit"]
+            let auditor = try issuer.token(person, algorithm: "ES256")
+            let (read, decisions) = try await f.call(.GET, "/api/v1/tollgate/decisions?activityId=1", bearer: auditor)
+            #expect(read == 200, "\(decisions)")
+            let principals = Set(decisions.arrayValue?.compactMap { $0["principal"]?.stringValue } ?? [])
+            #expect(principals.contains("project_path:platform/app:ref_type:branch:ref:main"), "\(principals)")
+            #expect(principals.contains("executor:azure-devops"), "task results are the executor's word")
+            #expect(!principals.contains("anonymous"))
+
+            let (refused, body) = try await f.call(.POST, "/api/v1/pp/devops/activities", body: Self.activity, bearer: auditor)
+            #expect(refused == 403)
+            #expect(body["message"]?.stringValue?.hasPrefix("jdoe has roles [auditor]") == true, "\(body)")
+
+            var stranger = issuer.claims(subject: "mallory")
+            stranger["project_path"] = "other/app"
+            let (none, noRoles) = try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: try issuer.token(stranger))
+            #expect(none == 403)
+            #expect(noRoles["message"]?.stringValue?.hasPrefix("mallory has roles []") == true, "\(noRoles)")
         }
-        var pipeline = issuer.claims()
-        pipeline["project_path"] = "platform/app"
-        let ci = try issuer.token(pipeline)
-        let (created, activity) = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: Self.activity, bearer: ci)
-        #expect(created == 201, "\(activity)")
-        try await f.waitFor(activity: 1, status: "PROCESSED", bearer: ci)
-
-        var person = issuer.claims(subject: "jdoe")
-        person["groups"] = ["developers", "audit"]
-        let auditor = try issuer.token(person, algorithm: "ES256")
-        let (read, decisions) = try await f.call(.GET, "/api/v1/tollgate/decisions?activityId=1", bearer: auditor)
-        #expect(read == 200, "\(decisions)")
-        let principals = Set(decisions.arrayValue?.compactMap { $0["principal"]?.stringValue } ?? [])
-        #expect(principals.contains("project_path:platform/app:ref_type:branch:ref:main"), "\(principals)")
-        #expect(principals.contains("executor:azure-devops"), "task results are the executor's word")
-        #expect(!principals.contains("anonymous"))
-
-        let (refused, body) = try await f.call(.POST, "/api/v1/pp/devops/activities", body: Self.activity, bearer: auditor)
-        #expect(refused == 403)
-        #expect(body["message"]?.stringValue?.hasPrefix("jdoe has roles [auditor]") == true, "\(body)")
-
-        var stranger = issuer.claims(subject: "mallory")
-        stranger["project_path"] = "other/app"
-        let (none, noRoles) = try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: try issuer.token(stranger))
-        #expect(none == 403)
-        #expect(noRoles["message"]?.stringValue?.hasPrefix("mallory has roles []") == true, "\(noRoles)")
     }
 
     @Test func forgedExpiredAndMisdirectedTokensAreRefusedWithTheReason() async throws {
-        let issuer = try FakeIdentityProvider()
-        let f = try ServiceFixture(respond: { _ in nil })
-        try await issuer.start(client: f.client)
-        try await f.start(oidc: Self.settings(issuer))
-        defer {
-            issuer.stop()
-            Task { try? await f.stop() }
+        try await withIssuer { issuer, f in
+            func claims(_ change: (inout JSONObject) -> Void) -> JSONObject {
+                var c = issuer.claims()
+                c["project_path"] = "platform/app"
+                change(&c)
+                return c
+            }
+            let now = Int64(Date().timeIntervalSince1970)
+            let good = try issuer.token(claims { _ in })
+            let parts = good.split(separator: ".").map(String.init)
+            let otherAudience = try issuer.token(claims { $0["aud"] = "someone-else" })
+            let header = { (json: String) in FakeIdentityProvider.base64URL(Array(json.utf8)) }
+            let cases: [(String, String, String)] = [
+                ("expired", try issuer.token(claims { $0["exp"] = .int(now - 3600) }), "expired at"),
+                ("audience", otherAudience, "does not include tollgate"),
+                ("issuer", try issuer.token(claims { $0["iss"] = "https://evil.example.com" }), "issuer https://evil.example.com is not"),
+                ("not yet valid", try issuer.token(claims { $0["nbf"] = .int(now + 3600) }), "not valid before"),
+                ("issued in the future", try issuer.token(claims { $0["iat"] = .int(now + 3600) }), "issued in the future"),
+                ("no exp", try issuer.token(claims { $0["exp"] = nil }), "no exp claim"),
+                ("claims swapped under a valid signature", parts[0] + "." + otherAudience.split(separator: ".")[1] + "." + parts[2], "signature does not verify"),
+                ("alg none", header(#"{"alg":"none"}"#) + "." + parts[1] + ".", "the signature is missing"),
+                ("alg none signed", header(#"{"alg":"none"}"#) + "." + parts[1] + "." + parts[2], "algorithm none is not accepted"),
+                ("HS256 with the public key", header(#"{"alg":"HS256","kid":"rsa-1"}"#) + "." + parts[1] + "." + parts[2], "algorithm HS256 is not accepted"),
+                ("unknown key", header(#"{"alg":"RS256","kid":"stolen"}"#) + "." + parts[1] + "." + parts[2], "no key of the issuer matches kid stolen"),
+                ("RSA signature under the EC key", header(#"{"alg":"ES256","kid":"rsa-1"}"#) + "." + parts[1] + "." + parts[2], "no key of the issuer matches kid rsa-1 and ES256"),
+                ("garbage", "a.b.c", "not base64url-encoded JSON"),
+            ]
+            for (name, token, reason) in cases {
+                let (status, body) = try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: token)
+                #expect(status == 401, "\(name): \(status) \(body)")
+                #expect(body["code"] == "40103", "\(name)")
+                #expect(body["message"]?.stringValue?.contains(reason) == true, "\(name): \(body["message"] ?? .null)")
+            }
+            let (plain, body) = try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: "not-a-jwt")
+            #expect(plain == 401)
+            #expect(body["code"] == "40102")
+            #expect(try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: good).0 == 200, "the untampered token passes")
         }
-        func claims(_ change: (inout JSONObject) -> Void) -> JSONObject {
-            var c = issuer.claims()
-            c["project_path"] = "platform/app"
-            change(&c)
-            return c
-        }
-        let now = Int64(Date().timeIntervalSince1970)
-        let good = try issuer.token(claims { _ in })
-        let parts = good.split(separator: ".").map(String.init)
-        let otherAudience = try issuer.token(claims { $0["aud"] = "someone-else" })
-        let header = { (json: String) in FakeIdentityProvider.base64URL(Array(json.utf8)) }
-        let cases: [(String, String, String)] = [
-            ("expired", try issuer.token(claims { $0["exp"] = .int(now - 3600) }), "expired at"),
-            ("audience", otherAudience, "does not include tollgate"),
-            ("issuer", try issuer.token(claims { $0["iss"] = "https://evil.example.com" }), "issuer https://evil.example.com is not"),
-            ("not yet valid", try issuer.token(claims { $0["nbf"] = .int(now + 3600) }), "not valid before"),
-            ("issued in the future", try issuer.token(claims { $0["iat"] = .int(now + 3600) }), "issued in the future"),
-            ("no exp", try issuer.token(claims { $0["exp"] = nil }), "no exp claim"),
-            ("claims swapped under a valid signature", parts[0] + "." + otherAudience.split(separator: ".")[1] + "." + parts[2], "signature does not verify"),
-            ("alg none", header(#"{"alg":"none"}"#) + "." + parts[1] + ".", "the signature is missing"),
-            ("alg none signed", header(#"{"alg":"none"}"#) + "." + parts[1] + "." + parts[2], "algorithm none is not accepted"),
-            ("HS256 with the public key", header(#"{"alg":"HS256","kid":"rsa-1"}"#) + "." + parts[1] + "." + parts[2], "algorithm HS256 is not accepted"),
-            ("unknown key", header(#"{"alg":"RS256","kid":"stolen"}"#) + "." + parts[1] + "." + parts[2], "no key of the issuer matches kid stolen"),
-            ("RSA signature under the EC key", header(#"{"alg":"ES256","kid":"rsa-1"}"#) + "." + parts[1] + "." + parts[2], "no key of the issuer matches kid rsa-1 and ES256"),
-            ("garbage", "a.b.c", "not base64url-encoded JSON"),
-        ]
-        for (name, token, reason) in cases {
-            let (status, body) = try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: token)
-            #expect(status == 401, "\(name): \(status) \(body)")
-            #expect(body["code"] == "40103", "\(name)")
-            #expect(body["message"]?.stringValue?.contains(reason) == true, "\(name): \(body["message"] ?? .null)")
-        }
-        let (plain, body) = try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: "not-a-jwt")
-        #expect(plain == 401)
-        #expect(body["code"] == "40102")
-        #expect(try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: good).0 == 200, "the untampered token passes")
     }
 
     @Test func aRotatedKeyIsFetchedOnceAndMadeUpKeyIdsDoNotFloodTheIssuer() async throws {
-        let issuer = try FakeIdentityProvider()
-        let f = try ServiceFixture(respond: { _ in nil })
-        try await issuer.start(client: f.client)
-        try await f.start(oidc: Self.settings(issuer))
-        defer {
-            issuer.stop()
-            Task { try? await f.stop() }
-        }
-        var claims = issuer.claims()
-        claims["project_path"] = "platform/app"
-        #expect(try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: try issuer.token(claims)).0 == 200)
-        #expect(issuer.keyFetches.withLock { $0 } == 1)
-        for _ in 0..<5 {
+        try await withIssuer { issuer, f in
+            var claims = issuer.claims()
+            claims["project_path"] = "platform/app"
             #expect(try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: try issuer.token(claims)).0 == 200)
-        }
-        #expect(issuer.keyFetches.withLock { $0 } == 1, "known keys are not fetched again")
+            #expect(issuer.keyFetches.withLock { $0 } == 1)
+            for _ in 0..<5 {
+                #expect(try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: try issuer.token(claims)).0 == 200)
+            }
+            #expect(issuer.keyFetches.withLock { $0 } == 1, "known keys are not fetched again")
 
-        try await Task.sleep(for: .milliseconds(250))
-        try issuer.rotate()
-        let rotated = try issuer.token(claims)
-        #expect(try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: rotated).0 == 200, "the new key is fetched")
-        #expect(issuer.keyFetches.withLock { $0 } == 2)
+            try await Task.sleep(for: .milliseconds(250))
+            try issuer.rotate()
+            let rotated = try issuer.token(claims)
+            #expect(try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: rotated).0 == 200, "the new key is fetched")
+            #expect(issuer.keyFetches.withLock { $0 } == 2)
 
-        let parts = rotated.split(separator: ".").map(String.init)
-        try await Task.sleep(for: .milliseconds(250))
-        for i in 0..<10 {
-            let madeUp = FakeIdentityProvider.base64URL(Array(#"{"alg":"RS256","kid":"made-up-\#(i)"}"#.utf8)) + "." + parts[1] + "." + parts[2]
-            #expect(try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: madeUp).0 == 401)
+            let parts = rotated.split(separator: ".").map(String.init)
+            try await Task.sleep(for: .milliseconds(250))
+            for i in 0..<10 {
+                let madeUp = FakeIdentityProvider.base64URL(Array(#"{"alg":"RS256","kid":"made-up-\#(i)"}"#.utf8)) + "." + parts[1] + "." + parts[2]
+                #expect(try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: madeUp).0 == 401)
+            }
+            #expect(issuer.keyFetches.withLock { $0 } == 3, "ten unknown key ids within the refresh limit cause one fetch")
         }
-        #expect(issuer.keyFetches.withLock { $0 } == 3, "ten unknown key ids within the refresh limit cause one fetch")
     }
 
     @Test func anUnreachableIssuerIsAClearServiceErrorUntilItAnswers() async throws {
-        let issuer = try FakeIdentityProvider()
-        let f = try ServiceFixture(respond: { _ in nil })
-        try await f.start(oidc: Self.settings(issuer))
-        defer {
-            issuer.stop()
-            Task { try? await f.stop() }
+        try await withIssuer(issuerUp: false) { issuer, f in
+            var claims = issuer.claims()
+            claims["project_path"] = "platform/app"
+            let token = try issuer.token(claims)
+            let (down, body) = try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: token)
+            #expect(down == 503)
+            #expect(body["code"] == "50310")
+            #expect(body["message"]?.stringValue?.contains("the OIDC issuer's key endpoint is unreachable") == true, "\(body)")
+            try await issuer.start(client: f.client)
+            #expect(try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: token).0 == 200)
         }
-        var claims = issuer.claims()
-        claims["project_path"] = "platform/app"
-        let token = try issuer.token(claims)
-        let (down, body) = try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: token)
-        #expect(down == 503)
-        #expect(body["code"] == "50310")
-        #expect(body["message"]?.stringValue?.contains("the OIDC issuer's key endpoint is unreachable") == true, "\(body)")
-        try await issuer.start(client: f.client)
-        #expect(try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: token).0 == 200)
     }
 
     @Test func keysFromAFileNeedNoNetwork() async throws {
-        let issuer = try FakeIdentityProvider()
-        let f = try ServiceFixture(respond: { _ in nil })
-        try f.directory.write("jwks.json", try issuer.keySet().serialized())
-        try await f.start(oidc: Self.settings(issuer, keys: .file(f.directory.url("jwks.json"))))
-        defer { Task { try? await f.stop() } }
-        var claims = issuer.claims()
-        claims["groups"] = ["governance"]
-        let (status, _) = try await f.call(.POST, "/api/v1/tollgate/policies/reload", bearer: try issuer.token(claims))
-        #expect(status == 200)
-        #expect(issuer.keyFetches.withLock { $0 } == 0)
+        let file = { (issuer: FakeIdentityProvider, f: ServiceFixture) throws -> OIDCSettings.Keys in
+            .file(try f.directory.write("jwks.json", try issuer.keySet().serialized()))
+        }
+        try await withIssuer(issuerUp: false, keys: file) { issuer, f in
+            var claims = issuer.claims()
+            claims["groups"] = ["governance"]
+            let (status, _) = try await f.call(.POST, "/api/v1/tollgate/policies/reload", bearer: try issuer.token(claims))
+            #expect(status == 200)
+            #expect(issuer.keyFetches.withLock { $0 } == 0)
+        }
     }
 
     @Test func aBrokenKeyFileStopsTheStartNamingTheKey() throws {
