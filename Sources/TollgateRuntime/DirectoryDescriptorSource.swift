@@ -42,15 +42,18 @@ public struct DirectoryDescriptorSource: DescriptorSource {
         self.problems = problems
     }
 
+    /// Reads a descriptor document: JSON, or YAML for other names.
+    public static func parse(_ bytes: [UInt8], name: String) throws -> DataProductDescriptor {
+        let document = name.hasSuffix(".json") ? try JSONValue.parse(bytes) : try YAMLDocument.parse(String(decoding: bytes, as: UTF8.self))
+        return try DataProductDescriptor(document: document)
+    }
+
     static func read(_ file: String) throws(DescriptorFileError) -> DataProductDescriptor {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw DescriptorFileError(description: "\(file): cannot read the file")
         }
         do {
-            let document =
-                file.hasSuffix(".json")
-                ? try JSONValue.parse(Array(data)) : try YAMLDocument.parse(String(decoding: data, as: UTF8.self))
-            return try DataProductDescriptor(document: document)
+            return try parse(Array(data), name: file)
         } catch {
             throw DescriptorFileError(description: "\(file): \(error)")
         }
@@ -60,7 +63,9 @@ public struct DirectoryDescriptorSource: DescriptorSource {
         name.hasSuffix(".json") || name.hasSuffix(".yaml") || name.hasSuffix(".yml")
     }
 
-    static func keys(_ d: DataProductDescriptor) -> [String] {
+    /// The names a descriptor is found by (fully qualified name, ODM product id, `info.name`), each
+    /// with its version: `name@version`.
+    public static func keys(_ d: DataProductDescriptor) -> [String] {
         var ids = [d.fullyQualifiedName, ODMProductId.make(fullyQualifiedName: d.fullyQualifiedName)]
         if let name = d.name { ids.append(name) }
         return ids.map { "\($0)@\(d.version)" }

@@ -47,6 +47,8 @@ public struct TollgateService: Sendable {
                 executors[name] = ODMExecutorClient(name: name, address: address, client: httpClient)
             case .gitlab(let settings):
                 executors[name] = GitLabExecutor(name: name, settings: settings, http: OutboundHTTP(client: httpClient))
+            case .gitlabFiles(let settings):
+                executors[name] = GitLabFilesExecutor(name: name, settings: settings, http: OutboundHTTP(client: httpClient))
             case .azureDevOps(let settings):
                 executors[name] = AzureDevOpsExecutor(name: name, settings: settings, http: OutboundHTTP(client: httpClient))
             case .local:
@@ -59,6 +61,7 @@ public struct TollgateService: Sendable {
             switch configuration.registry {
             case .directory(let path): DirectoryDescriptorSource(directory: path)
             case .odm(let address): ODMRegistryClient(address: address, client: httpClient)
+            case .gitlab(let settings): GitLabDescriptorSource(settings: settings, http: OutboundHTTP(client: httpClient))
             }
         let base = configuration.publicAddress ?? "http://\(configuration.host):\(configuration.port)"
         var options = LifecycleEngine.Options()

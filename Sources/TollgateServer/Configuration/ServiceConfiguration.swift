@@ -23,6 +23,7 @@ public struct ServiceConfiguration: Sendable {
     public enum Registry: Sendable, Equatable {
         case directory(path: String)
         case odm(address: String)
+        case gitlab(GitLabDescriptorSource.Settings)
     }
 
     /// One configured executor.
@@ -30,6 +31,7 @@ public struct ServiceConfiguration: Sendable {
         case odm(address: String, checkAfterCallback: Bool)
         case local
         case gitlab(GitLabExecutorSettings)
+        case gitlabFiles(GitLabFilesExecutorSettings)
         case azureDevOps(AzureDevOpsExecutorSettings)
     }
 
@@ -104,7 +106,8 @@ public struct ServiceConfiguration: Sendable {
             switch try registry.child("kind").string() {
             case "directory": self.registry = .directory(path: try registry.child("path").string())
             case "odm": self.registry = .odm(address: try registry.child("address").string())
-            case let other: throw registry.child("kind").error("unknown registry kind '\(other)' (directory or odm)")
+            case "gitlab": self.registry = .gitlab(try Self.gitlabRegistry(registry))
+            case let other: throw registry.child("kind").error("unknown registry kind '\(other)' (directory, odm or gitlab)")
             }
         }
         let executors = root.child("executors")
@@ -121,9 +124,19 @@ public struct ServiceConfiguration: Sendable {
                     try executor.onlyKeys(["kind"])
                     self.executors[name] = .local
                 case "gitlab": self.executors[name] = .gitlab(try Self.gitlab(executor))
+                case "gitlab-files":
+                    try executor.onlyKeys(["kind", "address", "token", "project", "branch"])
+                    let address = try executor.child("address").string()
+                    guard address.hasPrefix("https://") || address.hasPrefix("http://") else {
+                        throw executor.child("address").error("must be the instance's http(s) address (https://gitlab.example.com)")
+                    }
+                    var settings = GitLabFilesExecutorSettings(
+                        address: address, token: try executor.child("token").secret(), project: try executor.child("project").optionalString())
+                    settings.branch = try executor.child("branch").string(default: settings.branch)
+                    self.executors[name] = .gitlabFiles(settings)
                 case "azure-devops": self.executors[name] = .azureDevOps(try Self.azureDevOps(executor))
                 case let other:
-                    throw executor.child("kind").error("unknown executor kind '\(other)' (odm, gitlab, azure-devops or local)")
+                    throw executor.child("kind").error("unknown executor kind '\(other)' (odm, gitlab, gitlab-files, azure-devops or local)")
                 }
             }
         }
@@ -167,6 +180,25 @@ public struct ServiceConfiguration: Sendable {
         settings.maxPollSeconds = try section.child("maxPollSeconds").seconds(default: max(settings.maxPollSeconds, settings.pollSeconds))
         settings.logLimitBytes = try section.child("logLimitBytes").int(default: settings.logLimitBytes)
         guard settings.logLimitBytes >= 1024 else { throw section.child("logLimitBytes").error("must be at least 1024") }
+        return settings
+    }
+
+    static func gitlabRegistry(_ section: ConfigReader) throws(ConfigurationError) -> GitLabDescriptorSource.Settings {
+        try section.onlyKeys(["kind", "address", "token", "group", "pattern", "ref", "versions", "refreshSeconds"])
+        let address = try section.child("address").string()
+        guard address.hasPrefix("https://") || address.hasPrefix("http://") else {
+            throw section.child("address").error("must be the instance's http(s) address (https://gitlab.example.com)")
+        }
+        var settings = GitLabDescriptorSource.Settings(
+            address: address, token: try section.child("token").secret(), group: try section.child("group").string())
+        settings.pattern = try section.child("pattern").string(default: settings.pattern)
+        settings.ref = try section.child("ref").optionalString()
+        let versions = try section.child("versions").string(default: settings.versions.rawValue)
+        guard let parsed = GitLabDescriptorSource.Settings.Versions(rawValue: versions) else {
+            throw section.child("versions").error("must be field (info.version) or tags (one tag per version), not '\(versions)'")
+        }
+        settings.versions = parsed
+        settings.refreshSeconds = try section.child("refreshSeconds").seconds(default: settings.refreshSeconds)
         return settings
     }
 

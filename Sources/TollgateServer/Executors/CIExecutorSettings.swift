@@ -70,3 +70,29 @@ public struct AzureDevOpsExecutorSettings: Sendable, Equatable {
         self.token = token
     }
 }
+
+/// `kind: gitlab-files` in `executors:`: tasks that commit files to a GitLab repository.
+///
+/// ```yaml
+/// executors:
+///   files:
+///     kind: gitlab-files
+///     address: https://gitlab.example.com
+///     token: { env: GITLAB_TOKEN }      # api scope
+///     project: dtaas/user1              # default project (id or full path)
+///     branch: main                      # default branch
+/// ```
+/// The task's template definition may name `project`, `branch`, `startBranch` and `message`; its
+/// configurations list the `files` actions (their content may hold `${…}` placeholders).
+public struct GitLabFilesExecutorSettings: Sendable, Equatable {
+    public var address: String
+    public var token: String
+    public var project: String?
+    public var branch = "main"
+
+    public init(address: String, token: String, project: String? = nil) {
+        self.address = address
+        self.token = token
+        self.project = project
+    }
+}

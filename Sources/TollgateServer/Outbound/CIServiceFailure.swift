@@ -1,13 +1,17 @@
 import TollgateLifecycle
 
-/// A call to a CI service (GitLab, Azure DevOps) that failed, explained for the task's history.
-struct CIServiceFailure: Error, CustomStringConvertible {
-    var retryable: Bool
-    var status: Int?
-    var message: String
-    var retryAfter: Duration?
+/// A call to a CI service (GitLab, Azure DevOps) that failed, explained: what the service said
+/// and what to do about it.
+public struct CIServiceFailure: Error, CustomStringConvertible {
+    /// Whether trying again later may succeed (no answer, 429, 5xx).
+    public var retryable: Bool
+    /// The HTTP status, when there was an answer.
+    public var status: Int?
+    public var message: String
+    /// How long the service asked to be left alone.
+    public var retryAfter: Duration?
 
-    var description: String { message }
+    public var description: String { message }
     var executorError: ExecutorError { ExecutorError(retryable: retryable, message: message) }
 
     /// A failure the HTTP layer reports (no answer, 429, 5xx), worded for `service`.
@@ -33,6 +37,6 @@ struct CIServiceFailure: Error, CustomStringConvertible {
 }
 
 /// A failed GitLab call.
-typealias GitLabFailure = CIServiceFailure
+public typealias GitLabFailure = CIServiceFailure
 /// A failed Azure DevOps call.
 typealias AzureDevOpsFailure = CIServiceFailure

@@ -13,8 +13,12 @@ struct GitLabAPI: Sendable {
     let maximumPages = 50
 
     init(settings: GitLabExecutorSettings, http: OutboundHTTP) {
-        base = settings.address + "/api/v4"
-        token = settings.token
+        self.init(address: settings.address, token: settings.token, http: http)
+    }
+
+    init(address: String, token: String?, http: OutboundHTTP) {
+        base = (address.hasSuffix("/") ? String(address.dropLast()) : address) + "/api/v4"
+        self.token = token
         self.http = http
     }
 
@@ -64,6 +68,15 @@ struct GitLabAPI: Sendable {
     func post(_ path: String, body: JSONValue, headers: [(String, String)]? = nil, what: String) async throws(GitLabFailure) -> JSONValue {
         let answer = try await send(.POST, path, headers: headers, body: body.serialized(), what: what)
         return (try? JSONValue.parse(answer.body)) ?? .null
+    }
+
+    func put(_ path: String, body: JSONValue, what: String) async throws(GitLabFailure) -> JSONValue {
+        let answer = try await send(.PUT, path, body: body.serialized(), what: what)
+        return (try? JSONValue.parse(answer.body)) ?? .null
+    }
+
+    func delete(_ path: String, body: JSONValue, what: String) async throws(GitLabFailure) {
+        _ = try await send(.DELETE, path, body: body.serialized(), what: what)
     }
 
     func send(
@@ -127,6 +140,14 @@ struct GitLabAPI: Sendable {
         case 400 where said?.contains("Insufficient permissions to set pipeline variables") == true:
             return "GitLab refused the pipeline variables when \(what).\(quoted) Allow pipeline variables for the token's role"
                 + " (Settings > CI/CD > Variables: minimum role to use pipeline variables)."
+        case 400 where said?.contains("already exists") == true:
+            return "GitLab refused \(what): the file already exists.\(quoted) Update it instead, or delete it first."
+        case 400 where said?.contains("changed since you started editing") == true:
+            return "GitLab refused \(what): the file was changed by someone else since it was read.\(quoted) Read it again and retry."
+        case 400 where said?.contains("doesn't exist") == true:
+            return "GitLab refused \(what): there is no such file.\(quoted) (A folder is deleted file by file, in one commit.)"
+        case 403 where said?.contains("not allowed to push") == true:
+            return "GitLab refused \(what): the branch is protected.\(quoted) Use a branch the token's user may push to, or open a merge request."
         case 400 where said?.contains("rules configuration prevented any jobs") == true:
             return "the pipeline would run no job when \(what).\(quoted) The CI rules select no job for these variables and ref."
         default:
