@@ -28,7 +28,7 @@ public struct GitLabFilesExecutor: TaskExecutor {
         }
         let branch = definition?["branch"]?.stringValue ?? settings.branch
         let startBranch = definition?["startBranch"]?.stringValue
-        let plan = try GitLabFilesPlan(request.configurations, task: request.taskId)
+        let plan = try GitLabFilePlan(files: request.configurations["files"], at: "configurations.files of task \(request.taskId)")
         let title = request.configurations["message"]?.stringValue ?? definition?["message"]?.stringValue
             ?? "Tollgate: task \(request.taskName ?? request.taskKey) of activity \(request.activityId)"
         let message = title + "\n\nTollgate-Task: \(request.taskId)\nTollgate-Activity: \(request.activityId)"

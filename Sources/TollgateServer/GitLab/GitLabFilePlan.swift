@@ -1,17 +1,17 @@
 import Foundation
-import TollgateJSON
-import TollgateLifecycle
+public import TollgateJSON
+public import TollgateLifecycle
 
-/// The file actions of a `gitlab-files` task, read from its configurations, and the commit
-/// actions they come to once the branch's current files are known.
+/// File actions (a `gitlab-files` task's `files`, or `tollgate gitlab commit --actions`), and the
+/// commit actions they come to once the branch's current files are known.
 ///
 /// Actions: `create`, `update`, `upsert` (create, or update when different), `delete`,
 /// `deleteFolder` (every file under the path), `move` (`previousPath` to `path`), `chmod`
 /// (`executable`), and `appendOnce` (add `content` to the file unless it already holds `marker`,
 /// by default the content's first line; the file is created when missing). `content` is text, or
 /// base64 with `encoding: base64`.
-struct GitLabFilesPlan {
-    struct Step {
+public struct GitLabFilePlan: Sendable {
+    struct Step: Sendable {
         var action: String
         var path: String
         var content: [UInt8]?
@@ -22,13 +22,14 @@ struct GitLabFilesPlan {
 
     var steps: [Step]
 
-    init(_ configurations: JSONValue, task: Int64) throws(ExecutorError) {
-        guard let list = configurations["files"]?.arrayValue, !list.isEmpty else {
-            throw ExecutorError(retryable: false, message: "task \(task) has no files to commit: give configurations.files, a list of file actions")
+    /// Reads a list of file actions; `at` names the list in errors.
+    public init(files: JSONValue?, at: String = "files") throws(ExecutorError) {
+        guard let list = files?.arrayValue, !list.isEmpty else {
+            throw ExecutorError(retryable: false, message: "\(at) must be a non-empty list of file actions")
         }
         var steps: [Step] = []
         for (index, item) in list.enumerated() {
-            let at = "configurations.files[\(index)]"
+            let at = "\(at)[\(index)]"
             guard let action = item["action"]?.stringValue else { throw ExecutorError(retryable: false, message: "\(at): action is missing") }
             guard ["create", "update", "upsert", "delete", "deleteFolder", "move", "chmod", "appendOnce"].contains(action) else {
                 throw ExecutorError(
@@ -60,7 +61,7 @@ struct GitLabFilesPlan {
 
     /// The commit actions, reading the current files where a step depends on them; the steps that
     /// change nothing are named in `unchanged`.
-    func actions(
+    public func actions(
         repository: GitLabRepository, project: String, ref: String
     ) async throws(GitLabFailure) -> (actions: [GitLabCommitAction], unchanged: [String]) {
         var actions: [GitLabCommitAction] = []
@@ -100,5 +101,14 @@ struct GitLabFilesPlan {
             }
         }
         return (actions, unchanged)
+    }
+
+    /// Applies the actions in one commit; nil when nothing needs to change.
+    public func commit(
+        repository: GitLabRepository, project: String, branch: String, message: String, startBranch: String? = nil
+    ) async throws(GitLabFailure) -> GitLabCommit? {
+        let (actions, _) = try await actions(repository: repository, project: project, ref: startBranch ?? branch)
+        guard !actions.isEmpty else { return nil }
+        return try await repository.commit(project: project, branch: branch, message: message, actions: actions, startBranch: startBranch)
     }
 }
