@@ -70,12 +70,15 @@ public final class FakeGitLab: Sendable {
 
     public let token: String
     public let triggerToken: String
+    /// Groups, projects, trees, files and commits, served on the same address.
+    public let repositories: FakeGitLabRepositories
     let state = Mutex(State())
     let server = LoopbackServer()
 
     public init(token: String = "glpat-good-token", triggerToken: String = "glptt-good-trigger") {
         self.token = token
         self.triggerToken = triggerToken
+        repositories = FakeGitLabRepositories(token: token)
     }
 
     public var address: String { server.address }
@@ -301,6 +304,15 @@ public final class FakeGitLab: Sendable {
         if !variables.isEmpty && !allowed {
             return Self.response(.badRequest, ["message": ["base": ["Insufficient permissions to set pipeline variables"]]])
         }
+        // With the project's repository known, a DTaaS root pipeline runs a twin only when its trigger job is registered.
+        if let twin = variables.first(where: { $0.0 == "DTName" })?.1,
+            let ci = repositories.files(project: projectId, branch: ref)[".gitlab-ci.yml"],
+            !String(decoding: ci, as: UTF8.self).contains("trigger_\(twin):")
+        {
+            return Self.response(
+                .badRequest,
+                ["message": ["base": ["Pipeline will not run for the selected trigger. The rules configuration prevented any jobs from being added to the pipeline."]]])
+        }
         return Self.response(.created, create(projectId: projectId, ref: ref, variables: variables, source: source))
     }
 
@@ -314,6 +326,8 @@ public final class FakeGitLab: Sendable {
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
+        let address = server.address
+        repositories.addRoutes(to: router, base: { address })
         let api = router.group("api/v4/projects/:project")
         api.post("pipeline") { [self] request, context -> Response in
             if let refused = gate(request, trigger: false) { return refused }
