@@ -128,6 +128,8 @@ struct GitLabAPI: Sendable {
         switch status {
         case 401:
             return "GitLab refused the token when \(what) (401).\(quoted) Check executors.<name>.token: it may be wrong, expired or revoked."
+        case 403 where said?.contains("not allowed to push") == true:
+            return "GitLab refused \(what): the branch is protected.\(quoted) Use a branch the token's user may push to, or open a merge request."
         case 403 where said?.contains("insufficient_scope") == true:
             return "the GitLab token lacks the scope needed for \(what) (403).\(quoted) Give it the api scope."
         case 403:
@@ -146,8 +148,6 @@ struct GitLabAPI: Sendable {
             return "GitLab refused \(what): the file was changed by someone else since it was read.\(quoted) Read it again and retry."
         case 400 where said?.contains("doesn't exist") == true:
             return "GitLab refused \(what): there is no such file.\(quoted) (A folder is deleted file by file, in one commit.)"
-        case 403 where said?.contains("not allowed to push") == true:
-            return "GitLab refused \(what): the branch is protected.\(quoted) Use a branch the token's user may push to, or open a merge request."
         case 400 where said?.contains("rules configuration prevented any jobs") == true:
             return "the pipeline would run no job when \(what).\(quoted) The CI rules select no job for these variables and ref."
         default:
