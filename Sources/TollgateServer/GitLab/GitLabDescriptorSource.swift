@@ -94,6 +94,9 @@ public struct GitLabDescriptorSource: DescriptorSource {
         }
     }
 
+    /// Whether `path` matches a descriptor `pattern`.
+    public static func matches(_ pattern: String, _ path: String) -> Bool { Glob.matches(pattern, path) }
+
     /// Every descriptor file of the group's projects, read.
     public func discover() async throws(GitLabFailure) -> [Found] {
         var found: [Found] = []

@@ -1,0 +1,69 @@
+import AsyncHTTPClient
+import Foundation
+import Testing
+import TollgateJSON
+import TollgateLifecycle
+import TollgateRuntime
+import TollgateServer
+import TollgateTestServers
+import TollgateTestSupport
+
+/// Descriptors discovered in a GitLab group's projects.
+@Suite("Descriptors from GitLab", .serialized)
+struct GitLabDescriptorSourceTests {
+    static func descriptor(_ name: String, version: String) -> [UInt8] {
+        let json: JSONValue = [
+            "dataProductDescriptor": "1.0.0",
+            "info": ["fullyQualifiedName": .string("urn:org.opendatamesh:dataproducts:\(name)"), "name": .string(name), "version": .string(version), "owner": ["id": "o"]],
+            "internalComponents": ["lifecycleInfo": ["dev": [["service": ["$href": "local"], "template": ["definition": ["command": "true"]]]]]],
+        ]
+        return Array(json.serialized().utf8)
+    }
+
+    @Test func descriptorsAreFoundByNameODMIdAndVersionAndBrokenOnesAreReported() async throws {
+        let gitlab = FakeGitLab()
+        let fake = gitlab.repositories
+        fake.addGroup(id: 1, path: "platform")
+        fake.addProject(id: 20, group: 1, path: "hello")
+        fake.addProject(id: 21, group: 1, path: "orders")
+        fake.addProject(id: 22, group: 1, path: "empty")
+        fake.setFile(project: 20, path: "data-product-descriptor.json", content: Self.descriptor("hello", version: "1.0.0"))
+        fake.setFile(project: 21, path: "products/orders/data-product-descriptor.json", content: Self.descriptor("orders", version: "2.1.0"))
+        fake.setFile(project: 21, path: "products/broken/data-product-descriptor.json", content: Array("{ not json".utf8))
+        fake.setFile(project: 21, path: "README.md", content: Array("# orders".utf8))
+        let client = TollgateService.makeHTTPClient()
+        try await gitlab.start(client: client)
+        defer {
+            gitlab.stop()
+            Task { try? await client.shutdown() }
+        }
+        let source = GitLabDescriptorSource(
+            settings: .init(address: gitlab.address, token: gitlab.token, group: "platform"), http: OutboundHTTP(client: client))
+
+        let found = try await source.discover()
+        #expect(found.count == 3)
+        #expect(found.filter { (try? $0.descriptor.get()) == nil }.map(\.path) == ["products/broken/data-product-descriptor.json"])
+
+        let hello = try await source.descriptor(productId: "urn:org.opendatamesh:dataproducts:hello", version: "1.0.0")
+        #expect(hello.name == "hello")
+        let byId = try await source.descriptor(
+            productId: ODMProductId.make(fullyQualifiedName: "urn:org.opendatamesh:dataproducts:orders"), version: "2.1.0")
+        #expect(byId.version == "2.1.0")
+        await #expect(throws: DescriptorSourceError.self) { try await source.descriptor(productId: "orders", version: "9.9.9") }
+
+        // A descriptor added after discovery is found by the lookup that misses.
+        fake.setFile(project: 22, path: "data-product-descriptor.json", content: Self.descriptor("late", version: "0.1.0"))
+        #expect(try await source.descriptor(productId: "late", version: "0.1.0").name == "late")
+    }
+
+    @Test(arguments: [
+        ("**/data-product-descriptor.{json,yaml,yml}", "data-product-descriptor.json", true),
+        ("**/data-product-descriptor.{json,yaml,yml}", "a/b/data-product-descriptor.yaml", true),
+        ("**/data-product-descriptor.json", "a/b/other.json", false),
+        ("products/*/dpd.json", "products/x/dpd.json", true),
+        ("products/*/dpd.json", "products/x/y/dpd.json", false),
+    ])
+    func globs(_ pattern: String, _ path: String, _ expected: Bool) {
+        #expect(GitLabDescriptorSource.matches(pattern, path) == expected)
+    }
+}
