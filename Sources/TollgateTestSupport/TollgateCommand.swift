@@ -22,15 +22,16 @@ public enum TollgateCommand {
         return RepositoryPaths.path(".build/debug/tollgate")
     }
 
-    /// Runs `tollgate` with `arguments` in the repository root; a run that outlasts `timeout` is
-    /// killed (its status then is the signal's).
-    public static func run(_ arguments: [String], timeout: Duration = .seconds(300)) throws -> Output {
+    /// Runs `tollgate` with `arguments` in the repository root, with `environment` added to this
+    /// process's; a run that outlasts `timeout` is killed (its status then is the signal's).
+    public static func run(_ arguments: [String], environment extra: [String: String] = [:], timeout: Duration = .seconds(300)) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: RepositoryPaths.root)
         var environment = ProcessInfo.processInfo.environment
         environment["NO_COLOR"] = "1"
+        environment.merge(extra) { $1 }
         process.environment = environment
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -56,6 +56,30 @@ struct GitLabDescriptorSourceTests {
         #expect(try await source.descriptor(productId: "late", version: "0.1.0").name == "late")
     }
 
+    @Test func withVersionsByTagAVersionIsTheDescriptorAsTagged() async throws {
+        let gitlab = FakeGitLab()
+        let fake = gitlab.repositories
+        fake.addGroup(id: 1, path: "platform")
+        fake.addProject(id: 20, group: 1, path: "hello")
+        fake.setFile(project: 20, path: "data-product-descriptor.json", content: Self.descriptor("hello", version: "3.0.0-dev"))
+        // The files API reads a tag by its name as it reads a branch; the fake keeps the ref as a branch.
+        fake.addBranch(project: 20, branch: "v2.0.0")
+        fake.setFile(project: 20, branch: "v2.0.0", path: "data-product-descriptor.json", content: Self.descriptor("hello", version: "ignored"))
+        let client = TollgateService.makeHTTPClient()
+        try await gitlab.start(client: client)
+        defer {
+            gitlab.stop()
+            Task { try? await client.shutdown() }
+        }
+        var settings = GitLabDescriptorSource.Settings(address: gitlab.address, token: gitlab.token, group: "platform")
+        settings.versions = .tags
+        let source = GitLabDescriptorSource(settings: settings, http: OutboundHTTP(client: client))
+        let tagged = try await source.descriptor(productId: "urn:org.opendatamesh:dataproducts:hello", version: "2.0.0")
+        #expect(tagged.version == "2.0.0", "the tag names the version")
+        #expect(fake.requests.contains { $0.contains("ref=v2.0.0") })
+        await #expect(throws: DescriptorSourceError.self) { try await source.descriptor(productId: "hello", version: "1.0.0") }
+    }
+
     @Test(arguments: [
         ("**/data-product-descriptor.{json,yaml,yml}", "data-product-descriptor.json", true),
         ("**/data-product-descriptor.{json,yaml,yml}", "a/b/data-product-descriptor.yaml", true),

@@ -95,14 +95,15 @@ struct GitLabRepositoryTests {
             #expect(rig.fake.commits(project: 11).count == before)
 
             let commit = try await rig.repository.commit(
-                project: "dtaas/user1", branch: "main", message: "Three changes",
+                project: "dtaas/user1", branch: "main", message: "Four changes",
                 actions: [
                     .create(path: "new.txt", content: Array("new".utf8)), .update(path: "exists.txt", content: Array("newer".utf8)),
-                    .chmod(path: "new.txt", executable: true),
+                    .chmod(path: "new.txt", executable: true), .move(from: "exists.txt", to: "moved/exists.txt"),
                 ])
             #expect(commit.id.count == 40)
-            #expect(rig.fake.commits(project: 11).last?.actions == 3)
-            #expect(rig.fake.files(project: 11)["exists.txt"] == Array("newer".utf8))
+            #expect(rig.fake.commits(project: 11).last?.actions == 4)
+            #expect(rig.fake.files(project: 11)["moved/exists.txt"] == Array("newer".utf8), "moved with its new content")
+            #expect(rig.fake.files(project: 11)["exists.txt"] == nil)
         }
     }
 
