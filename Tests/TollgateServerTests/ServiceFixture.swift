@@ -60,6 +60,11 @@ final class ServiceFixture: Sendable {
         try directory.write("descriptors/hello.json", String(decoding: descriptor, as: UTF8.self))
     }
 
+    /// Serves `json` as the only descriptor.
+    func useDescriptor(json: JSONValue) throws {
+        try directory.write("descriptors/hello.json", json.serialized())
+    }
+
     func stop() async throws {
         task.withLock { $0?.cancel() }
         executor.stop()
