@@ -127,6 +127,12 @@ enum StoreSchema {
         """
         ALTER TABLE tasks ADD COLUMN executor_ref TEXT;
         """,
+        // 4: the auditor's queries: by product and phase over time, by time, by requester.
+        """
+        CREATE INDEX decisions_by_product ON decisions (data_product_id, phase, created_at);
+        CREATE INDEX decisions_by_time ON decisions (created_at);
+        CREATE INDEX decisions_by_principal ON decisions (principal) WHERE principal IS NOT NULL;
+        """,
     ]
 
     /// Brings the database to the newest schema, one migration per transaction.

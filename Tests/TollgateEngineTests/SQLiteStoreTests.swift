@@ -30,6 +30,10 @@ struct SQLiteStoreTests {
         #expect(try store.decisionCount() == 5)
         #expect(try store.verifyDecisionChain() == nil)
         #expect(try store.unmatchedGatedChanges() == 0)
+        let report = try store.verifyLog()
+        #expect(report.isIntact, "\(report.completeness)")
+        #expect(report.decisions == 5)
+        #expect(report.head?.sequence == 5)
         let decisions = try store.decisions(activityId: 1)
         #expect(decisions.map(\.phase) == [.stageTransition, .taskResult, .taskResult, .activityResult])
         #expect(decisions[1].input["result"]?["results"] == vm)
@@ -84,6 +88,9 @@ struct SQLiteStoreTests {
                 "SELECT COUNT(*) FROM transitions WHERE decision_seq IS NOT NULL AND decision_seq NOT IN (SELECT seq FROM decisions)"
             ).first { $0.int64(0) }
             #expect(orphaned == 1)
+            let report = try store.verifyLog()
+            #expect(!report.isIntact)
+            #expect(report.completeness.first?.hasSuffix("was gated by decision 5, which is missing") == true, "\(report.completeness)")
             return
         case .reorder:
             try db.execute(
@@ -110,6 +117,7 @@ struct SQLiteStoreTests {
         }
         let problem = try #require(try store.verifyDecisionChain())
         #expect(problem.sequence == expected, "\(problem)")
+        #expect(try store.verifyLog().chain?.sequence == expected)
     }
 
     @Test func aRestartedEngineContinuesTheRun() async throws {
