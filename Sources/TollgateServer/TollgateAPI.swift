@@ -24,6 +24,17 @@ struct TollgateAPI: Sendable {
         }
         group.post("policies/evaluate") { request, context in try await self.evaluate(request, context) }
         group.get("decisions") { request, _ in try self.decisions(request) }
+        group.get("decisions/verify") { _, _ in JSONResponse(value: DecisionRendering.json(try self.store.verifyLog())) }
+        group.get("decisions/export") { request, _ in try self.export(request) }
+        group.get("decisions/:sequence") { _, context in
+            guard let sequence = context.parameters.get("sequence", as: Int64.self) else {
+                throw ODMError.unreadableBody("the decision's sequence number in the path must be an integer")
+            }
+            guard let record = try self.store.decision(sequence: sequence) else {
+                throw ODMError(status: .notFound, code: "40421", summary: "Decision not found", message: "the log has no decision \(sequence)")
+            }
+            return JSONResponse(value: DecisionRendering.json(record))
+        }
         group.get("tasks/:id/history") { request, context in
             guard let id = context.parameters.get("id", as: Int64.self) else {
                 throw ODMError.unreadableBody("the task id in the path must be an integer")
@@ -80,37 +91,65 @@ struct TollgateAPI: Sendable {
         return JSONResponse(value: .object(body))
     }
 
-    /// `GET /api/v1/tollgate/decisions?activityId=…` or `?taskId=…`
+    /// `GET /api/v1/tollgate/decisions?…`: the decisions a filter selects, a page at a time
+    /// (`limit`, then `cursor` from `X-Next-Cursor`).
     func decisions(_ request: Request) throws -> JSONResponse {
+        let filter = try Self.filter(request)
+        let records = try store.decisions(matching: filter)
+        var response = JSONResponse(value: .array(records.map(DecisionRendering.json)))
+        if let limit = filter.limit, records.count == limit { response.nextCursor = records.last?.sequence }
+        return response
+    }
+
+    static func filter(_ request: Request) throws -> DecisionFilter {
         let query = request.uri.queryParameters
-        let records: [DecisionRecord]
-        if let text = query.get("activityId"), let id = Int64(text) {
-            records = try store.decisions(activityId: id)
-        } else if let text = query.get("taskId"), let id = Int64(text) {
-            records = try store.decisions(taskId: id)
-        } else {
-            throw ODMError.unreadableBody("give ?activityId=<id> or ?taskId=<id>")
+        do {
+            return try DecisionFilterParser.parse { name in query.get(name).map { String($0) } }
+        } catch {
+            throw ODMError.unreadableBody("\(error)")
         }
-        return JSONResponse(value: .array(records.map(Self.decision)))
+    }
+
+    /// `GET /api/v1/tollgate/decisions/export?format=ndjson|csv&…`: every decision the filter
+    /// selects, streamed, ending with the log position and hash the export covers.
+    func export(_ request: Request) throws -> Response {
+        var filter = try Self.filter(request)
+        let format = request.uri.queryParameters.get("format").map { String($0) } ?? "ndjson"
+        guard format == "ndjson" || format == "csv" else { throw ODMError.unreadableBody("format must be ndjson or csv, not '\(format)'") }
+        let head = try store.chainHead()
+        let store = self.store
+        let limit = filter.limit
+        filter.limit = nil
+        let start = filter
+        let body = ResponseBody { writer in
+            var page = start
+            var count = 0
+            if format == "csv" { try await writer.write(ByteBuffer(string: DecisionRendering.csvHeader.joined(separator: ",") + "\n")) }
+            // The export covers the log as it was when it began: up to the head read then.
+            let end = head?.sequence ?? 0
+            while limit.map({ count < $0 }) ?? true {
+                page.limit = min(1_000, limit.map { $0 - count } ?? 1_000)
+                let records = try store.decisions(matching: page).filter { $0.sequence <= end }
+                if records.isEmpty { break }
+                var text = ""
+                for record in records {
+                    text += format == "csv" ? DecisionRendering.csvRow(record) + "\n" : DecisionRendering.json(record).serialized() + "\n"
+                }
+                try await writer.write(ByteBuffer(string: text))
+                count += records.count
+                page.after = records.last?.sequence
+            }
+            let trailer = DecisionRendering.exportTrailer(head: head, count: count)
+            let last = format == "csv" ? "# \(trailer.serialized())\n" : trailer.serialized() + "\n"
+            try await writer.write(ByteBuffer(string: last))
+            try await writer.finish(nil)
+        }
+        let type = format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson"
+        return Response(status: .ok, headers: [.contentType: type], body: body)
     }
 
     static func event(_ e: ExecutionEvent) -> JSONValue {
         ["at": .string(Timestamp.formatMilliseconds(e.at)), "kind": .string(e.kind), "message": .string(e.message), "data": e.data ?? .null]
     }
 
-    static func decision(_ d: DecisionRecord) -> JSONValue {
-        var o = JSONObject()
-        o["sequence"] = .int(d.sequence)
-        o["phase"] = .string(d.phase.rawValue)
-        o["verdict"] = .string(d.verdict.rawValue)
-        o["activityId"] = .int(d.activityId)
-        o["taskId"] = d.taskId.map(JSONValue.int) ?? .null
-        o["principal"] = d.principal.map(JSONValue.string) ?? .null
-        o["policySetRevision"] = .string(d.policySetRevision)
-        o["gatedChange"] = .string(d.gatedChange)
-        o["createdAt"] = .string(Timestamp.formatMilliseconds(d.createdAt))
-        o["outcomes"] = .array(d.outcomes.map(\.jsonValue))
-        o["hash"] = .string(d.hash)
-        return .object(o)
-    }
 }

@@ -37,6 +37,9 @@ struct AuthTests {
         "POST /api/v1/tollgate/policies/reload": ["governance"],
         "POST /api/v1/tollgate/policies/evaluate": ["governance"],
         "GET /api/v1/tollgate/decisions": ["audit"],
+        "GET /api/v1/tollgate/decisions/export": ["audit"],
+        "GET /api/v1/tollgate/decisions/verify": ["audit"],
+        "GET /api/v1/tollgate/decisions/{sequence}": ["audit"],
         "GET /api/v1/tollgate/tasks/{id}/history": ["ci", "audit"],
         "GET /health": ["none", "ci", "governance", "audit"],
         "GET /metrics": ["audit"],
@@ -52,7 +55,7 @@ struct AuthTests {
         let parts = operation.split(separator: " ", maxSplits: 1)
         var path = String(parts[1]).replacingOccurrences(of: "{id}", with: "1")
             .replacingOccurrences(of: "{product}", with: "urn:org.opendatamesh:dataproducts:hello")
-            .replacingOccurrences(of: "{version}", with: "1.0.0")
+            .replacingOccurrences(of: "{version}", with: "1.0.0").replacingOccurrences(of: "{sequence}", with: "1")
         var body: JSONValue?
         switch operation {
         case "POST /api/v1/pp/devops/activities": body = activity
