@@ -5,7 +5,7 @@ struct Tollgate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tollgate",
         abstract: "Policy-gated lifecycle engine for data products.",
-        subcommands: [RunCommand.self, ServeCommand.self, PolicyCommand.self, TaskCommand.self, GitLabCommand.self]
+        subcommands: [RunCommand.self, ServeCommand.self, PolicyCommand.self, TaskCommand.self, GitLabCommand.self, DecisionsCommand.self]
     )
 }
 
@@ -13,6 +13,6 @@ struct PolicyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy",
         abstract: "Write, test and measure Lua policies.",
-        subcommands: [PolicyTest.self, PolicyEval.self, PolicyLint.self, PolicyBench.self]
+        subcommands: [PolicyTest.self, PolicyEval.self, PolicyLint.self, PolicyBench.self, PolicyShadow.self]
     )
 }

@@ -88,3 +88,19 @@ extension SQLiteLifecycleStore {
         return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), binds)
     }
 }
+
+extension SQLiteLifecycleStore {
+    /// The policy sources recorded under these revisions (the exact text that was evaluated).
+    public func policySources(revisions: Set<String>) throws -> [PolicySourceRecord] {
+        try withConnection { db in
+            let statement = try db.statement("SELECT revision, name, file, source FROM policy_sources WHERE revision = ?")
+            var found: [PolicySourceRecord] = []
+            for revision in revisions.sorted() {
+                if let record = try statement.first([revision], { PolicySourceRecord(revision: $0.string(0), name: $0.string(1), file: $0.string(2), source: $0.string(3)) }) {
+                    found.append(record)
+                }
+            }
+            return found
+        }
+    }
+}
