@@ -5,15 +5,18 @@ extension SQLiteLifecycleStore {
     /// Walks the whole decision log in sequence order: the sequence must be gapless from 1, each
     /// decision must follow the previous one's hash, and each stored hash must match its content.
     /// Returns the first problem, or nil when the log is intact.
+    /// A log whose oldest decisions were pruned starts after its last checkpoint, which must hold
+    /// the pruned prefix's last position and hash.
     public func verifyDecisionChain() throws -> ChainProblem? {
-        try withConnection { db in
-            var canonical: [DecisionChain.Canonical] = []
-            var hashes: [String] = []
+        let checkpoint = try lastCheckpoint()
+        return try withConnection { db in
+            var walker = DecisionChain.Walker(after: checkpoint.map { ($0.throughSequence, $0.throughHash) })
+            var problem: ChainProblem?
             try db.statement("SELECT \(StoreCoding.decisionColumns) FROM decisions ORDER BY seq").forEachRow { row in
-                canonical.append(StoreCoding.canonical(row))
-                hashes.append(row.string(15))
+                guard problem == nil else { return }
+                problem = walker.check(StoreCoding.canonical(row), storedHash: row.string(15))
             }
-            return DecisionChain.firstProblem(in: canonical, storedHashes: hashes)
+            return problem
         }
     }
 

@@ -79,8 +79,10 @@ public final class SQLiteLifecycleStore: LifecycleStore {
 
     private func appendDecisions(_ decisions: [DecisionRecord], _ db: SQLiteConnection) throws -> [DecisionRecord] {
         guard !decisions.isEmpty else { return [] }
+        // The last decision, or when every decision was pruned, the checkpoint that recorded the last one.
         var (sequence, previous) =
             try db.statement("SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").first { ($0.int64(0), $0.string(1)) }
+            ?? db.statement("SELECT through_seq, through_hash FROM decision_checkpoints ORDER BY id DESC LIMIT 1").first { ($0.int64(0), $0.string(1)) }
             ?? (0, "")
         var committed: [DecisionRecord] = []
         let insert = try db.statement(

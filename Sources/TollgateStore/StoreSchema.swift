@@ -133,6 +133,32 @@ enum StoreSchema {
         CREATE INDEX decisions_by_time ON decisions (created_at);
         CREATE INDEX decisions_by_principal ON decisions (principal) WHERE principal IS NOT NULL;
         """,
+        // 5: retention: pruning up to a recorded checkpoint, never while a legal hold is set.
+        """
+        CREATE TABLE decision_checkpoints (
+            id INTEGER PRIMARY KEY,
+            through_seq INTEGER NOT NULL,
+            through_hash TEXT NOT NULL,
+            pruned INTEGER NOT NULL,
+            horizon TEXT NOT NULL,
+            at TEXT NOT NULL,
+            principal TEXT
+        );
+        CREATE TRIGGER decision_checkpoints_are_append_only_update BEFORE UPDATE ON decision_checkpoints
+            BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+        CREATE TRIGGER decision_checkpoints_are_append_only_delete BEFORE DELETE ON decision_checkpoints
+            BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+        CREATE TABLE legal_holds (
+            name TEXT PRIMARY KEY,
+            reason TEXT NOT NULL,
+            set_at TEXT NOT NULL,
+            principal TEXT
+        );
+        DROP TRIGGER decisions_are_append_only_delete;
+        CREATE TRIGGER decisions_are_append_only_delete BEFORE DELETE ON decisions
+            WHEN OLD.seq > COALESCE((SELECT MAX(through_seq) FROM decision_checkpoints), 0) OR EXISTS (SELECT 1 FROM legal_holds)
+            BEGIN SELECT RAISE(ABORT, 'the decision log is append-only; only decisions up to a checkpoint may be pruned, and none under a legal hold'); END;
+        """,
     ]
 
     /// Brings the database to the newest schema, one migration per transaction.

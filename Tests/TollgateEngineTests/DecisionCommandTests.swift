@@ -92,4 +92,21 @@ struct DecisionCommandTests {
         let same = try TollgateCommand.run(["policy", "shadow", "--database", database, "--policies", RepositoryPaths.policies])
         #expect(same.standardOutput.hasSuffix("0 verdict(s) would change\n"), "\(same.standardOutput)")
     }
+
+    @Test func pruneUnderAHoldIsRefusedAndAfterItTheLogStillVerifies() throws {
+        let (directory, database) = try walkedDatabase()
+        defer { withExtendedLifetime(directory) {} }
+        let hold = try TollgateCommand.run(["decisions", "hold", "audit-2026", "--reason", "annual audit", "--database", database])
+        #expect(hold.status == 0, "\(hold.standardError)")
+        let later = "2999-01-01T00:00:00Z"
+        let refused = try TollgateCommand.run(["decisions", "prune", "--before", later, "--database", database])
+        #expect(refused.status == 1)
+        #expect(refused.standardError.contains("audit-2026 (annual audit)"))
+        #expect(try TollgateCommand.run(["decisions", "hold", "audit-2026", "--release", "--database", database]).status == 0)
+        let pruned = try TollgateCommand.run(["decisions", "prune", "--before", later, "--database", database])
+        #expect(pruned.status == 0, "\(pruned.standardError)")
+        #expect(pruned.standardOutput.hasPrefix("pruned 7 decision(s) through 7"))
+        let verify = try TollgateCommand.run(["decisions", "verify", "--database", database])
+        #expect(verify.status == 0, "\(verify.standardOutput)")
+    }
 }

@@ -11,7 +11,7 @@ struct DecisionsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decisions",
         abstract: "Query, export, explain, verify and replay the decision log.",
-        subcommands: [DecisionsList.self, DecisionsExplain.self, DecisionsExport.self, DecisionsVerify.self, DecisionsReplay.self]
+        subcommands: [DecisionsList.self, DecisionsExplain.self, DecisionsExport.self, DecisionsVerify.self, DecisionsReplay.self, DecisionsPrune.self, DecisionsHold.self]
     )
 }
 

@@ -89,9 +89,27 @@ public enum DecisionChain {
 
     /// The first problem in a sequence of stored decisions, or nil when the chain is intact.
     public static func firstProblem(in records: some Sequence<Canonical>, storedHashes: some Sequence<String>) -> ChainProblem? {
-        var expectedSequence: Int64 = 1
-        var previous = ""
+        var walker = Walker()
         for (record, stored) in zip(records, storedHashes) {
+            if let problem = walker.check(record, storedHash: stored) { return problem }
+        }
+        return nil
+    }
+
+    /// Checks stored decisions one at a time, in sequence order, so a log of any length is verified
+    /// in constant memory. A log whose oldest part was pruned starts after its checkpoint.
+    public struct Walker: Sendable {
+        var expectedSequence: Int64
+        var previous: String
+
+        /// A walk from the first decision, or from the one after `checkpoint` (the last pruned).
+        public init(after checkpoint: (sequence: Int64, hash: String)? = nil) {
+            expectedSequence = (checkpoint?.sequence ?? 0) + 1
+            previous = checkpoint?.hash ?? ""
+        }
+
+        /// The problem `record` shows, if any; after a problem the walk stops being meaningful.
+        public mutating func check(_ record: Canonical, storedHash stored: String) -> ChainProblem? {
             if record.sequence != expectedSequence {
                 return ChainProblem(
                     sequence: record.sequence,
@@ -100,15 +118,16 @@ public enum DecisionChain {
                         : "decision \(record.sequence) is out of order (expected \(expectedSequence))")
             }
             if record.previousHash != previous {
-                return ChainProblem(sequence: record.sequence, message: "decision \(record.sequence) does not follow the hash of decision \(record.sequence - 1)")
+                return ChainProblem(
+                    sequence: record.sequence, message: "decision \(record.sequence) does not follow the hash of decision \(record.sequence - 1)")
             }
             if record.hash != stored {
                 return ChainProblem(sequence: record.sequence, message: "decision \(record.sequence) was altered: its content no longer matches its hash")
             }
             previous = stored
             expectedSequence += 1
+            return nil
         }
-        return nil
     }
 }
 

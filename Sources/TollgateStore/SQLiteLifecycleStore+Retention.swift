@@ -1,0 +1,97 @@
+public import Foundation
+import TollgateLifecycle
+import TollgateSQLite
+
+/// A recorded pruning: the log's oldest decisions, through `throughSequence`, were removed; the
+/// remaining chain continues from `throughHash`.
+public struct DecisionCheckpoint: Sendable, Equatable {
+    public var throughSequence: Int64
+    public var throughHash: String
+    public var pruned: Int
+    public var horizon: Date
+    public var at: Date
+    public var principal: String?
+}
+
+/// A reason pruning is refused.
+public struct RetentionError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+extension SQLiteLifecycleStore {
+    /// The newest checkpoint, if the log was ever pruned.
+    public func lastCheckpoint() throws -> DecisionCheckpoint? {
+        try withConnection { db in
+            try db.statement(
+                "SELECT through_seq, through_hash, pruned, horizon, at, principal FROM decision_checkpoints ORDER BY id DESC LIMIT 1"
+            ).first { row in
+                DecisionCheckpoint(
+                    throughSequence: row.int64(0), throughHash: row.string(1), pruned: Int(row.int64(2)),
+                    horizon: StoreCoding.date(row.string(3)) ?? .distantPast, at: StoreCoding.date(row.string(4)) ?? .distantPast,
+                    principal: row.optionalString(5))
+            }
+        }
+    }
+
+    /// Every checkpoint, oldest first: the record of every pruning.
+    public func checkpoints() throws -> [DecisionCheckpoint] {
+        try withConnection { db in
+            try db.statement("SELECT through_seq, through_hash, pruned, horizon, at, principal FROM decision_checkpoints ORDER BY id").rows { row in
+                DecisionCheckpoint(
+                    throughSequence: row.int64(0), throughHash: row.string(1), pruned: Int(row.int64(2)),
+                    horizon: StoreCoding.date(row.string(3)) ?? .distantPast, at: StoreCoding.date(row.string(4)) ?? .distantPast,
+                    principal: row.optionalString(5))
+            }
+        }
+    }
+
+    /// Sets a legal hold: while any is set, nothing is pruned.
+    public func setLegalHold(name: String, reason: String, principal: String?, at: Date = Date()) throws {
+        try withConnection { db in
+            try db.statement("INSERT INTO legal_holds (name, reason, set_at, principal) VALUES (?, ?, ?, ?)")
+                .run([name, reason, Timestamp.formatMilliseconds(at), principal])
+        }
+    }
+
+    /// Lifts a legal hold.
+    public func releaseLegalHold(name: String) throws {
+        try withConnection { db in try db.statement("DELETE FROM legal_holds WHERE name = ?").run([name]) }
+    }
+
+    /// The legal holds set now, by name with their reasons.
+    public func legalHolds() throws -> [(name: String, reason: String)] {
+        try withConnection { db in try db.statement("SELECT name, reason FROM legal_holds ORDER BY name").rows { ($0.string(0), $0.string(1)) } }
+    }
+
+    /// Removes the decisions made before `horizon`, in one transaction with the checkpoint that
+    /// records it (the last pruned position and hash, so the rest still verifies), along with the
+    /// status changes they gated. Refused while a legal hold is set. Nil when nothing is that old.
+    public func prune(before horizon: Date, principal: String?, now: Date = Date()) throws -> DecisionCheckpoint? {
+        let holds = try legalHolds()
+        guard holds.isEmpty else {
+            throw RetentionError(
+                description: "pruning is refused while legal holds are set: "
+                    + holds.map { "\($0.name) (\($0.reason))" }.joined(separator: ", ") + "; release them first")
+        }
+        return try withConnection { db in
+            try db.transaction { () throws -> DecisionCheckpoint? in
+                guard
+                    let (through, hash) = try db.statement(
+                        "SELECT seq, hash FROM decisions WHERE created_at < ? ORDER BY seq DESC LIMIT 1"
+                    ).first([Timestamp.formatMilliseconds(horizon)], { ($0.int64(0), $0.string(1)) })
+                else { return nil }
+                let first = try db.statement("SELECT MIN(seq) FROM decisions").first { $0.int64(0) } ?? through
+                let checkpoint = DecisionCheckpoint(
+                    throughSequence: through, throughHash: hash, pruned: Int(through - first + 1), horizon: horizon, at: now, principal: principal)
+                try db.statement(
+                    "INSERT INTO decision_checkpoints (through_seq, through_hash, pruned, horizon, at, principal) VALUES (?, ?, ?, ?, ?, ?)"
+                ).run([
+                    through, hash, checkpoint.pruned, Timestamp.formatMilliseconds(horizon), Timestamp.formatMilliseconds(now), principal,
+                ])
+                try db.statement("DELETE FROM transitions WHERE decision_seq <= ?").run([through])
+                try db.statement("DELETE FROM decisions WHERE seq <= ?").run([through])
+                return checkpoint
+            }
+        }
+    }
+}
