@@ -67,6 +67,7 @@ public struct TollgateService: Sendable {
         var options = LifecycleEngine.Options()
         options.dispatchInline = false
         options.defaultTaskTimeoutSeconds = configuration.taskTimeoutSeconds
+        options.masking = InputMasking(paths: configuration.maskPaths)
         options.notificationBackoffSeconds = notificationBackoffSeconds
         options.notificationMaxBackoffSeconds = notificationMaxBackoffSeconds
         options.notifiers = configuration.notifications.enumerated().map { index, target -> any Notifier in

@@ -21,7 +21,7 @@ struct EngineFixture {
 
     init(
         policies: PolicySet? = nil, descriptorDocument: JSONValue? = nil, executor: ScriptedExecutor = ScriptedExecutor(),
-        store durable: (any LifecycleStore)? = nil, clock: TestClock? = nil
+        store durable: (any LifecycleStore)? = nil, clock: TestClock? = nil, options: LifecycleEngine.Options = LifecycleEngine.Options()
     ) throws {
         let document: JSONValue
         if let descriptorDocument {
@@ -39,7 +39,7 @@ struct EngineFixture {
         engine = try LifecycleEngine(
             store: durable ?? store, gate: PolicyEngineGate(engine: PolicyEngine(set: set)),
             descriptors: FixedDescriptorSource(descriptor, productId: Self.productId),
-            executors: ExecutorRegistry(["azure-devops": executor]), clock: self.clock.function)
+            executors: ExecutorRegistry(["azure-devops": executor]), options: options, clock: self.clock.function)
     }
 
     static let ci = Principal(name: "ci", roles: ["submitter"])

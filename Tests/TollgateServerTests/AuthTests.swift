@@ -143,6 +143,7 @@ struct ConfigurationTests {
         ("registry: { kind: odm }", "registry.address: missing"),
         ("sever: { port: 1 }", "sever: unknown key"),
         ("tasks: { timeoutSeconds: 0 }", "tasks.timeoutSeconds: must be a positive number of seconds"),
+        ("decisions: { maskPaths: [ok.path, a..b] }", "decisions.maskPaths: [1] must be a dot-separated path"),
         ("auth: { tokens: [ { name: ci, token: abc, roles: [root] } ] }", "auth.tokens[0].roles: [0] unknown role 'root'"),
         ("auth: { oidc: { issuer: i, audience: a, jwks: { file: f, url: \"https://x\" }, roles: [] } }",
          "auth.oidc.jwks: needs exactly one of file"),

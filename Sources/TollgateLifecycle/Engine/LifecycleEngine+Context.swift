@@ -68,7 +68,7 @@ extension LifecycleEngine {
         let record = DecisionRecord(
             phase: phase, verdict: decision.verdict, dataProductId: activity.dataProductId,
             dataProductVersion: activity.dataProductVersion, stage: activity.stage, activityId: activity.id,
-            taskId: task?.id, principal: principal.name, policySetRevision: decision.policySetRevision, input: input,
+            taskId: task?.id, principal: principal.name, policySetRevision: decision.policySetRevision, input: options.masking.mask(input),
             outcomes: decision.outcomes, gatedChange: "", createdAt: now)
         return (decision, record)
     }

@@ -22,6 +22,8 @@ public actor LifecycleEngine {
         public var dispatchBackoffSeconds = 1.0
         /// The longest retry delay of a dispatch.
         public var dispatchMaxBackoffSeconds = 60.0
+        /// Secret paths of policy inputs, masked in the decision log (policies see the real values).
+        public var masking = InputMasking(paths: [])
         /// Attempts to cancel a run whose executor is unreachable before giving up (and saying so).
         public var cancelAttempts = 8
         /// The callback address handed to executors for a task, if any.

@@ -59,6 +59,8 @@ public struct ServiceConfiguration: Sendable {
     /// JWT bearer tokens of an OIDC issuer, when set.
     public var oidc: OIDCSettings?
     public var stateDirectory = "./.tollgate"
+    /// Paths of policy inputs whose values the decision log keeps as `***` (`decisions.maskPaths`).
+    public var maskPaths: [String] = []
     /// Seconds a task may run when its template does not say (`definition.timeoutSeconds`).
     public var taskTimeoutSeconds = 3_600
     /// Where events are delivered.
@@ -87,7 +89,7 @@ public struct ServiceConfiguration: Sendable {
 
     init(document: JSONValue, environment: [String: String]) throws(ConfigurationError) {
         let root = ConfigReader(value: document, path: "", environment: environment)
-        try root.onlyKeys(["server", "database", "policies", "registry", "executors", "notifications", "auth", "state", "tasks"])
+        try root.onlyKeys(["server", "database", "policies", "registry", "executors", "notifications", "auth", "state", "tasks", "decisions"])
         let server = root.child("server")
         try server.onlyKeys(["host", "port", "publicAddress"])
         host = try server.child("host").string(default: host)
@@ -97,6 +99,12 @@ public struct ServiceConfiguration: Sendable {
         database = try root.child("database").child("path").string(default: database)
         policies = try root.child("policies").child("directory").string(default: policies)
         stateDirectory = try root.child("state").child("directory").string(default: stateDirectory)
+        let decisions = root.child("decisions")
+        try decisions.onlyKeys(["maskPaths"])
+        maskPaths = try decisions.child("maskPaths").strings()
+        if let empty = maskPaths.firstIndex(where: { $0.isEmpty || $0.hasPrefix(".") || $0.hasSuffix(".") || $0.contains("..") }) {
+            throw decisions.child("maskPaths").error("[\(empty)] must be a dot-separated path such as result.results.password")
+        }
         let tasks = root.child("tasks")
         try tasks.onlyKeys(["timeoutSeconds"])
         taskTimeoutSeconds = try tasks.child("timeoutSeconds").int(default: taskTimeoutSeconds)
