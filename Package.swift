@@ -123,6 +123,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "DecisionLogBenchmark",
+            dependencies: ["TollgateJSON", "TollgateLifecycle", "TollgateStore", "TollgateServer"],
+            path: "Benchmarks/DecisionLog",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "ServiceLoadBenchmark",
             dependencies: [
                 "TollgateJSON", "TollgateTestSupport",

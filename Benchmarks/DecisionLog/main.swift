@@ -1,0 +1,110 @@
+// The decision log at scale: generates a log of N decisions (release build), then measures what
+// auditors do with it, side by side: a filtered query (product + phase + time range), a full
+// verification of the chain, and an NDJSON export of everything. Reports the database size per
+// decision.
+import Foundation
+import TollgateJSON
+import TollgateLifecycle
+import TollgateServer
+import TollgateStore
+
+func argument(_ name: String, _ fallback: String) -> String {
+    let args = CommandLine.arguments
+    guard let index = args.firstIndex(of: "--\(name)"), index + 1 < args.count else { return fallback }
+    return args[index + 1]
+}
+
+func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+
+let count = Int(argument("decisions", "1000000")) ?? 1_000_000
+let path = argument("database", NSTemporaryDirectory() + "tollgate-decisions-\(UUID().uuidString).db")
+let keep = CommandLine.arguments.contains("--keep")
+defer {
+    if !keep { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+}
+
+let store = try SQLiteLifecycleStore(path: path)
+let phases: [GatePhase] = [.stageTransition, .taskResult, .taskResult, .activityResult]
+let stages = ["dev", "test", "prod"]
+let start = Date(timeIntervalSince1970: 1_790_000_000)
+let span = 90.0 * 24 * 3600  // the log covers ninety days
+let policies = ["stage-order", "owner-required", "vm-ip-wellformed"]
+
+func decision(_ i: Int) -> DecisionRecord {
+    let product = "urn:org.opendatamesh:dataproducts:product-\(i % 1000)"
+    let phase = phases[i % phases.count]
+    let stage = stages[(i / 4) % stages.count]
+    let input: JSONValue = [
+        "event": .string(phase.rawValue),
+        "activity": ["id": .int(Int64(i / 4)), "dataProductId": .string(product), "dataProductVersion": .string("1.0.\(i % 7)"), "stage": .string(stage)],
+        "result": ["status": "PROCESSED", "results": ["vm": ["name": .string("vm-\(i)"), "ip": "198.168.20.120"], "url": "localhost:8121/hello"]],
+        "principal": ["name": "ci", "roles": ["submitter"]],
+    ]
+    let outcomes = policies.map { name in
+        GatePolicyOutcome(
+            policy: name, revision: String(repeating: "a", count: 64), file: "policies/\(name).lua", blocking: true,
+            outcome: i % 50 == 0 && name == "vm-ip-wellformed" ? "deny" : "allow", effect: i % 50 == 0 && name == "vm-ip-wellformed" ? "block" : "none",
+            reasons: i % 50 == 0 && name == "vm-ip-wellformed" ? ["198.168.20 is not an IPv4 address"] : [], durationNanoseconds: 1_500, instructions: 300)
+    }
+    return DecisionRecord(
+        phase: phase, verdict: i % 50 == 0 && phase == .taskResult ? .block : .pass, dataProductId: product, dataProductVersion: "1.0.\(i % 7)",
+        stage: stage, activityId: Int64(i / 4), taskId: phase == .taskResult ? Int64(i) : nil, principal: "ci",
+        policySetRevision: String(repeating: "b", count: 64), input: input, outcomes: outcomes, gatedChange: "activity \(i / 4): step \(i % 4)",
+        createdAt: start.addingTimeInterval(span * Double(i) / Double(count)))
+}
+
+let existing = try store.decisionCount()
+if existing < count {
+    print("generating \(count - existing) decisions in \(path) …")
+    let generation = ContinuousClock.now
+    var i = existing
+    while i < count {
+        var changes = ChangeSet()
+        for j in i..<min(count, i + 5_000) { changes.decisions.append(decision(j)) }
+        _ = try store.commit(changes)
+        i += 5_000
+    }
+    print("generated in \(String(format: "%.1f", seconds(ContinuousClock.now - generation))) s")
+}
+let bytes = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+print("decisions              \(try store.decisionCount())")
+print("database               \(bytes / 1_048_576) MB, \(bytes / max(1, count)) bytes per decision")
+
+// A filtered query: one product, one phase, one week.
+var filter = DecisionFilter()
+filter.dataProductId = "urn:org.opendatamesh:dataproducts:product-42"
+filter.phase = GatePhase.taskResult.rawValue
+filter.from = start.addingTimeInterval(30 * 24 * 3600)
+filter.to = start.addingTimeInterval(37 * 24 * 3600)
+var timings: [Double] = []
+var found = 0
+for _ in 0..<20 {
+    let began = ContinuousClock.now
+    found = try store.decisions(matching: filter).count
+    timings.append(seconds(ContinuousClock.now - began) * 1000)
+}
+timings.sort()
+print("filtered query         \(found) decisions; median \(String(format: "%.2f", timings[10])) ms, max \(String(format: "%.2f", timings.last ?? 0)) ms (target <= 50 ms: \(timings[10] <= 50 ? "met" : "MISSED"))")
+
+let verifyStart = ContinuousClock.now
+let problem = try store.verifyDecisionChain()
+let verifySeconds = seconds(ContinuousClock.now - verifyStart)
+print("full verify            \(problem == nil ? "intact" : "BROKEN: \(problem!)") in \(String(format: "%.2f", verifySeconds)) s (target <= 5 s: \(verifySeconds <= 5 ? "met" : "MISSED"))")
+
+let exportStart = ContinuousClock.now
+let sink = FileHandle(forWritingAtPath: "/dev/null")!
+var page = DecisionFilter()
+page.limit = 2_000
+var exported = 0
+while true {
+    let records = try store.decisions(matching: page)
+    if records.isEmpty { break }
+    var text = ""
+    text.reserveCapacity(records.count * 1_600)
+    for record in records { text += DecisionRendering.json(record).serialized() + "\n" }
+    sink.write(Data(text.utf8))
+    exported += records.count
+    page.after = records.last?.sequence
+}
+let exportSeconds = seconds(ContinuousClock.now - exportStart)
+print("NDJSON export          \(exported) decisions in \(String(format: "%.2f", exportSeconds)) s (target <= 10 s: \(exportSeconds <= 10 ? "met" : "MISSED"))")
