@@ -59,10 +59,17 @@ public enum DecisionChain {
         /// SHA-256 (hex) over every field, length-prefixed so no two records share a preimage.
         public var hash: String {
             var hasher = SHA256()
+            var prefix: [UInt8] = []
+            prefix.reserveCapacity(24)
             func field(_ text: String) {
-                let bytes = Array(text.utf8)
-                hasher.update(data: Array("\(bytes.count):".utf8))
-                hasher.update(data: bytes)
+                var text = text
+                text.withUTF8 { bytes in
+                    prefix.removeAll(keepingCapacity: true)
+                    Self.appendDecimal(bytes.count, to: &prefix)
+                    prefix.append(UInt8(ascii: ":"))
+                    prefix.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+                    hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes))
+                }
             }
             field("tollgate-decision-v1")
             field(String(sequence))
@@ -80,10 +87,19 @@ public enum DecisionChain {
             field(input)
             field(outcomes)
             field(previousHash)
-            return hasher.finalize().map { byte in
-                let hex = String(byte, radix: 16)
-                return byte < 16 ? "0" + hex : hex
-            }.joined()
+            let digits: [UInt8] = Array("0123456789abcdef".utf8)
+            var hex = [UInt8]()
+            hex.reserveCapacity(64)
+            for byte in hasher.finalize() {
+                hex.append(digits[Int(byte >> 4)])
+                hex.append(digits[Int(byte & 0x0F)])
+            }
+            return String(decoding: hex, as: UTF8.self)
+        }
+
+        static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
+            if value >= 10 { appendDecimal(value / 10, to: &bytes) }
+            bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
         }
     }
 

@@ -1,0 +1,128 @@
+import Foundation
+import Hummingbird
+import TollgateJSON
+import TollgateLifecycle
+import TollgateStore
+
+/// The auditor's pages under `/audit`, rendered on the server (no script): activities with their
+/// tasks and stage history, decisions with filters, one decision in full, the log's verification.
+struct AuditPages: Sendable {
+    let store: SQLiteLifecycleStore
+
+    func register(on router: Router<TollgateRequestContext>) {
+        router.get("audit") { _, _ in try self.overview() }
+        router.get("audit/decisions") { request, _ in try self.decisions(request) }
+        router.get("audit/decisions/:sequence") { _, context in try self.decision(context.parameters.require("sequence", as: Int64.self)) }
+        router.get("audit/activities/:id") { _, context in try self.activity(context.parameters.require("id", as: Int64.self)) }
+    }
+
+    func overview() throws -> Response {
+        let report = try store.verifyLog()
+        let banner: String
+        if report.isIntact {
+            let head = report.head.map { "through decision \($0.sequence), hash <code>\(HTML.escape(String($0.hash.prefix(16))))…</code>" } ?? "(empty)"
+            banner = "<div class=\"banner ok\">Decision log intact: \(report.decisions) decisions \(head); every gated change has its decision.</div>"
+        } else {
+            let problems = (report.chain.map { ["chain broken at decision \($0.sequence): \($0.message)"] } ?? []) + report.completeness
+            banner = "<div class=\"banner bad\"><strong>Decision log NOT intact.</strong><ul>" + problems.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul></div>"
+        }
+        let rows = try store.recentActivities(limit: 50).map { a -> [String] in
+            [
+                "<a href=\"/audit/activities/\(a.id)\">\(a.id)</a>", HTML.escape(a.dataProductId), HTML.escape(a.dataProductVersion), HTML.escape(a.stage),
+                HTML.status(a.status.rawValue), HTML.escape(a.startedAt.map(Timestamp.format) ?? "-"), HTML.escape(a.finishedAt.map(Timestamp.format) ?? "-"),
+                "<a href=\"/audit/decisions?activityId=\(a.id)\">decisions</a>",
+            ]
+        }
+        return HTML.page(
+            title: "Overview",
+            body: banner + "<h2>Recent activities</h2>"
+                + HTML.table(["Activity", "Data product", "Version", "Stage", "Status", "Started", "Finished", ""], rows))
+    }
+
+    func decisions(_ request: Request) throws -> Response {
+        let query = request.uri.queryParameters
+        let value = { (name: String) -> String? in query.get(name).map { String($0) }.flatMap { $0.isEmpty ? nil : $0 } }
+        var filter: DecisionFilter
+        do {
+            filter = try DecisionFilterParser.parse(value)
+        } catch {
+            return HTML.page(title: "Decisions", body: "<div class=\"banner bad\">\(HTML.escape("\(error)"))</div>" + form(value))
+        }
+        filter.limit = filter.limit ?? 50
+        let records = try store.decisions(matching: filter)
+        let rows = records.map { d -> [String] in
+            let notable = d.outcomes.filter { $0.outcome != "allow" && $0.outcome != "skipped" }
+                .map { "\(HTML.escape($0.policy)): \(HTML.status($0.outcome))" }.joined(separator: "<br>")
+            return [
+                "<a href=\"/audit/decisions/\(d.sequence)\">\(d.sequence)</a>", HTML.escape(Timestamp.formatMilliseconds(d.createdAt)),
+                HTML.escape(d.phase.rawValue), HTML.status(d.verdict.rawValue),
+                "\(HTML.escape(d.dataProductId)) \(HTML.escape(d.dataProductVersion)) · \(HTML.escape(d.stage))", HTML.escape(d.gatedChange),
+                HTML.escape(d.principal ?? "-"), notable.isEmpty ? "<span class=\"muted\">all allowed</span>" : notable,
+            ]
+        }
+        var more = ""
+        if let last = records.last, records.count == filter.limit {
+            let kept = DecisionFilterParser.names.filter { $0 != "cursor" }.compactMap { name in value(name).map { "\(name)=\(HTML.query($0))" } }
+            more = "<p><a href=\"/audit/decisions?\((kept + ["cursor=\(last.sequence)"]).joined(separator: "&amp;"))\">Next page</a></p>"
+        }
+        return HTML.page(
+            title: "Decisions",
+            body: form(value) + "<p class=\"muted\">\(records.count) shown</p>"
+                + HTML.table(["#", "When", "Phase", "Verdict", "About", "Change", "Requested by", "Policies not allowing"], rows) + more)
+    }
+
+    func form(_ value: (String) -> String?) -> String {
+        func field(_ name: String, _ label: String) -> String {
+            "<label>\(label)<input name=\"\(name)\" value=\"\(HTML.escape(value(name) ?? ""))\"></label>"
+        }
+        func select(_ name: String, _ label: String, _ options: [String]) -> String {
+            let chosen = value(name)
+            let items = ([""] + options).map { "<option value=\"\($0)\"\($0 == chosen ? " selected" : "")>\($0.isEmpty ? "any" : $0)</option>" }.joined()
+            return "<label>\(label)<select name=\"\(name)\">\(items)</select></label>"
+        }
+        return "<form method=\"get\" action=\"/audit/decisions\">" + field("dataProductId", "Data product") + field("dataProductVersion", "Version")
+            + field("stage", "Stage") + select("phase", "Phase", GatePhase.allCases.map(\.rawValue))
+            + select("outcome", "Outcome", ["pass", "warn", "block", "allow", "deny", "error"]) + field("policy", "Policy")
+            + field("principal", "Requested by") + field("from", "From (ISO 8601)") + field("to", "To") + field("activityId", "Activity")
+            + "<button type=\"submit\">Filter</button></form>"
+    }
+
+    func decision(_ sequence: Int64) throws -> Response {
+        guard let d = try store.decision(sequence: sequence) else {
+            return HTML.page(title: "Decision \(sequence)", body: "<div class=\"banner bad\">The log has no decision \(sequence).</div>")
+        }
+        let rows = d.outcomes.map { o -> [String] in
+            [
+                HTML.escape(o.policy), o.blocking ? "blocking" : "non-blocking", HTML.status(o.outcome), HTML.escape(o.effect),
+                o.reasons.map(HTML.escape).joined(separator: "<br>"), "<code>\(HTML.escape(String(o.revision.prefix(12))))</code>",
+                String(format: "%.1f µs", Double(o.durationNanoseconds) / 1000),
+            ]
+        }
+        return HTML.page(
+            title: "Decision \(d.sequence): \(d.verdict.rawValue)",
+            body: "<p><a href=\"/audit/activities/\(d.activityId)\">Activity \(d.activityId)</a> · \(HTML.escape(d.gatedChange)) · requested by "
+                + "\(HTML.escape(d.principal ?? "-")) · policy set <code>\(HTML.escape(String(d.policySetRevision.prefix(12))))</code></p>"
+                + "<h2>Policies</h2>" + HTML.table(["Policy", "Kind", "Outcome", "Effect", "Reasons", "Revision", "Time"], rows)
+                + "<h2>Account</h2><pre>\(HTML.escape(DecisionRendering.explain(d)))</pre>")
+    }
+
+    func activity(_ id: Int64) throws -> Response {
+        guard let a = try store.activity(id: id) else {
+            return HTML.page(title: "Activity \(id)", body: "<div class=\"banner bad\">No activity \(id).</div>")
+        }
+        let tasks = try store.tasks(activityId: id).map { t -> [String] in
+            [
+                String(t.id), HTML.escape(t.key), HTML.escape(t.executor ?? "-"), HTML.status(t.status.rawValue),
+                HTML.escape(t.results.map { String($0.serialized().prefix(160)) } ?? "-"), HTML.escape(t.errors ?? ""),
+            ]
+        }
+        let stages = try store.stageRecords(dataProductId: a.dataProductId, version: a.dataProductVersion).map { s -> [String] in
+            [HTML.escape(s.stage), String(s.activityId), HTML.escape(Timestamp.format(s.startedAt)), HTML.escape(s.finishedAt.map(Timestamp.format) ?? "current")]
+        }
+        return HTML.page(
+            title: "Activity \(a.id): \(a.dataProductId) \(a.dataProductVersion) → \(a.stage)",
+            body: "<p>Status \(HTML.status(a.status.rawValue)) · <a href=\"/audit/decisions?activityId=\(a.id)\">its decisions</a></p>"
+                + "<h2>Tasks</h2>" + HTML.table(["Task", "Key", "Executor", "Status", "Results", "Errors"], tasks)
+                + "<h2>Stage history of this version</h2>" + HTML.table(["Stage", "Activity", "Started", "Finished"], stages))
+    }
+}
