@@ -97,14 +97,14 @@ var page = DecisionFilter()
 page.limit = 2_000
 var exported = 0
 while true {
-    let records = try store.decisions(matching: page)
-    if records.isEmpty { break }
+    let records = try store.storedDecisions(matching: page)
+    guard let last = records.last else { break }
     var text = ""
-    text.reserveCapacity(records.count * 1_600)
-    for record in records { text += DecisionRendering.json(record).serialized() + "\n" }
+    text.reserveCapacity(records.count * 2_400)
+    for (record, hash) in records { text += DecisionRendering.ndjsonLine(record, hash: hash) + "\n" }
     sink.write(Data(text.utf8))
     exported += records.count
-    page.after = records.last?.sequence
+    page.after = last.record.sequence
 }
 let exportSeconds = seconds(ContinuousClock.now - exportStart)
 print("NDJSON export          \(exported) decisions in \(String(format: "%.2f", exportSeconds)) s (target <= 10 s: \(exportSeconds <= 10 ? "met" : "MISSED"))")

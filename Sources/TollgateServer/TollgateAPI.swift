@@ -129,15 +129,22 @@ struct TollgateAPI: Sendable {
             let end = head?.sequence ?? 0
             while limit.map({ count < $0 }) ?? true {
                 page.limit = min(1_000, limit.map { $0 - count } ?? 1_000)
-                let records = try store.decisions(matching: page).filter { $0.sequence <= end }
-                if records.isEmpty { break }
                 var text = ""
-                for record in records {
-                    text += format == "csv" ? DecisionRendering.csvRow(record) + "\n" : DecisionRendering.json(record).serialized() + "\n"
+                var last: Int64?
+                if format == "csv" {
+                    let records = try store.decisions(matching: page).filter { $0.sequence <= end }
+                    for record in records { text += DecisionRendering.csvRow(record) + "\n" }
+                    count += records.count
+                    last = records.last?.sequence
+                } else {
+                    let stored = try store.storedDecisions(matching: page).filter { $0.record.sequence <= end }
+                    for (record, hash) in stored { text += DecisionRendering.ndjsonLine(record, hash: hash) + "\n" }
+                    count += stored.count
+                    last = stored.last?.record.sequence
                 }
+                guard let last else { break }
                 try await writer.write(ByteBuffer(string: text))
-                count += records.count
-                page.after = records.last?.sequence
+                page.after = last
             }
             let trailer = DecisionRendering.exportTrailer(head: head, count: count)
             let last = format == "csv" ? "# \(trailer.serialized())\n" : trailer.serialized() + "\n"

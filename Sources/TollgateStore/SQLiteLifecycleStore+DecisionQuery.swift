@@ -104,3 +104,14 @@ extension SQLiteLifecycleStore {
         }
     }
 }
+
+extension SQLiteLifecycleStore {
+    /// The decisions `filter` selects as stored: their exact text and hash, without decoding the
+    /// input and outcomes (for exports).
+    public func storedDecisions(matching filter: DecisionFilter) throws -> [(record: DecisionChain.Canonical, hash: String)] {
+        let (clause, binds) = Self.whereClause(filter)
+        var sql = "SELECT \(StoreCoding.decisionColumns) FROM decisions \(clause) ORDER BY seq"
+        if let limit = filter.limit { sql += " LIMIT \(max(0, limit))" }
+        return try withConnection { db in try db.statement(sql).rows(binds) { (StoreCoding.canonical($0), $0.string(15)) } }
+    }
+}

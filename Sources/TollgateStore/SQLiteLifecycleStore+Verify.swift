@@ -1,3 +1,6 @@
+import Dispatch
+import Foundation
+import Synchronization
 public import TollgateLifecycle
 import TollgateSQLite
 
@@ -7,17 +10,72 @@ extension SQLiteLifecycleStore {
     /// Returns the first problem, or nil when the log is intact.
     /// A log whose oldest decisions were pruned starts after its last checkpoint, which must hold
     /// the pruned prefix's last position and hash.
-    public func verifyDecisionChain() throws -> ChainProblem? {
+    ///
+    /// Large logs are checked in parallel: each core hashes a contiguous range on its own read-only
+    /// connection, then the ranges' boundaries are linked in order, so the answer is the same
+    /// first problem a single walk would find.
+    /// - Parameter parallelAbove: logs longer than this are split across cores.
+    public func verifyDecisionChain(parallelAbove: Int64 = 50_000) throws -> ChainProblem? {
         let checkpoint = try lastCheckpoint()
-        return try withConnection { db in
-            var walker = DecisionChain.Walker(after: checkpoint.map { ($0.throughSequence, $0.throughHash) })
-            var problem: ChainProblem?
-            try db.statement("SELECT \(StoreCoding.decisionColumns) FROM decisions ORDER BY seq").forEachRow { row in
-                guard problem == nil else { return }
-                problem = walker.check(StoreCoding.canonical(row), storedHash: row.string(15))
-            }
-            return problem
+        let bounds = try withConnection { db in
+            try db.statement("SELECT MIN(seq), MAX(seq) FROM decisions").first { row -> (Int64, Int64)? in
+                guard let low = row.optionalInt64(0), let high = row.optionalInt64(1) else { return nil }
+                return (low, high)
+            } ?? nil
         }
+        guard let (low, high) = bounds else { return nil }
+        let workers = high - low >= parallelAbove ? max(2, min(ProcessInfo.processInfo.activeProcessorCount, 8)) : 1
+        let width = (high - low + 1 + Int64(workers) - 1) / Int64(workers)
+        let results = Mutex<[Int: Result<ChainRange, any Error>]>([:])
+        let path = self.path
+        DispatchQueue.concurrentPerform(iterations: workers) { index in
+            let from = low + Int64(index) * width
+            let to = min(high, from + width - 1)
+            let outcome = Result { try Self.verifyRange(path: path, from: from, to: to) }
+            results.withLock { $0[index] = outcome }
+        }
+        var expected = (sequence: checkpoint?.throughSequence ?? 0, hash: checkpoint?.throughHash ?? "")
+        for index in 0..<workers {
+            guard let range = try results.withLock({ $0[index] })?.get(), let first = range.first else { continue }
+            if first.sequence != expected.sequence + 1 {
+                return ChainProblem(
+                    sequence: first.sequence,
+                    message: first.sequence > expected.sequence + 1
+                        ? "decision \(expected.sequence + 1) is missing (the next stored is \(first.sequence))"
+                        : "decision \(first.sequence) is out of order (expected \(expected.sequence + 1))")
+            }
+            if first.previousHash != expected.hash {
+                return ChainProblem(sequence: first.sequence, message: "decision \(first.sequence) does not follow the hash of decision \(first.sequence - 1)")
+            }
+            if let problem = range.problem { return problem }
+            if let last = range.last { expected = last }
+        }
+        return nil
+    }
+
+    /// What one range of the log holds at its ends, and its first inner problem.
+    struct ChainRange: Sendable {
+        var first: (sequence: Int64, previousHash: String)?
+        var last: (sequence: Int64, hash: String)?
+        var problem: ChainProblem?
+    }
+
+    static func verifyRange(path: String, from: Int64, to: Int64) throws -> ChainRange {
+        let db = try SQLiteConnection(path: path, options: .init(readOnly: true))
+        var range = ChainRange()
+        var walker: DecisionChain.Walker?
+        try db.statement("SELECT \(StoreCoding.decisionColumns) FROM decisions WHERE seq BETWEEN ? AND ? ORDER BY seq").forEachRow([from, to]) { row in
+            guard range.problem == nil else { return }
+            let canonical = StoreCoding.canonical(row)
+            let stored = row.string(15)
+            if walker == nil {
+                range.first = (canonical.sequence, canonical.previousHash)
+                walker = DecisionChain.Walker(after: (canonical.sequence - 1, canonical.previousHash))
+            }
+            range.problem = walker?.check(canonical, storedHash: stored)
+            range.last = (canonical.sequence, stored)
+        }
+        return range
     }
 
     /// Number of decisions in the log.

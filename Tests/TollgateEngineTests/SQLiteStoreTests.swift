@@ -32,6 +32,7 @@ struct SQLiteStoreTests {
         #expect(try store.unmatchedGatedChanges() == 0)
         let report = try store.verifyLog()
         #expect(report.isIntact, "\(report.completeness)")
+        #expect(try store.verifyDecisionChain(parallelAbove: 0) == nil, "split across workers, still intact")
         #expect(report.decisions == 5)
         #expect(report.head?.sequence == 5)
         let decisions = try store.decisions(activityId: 1)
@@ -118,6 +119,7 @@ struct SQLiteStoreTests {
         let problem = try #require(try store.verifyDecisionChain())
         #expect(problem.sequence == expected, "\(problem)")
         #expect(try store.verifyLog().chain?.sequence == expected)
+        #expect(try store.verifyDecisionChain(parallelAbove: 0)?.sequence == expected, "split across workers, the same first problem")
     }
 
     @Test func aRestartedEngineContinuesTheRun() async throws {

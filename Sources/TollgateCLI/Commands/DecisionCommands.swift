@@ -128,13 +128,22 @@ struct DecisionsExport: ParsableCommand {
         if format == "csv" { print(DecisionRendering.csvHeader.joined(separator: ",")) }
         while limit.map({ count < $0 }) ?? true {
             filter.limit = min(1_000, limit.map { $0 - count } ?? 1_000)
-            let page = try store.decisions(matching: filter).filter { $0.sequence <= end }
-            if page.isEmpty { break }
             var text = ""
-            for record in page { text += (format == "csv" ? DecisionRendering.csvRow(record) : DecisionRendering.json(record).serialized()) + "\n" }
+            var last: Int64?
+            if format == "csv" {
+                let page = try store.decisions(matching: filter).filter { $0.sequence <= end }
+                for record in page { text += DecisionRendering.csvRow(record) + "\n" }
+                count += page.count
+                last = page.last?.sequence
+            } else {
+                let page = try store.storedDecisions(matching: filter).filter { $0.record.sequence <= end }
+                for (record, hash) in page { text += DecisionRendering.ndjsonLine(record, hash: hash) + "\n" }
+                count += page.count
+                last = page.last?.record.sequence
+            }
+            guard let last else { break }
             FileHandle.standardOutput.write(Data(text.utf8))
-            count += page.count
-            filter.after = page.last?.sequence
+            filter.after = last
         }
         let trailer = DecisionRendering.exportTrailer(head: head, count: count).serialized()
         print(format == "csv" ? "# " + trailer : trailer)
