@@ -115,6 +115,7 @@ public struct TollgateService: Sendable {
             })
         DevOpsAPI(engine: engine, store: store, tokens: tokens, checkedExecutors: checked).register(on: router)
         TollgateAPI(policies: policies, store: store).register(on: router)
+        AuditPages(store: store).register(on: router)
         router.get("openapi.json") { _, _ in JSONResponse(value: APIDocument.json) }
         router.get("metrics") { _, _ -> Response in
             let text = metrics.render(

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Runs the built `tollgate` executable, as a user would.
 public enum TollgateCommand {
@@ -25,8 +26,15 @@ public enum TollgateCommand {
     /// Runs `tollgate` with `arguments` in the repository root, with `environment` added to this
     /// process's; a run that outlasts `timeout` is killed (its status then is the signal's).
     public static func run(_ arguments: [String], environment extra: [String: String] = [:], timeout: Duration = .seconds(300)) throws -> Output {
+        try runProgram(executable, arguments, environment: extra, timeout: timeout)
+    }
+
+    /// Runs any program the same way (its output and errors read side by side, so neither fills up).
+    public static func runProgram(
+        _ path: String, _ arguments: [String], environment extra: [String: String] = [:], timeout: Duration = .seconds(300)
+    ) throws -> Output {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: RepositoryPaths.root)
         var environment = ProcessInfo.processInfo.environment
@@ -42,11 +50,19 @@ public enum TollgateCommand {
         DispatchQueue.global().asyncAfter(
             deadline: .now() + .milliseconds(Int(timeout.components.seconds * 1000)), execute: watchdog)
         defer { watchdog.cancel() }
+        let errors = Mutex(Data())
+        let reader = DispatchGroup()
+        reader.enter()
+        DispatchQueue.global().async {
+            let data = err.fileHandleForReading.readDataToEndOfFile()
+            errors.withLock { $0 = data }
+            reader.leave()
+        }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        reader.wait()
         process.waitUntilExit()
         return Output(
             status: process.terminationStatus, standardOutput: String(decoding: stdout, as: UTF8.self),
-            standardError: String(decoding: stderr, as: UTF8.self))
+            standardError: String(decoding: errors.withLock { $0 }, as: UTF8.self))
     }
 }

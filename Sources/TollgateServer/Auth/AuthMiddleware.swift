@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HTTPTypes
+import NIOCore
 public import Hummingbird
 import TollgateLifecycle
 
@@ -34,13 +35,23 @@ public struct AuthMiddleware: RouterMiddleware {
         guard !credentials.isEmpty || oidc != nil, let allowed = EndpointRoles.roles(for: request) else {
             return try await next(request, context)
         }
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+        let header = request.headers[.authorization]
+        let bearer: String
+        if let header, header.hasPrefix("Bearer ") {
+            bearer = String(header.dropFirst("Bearer ".count))
+        } else if let header, header.hasPrefix("Basic "), let password = Self.basicPassword(header) {
+            bearer = password  // browsers on the auditor's pages: any user name, the token as password
+        } else {
+            if request.uri.path.hasPrefix("/audit") {
+                return Response(
+                    status: .unauthorized, headers: [.wwwAuthenticate: "Basic realm=\"Tollgate audit\", charset=\"UTF-8\""],
+                    body: .init(byteBuffer: ByteBuffer(string: "Sign in with any user name and an auditor's token as the password.\n")))
+            }
             throw ODMError(
                 status: .unauthorized, code: "40100", summary: "Authentication required",
                 message: "send Authorization: Bearer <token> (a token from the auth section of the configuration"
                     + (oidc == nil ? ")" : ", or an ID token of \(oidc!.settings.issuer))"))
         }
-        let bearer = String(header.dropFirst("Bearer ".count))
         let (caller, roles) = try await authenticate(bearer)
         guard !roles.isDisjoint(with: allowed) else {
             throw ODMError(
@@ -73,6 +84,14 @@ public struct AuthMiddleware: RouterMiddleware {
         } catch let unavailable as OIDCAuthenticator.KeysUnavailable {
             throw ODMError(status: .serviceUnavailable, code: "50310", summary: "Token keys unavailable", message: unavailable.description)
         }
+    }
+
+    /// The password of a `Basic` authorization header.
+    static func basicPassword(_ header: String) -> String? {
+        guard let data = Data(base64Encoded: String(header.dropFirst("Basic ".count))),
+            let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
+        else { return nil }
+        return String(text[text.index(after: colon)...])
     }
 
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {

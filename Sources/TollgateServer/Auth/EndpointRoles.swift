@@ -16,7 +16,7 @@ enum EndpointRoles {
         if path.hasPrefix("/api/v1/pp/devops") {
             return request.method == .get ? [.submitter, .auditor, .admin] : [.submitter, .admin]
         }
-        if path.hasPrefix("/api/v1/tollgate/decisions") { return [.auditor, .admin] }
+        if path.hasPrefix("/api/v1/tollgate/decisions") || path == "/audit" || path.hasPrefix("/audit/") { return [.auditor, .admin] }
         if path.hasPrefix("/api/v1/tollgate/tasks/"), request.method == .get { return [.submitter, .auditor, .admin] }
         if path.hasPrefix("/api/v1/tollgate/policies") {
             return request.method == .get ? [.policyAdmin, .auditor, .admin] : [.policyAdmin, .admin]
