@@ -113,45 +113,16 @@ struct TollgateAPI: Sendable {
     /// `GET /api/v1/tollgate/decisions/export?format=ndjson|csv&…`: every decision the filter
     /// selects, streamed, ending with the log position and hash the export covers.
     func export(_ request: Request) throws -> Response {
-        var filter = try Self.filter(request)
-        let format = request.uri.queryParameters.get("format").map { String($0) } ?? "ndjson"
-        guard format == "ndjson" || format == "csv" else { throw ODMError.unreadableBody("format must be ndjson or csv, not '\(format)'") }
-        let head = try store.chainHead()
+        let filter = try Self.filter(request)
+        let name = request.uri.queryParameters.get("format").map { String($0) } ?? "ndjson"
+        guard let format = DecisionExport.Format(rawValue: name) else { throw ODMError.unreadableBody("format must be ndjson or csv, not '\(name)'") }
         let store = self.store
-        let limit = filter.limit
-        filter.limit = nil
-        let start = filter
         let body = ResponseBody { writer in
-            var page = start
-            var count = 0
-            if format == "csv" { try await writer.write(ByteBuffer(string: DecisionRendering.csvHeader.joined(separator: ",") + "\n")) }
-            // The export covers the log as it was when it began: up to the head read then.
-            let end = head?.sequence ?? 0
-            while limit.map({ count < $0 }) ?? true {
-                page.limit = min(1_000, limit.map { $0 - count } ?? 1_000)
-                var text = ""
-                var last: Int64?
-                if format == "csv" {
-                    let records = try store.decisions(matching: page).filter { $0.sequence <= end }
-                    for record in records { text += DecisionRendering.csvRow(record) + "\n" }
-                    count += records.count
-                    last = records.last?.sequence
-                } else {
-                    let stored = try store.storedDecisions(matching: page).filter { $0.record.sequence <= end }
-                    for (record, hash) in stored { text += DecisionRendering.ndjsonLine(record, hash: hash) + "\n" }
-                    count += stored.count
-                    last = stored.last?.record.sequence
-                }
-                guard let last else { break }
-                try await writer.write(ByteBuffer(string: text))
-                page.after = last
-            }
-            let trailer = DecisionRendering.exportTrailer(head: head, count: count)
-            let last = format == "csv" ? "# \(trailer.serialized())\n" : trailer.serialized() + "\n"
-            try await writer.write(ByteBuffer(string: last))
+            var export = try DecisionExport(store: store, filter: filter, format: format)
+            while let piece = try export.next() { try await writer.write(ByteBuffer(string: piece)) }
             try await writer.finish(nil)
         }
-        let type = format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson"
+        let type = format == .csv ? "text/csv; charset=utf-8" : "application/x-ndjson"
         return Response(status: .ok, headers: [.contentType: type], body: body)
     }
 

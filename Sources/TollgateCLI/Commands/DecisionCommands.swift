@@ -115,38 +115,12 @@ struct DecisionsExport: ParsableCommand {
     @Option(help: "ndjson or csv.") var format = "ndjson"
 
     func run() throws {
-        guard format == "ndjson" || format == "csv" else {
+        guard let format = DecisionExport.Format(rawValue: format) else {
             printError("tollgate decisions export: --format must be ndjson or csv")
             throw ExitCode(2)
         }
-        let store = try selection.store("export")
-        var filter = try selection.filter("export")
-        let head = try store.chainHead()
-        let end = head?.sequence ?? 0
-        let limit = filter.limit
-        var count = 0
-        if format == "csv" { print(DecisionRendering.csvHeader.joined(separator: ",")) }
-        while limit.map({ count < $0 }) ?? true {
-            filter.limit = min(1_000, limit.map { $0 - count } ?? 1_000)
-            var text = ""
-            var last: Int64?
-            if format == "csv" {
-                let page = try store.decisions(matching: filter).filter { $0.sequence <= end }
-                for record in page { text += DecisionRendering.csvRow(record) + "\n" }
-                count += page.count
-                last = page.last?.sequence
-            } else {
-                let page = try store.storedDecisions(matching: filter).filter { $0.record.sequence <= end }
-                for (record, hash) in page { text += DecisionRendering.ndjsonLine(record, hash: hash) + "\n" }
-                count += page.count
-                last = page.last?.record.sequence
-            }
-            guard let last else { break }
-            FileHandle.standardOutput.write(Data(text.utf8))
-            filter.after = last
-        }
-        let trailer = DecisionRendering.exportTrailer(head: head, count: count).serialized()
-        print(format == "csv" ? "# " + trailer : trailer)
+        var export = try DecisionExport(store: try selection.store("export"), filter: try selection.filter("export"), format: format)
+        while let piece = try export.next() { FileHandle.standardOutput.write(Data(piece.utf8)) }
     }
 }
 

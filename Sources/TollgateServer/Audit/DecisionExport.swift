@@ -1,0 +1,64 @@
+import TollgateJSON
+import TollgateLifecycle
+public import TollgateStore
+
+/// An export of the decisions a filter selects, produced a chunk at a time: NDJSON lines (built
+/// from the stored text) or CSV rows, ending with the log position and hash the export covers.
+/// It covers the log as it was when it began, whatever is added meanwhile.
+public struct DecisionExport {
+    public enum Format: String, Sendable {
+        case ndjson
+        case csv
+    }
+
+    let store: SQLiteLifecycleStore
+    let format: Format
+    let head: (sequence: Int64, hash: String)?
+    let limit: Int?
+    var page: DecisionFilter
+    var count = 0
+    var started = false
+    var done = false
+
+    public init(store: SQLiteLifecycleStore, filter: DecisionFilter, format: Format) throws {
+        self.store = store
+        self.format = format
+        head = try store.chainHead()
+        limit = filter.limit
+        page = filter
+    }
+
+    /// The next piece of the export; nil once the trailer was given.
+    public mutating func next() throws -> String? {
+        if done { return nil }
+        var text = ""
+        if !started {
+            started = true
+            if format == .csv { text += DecisionRendering.csvHeader.joined(separator: ",") + "\n" }
+        }
+        let end = head?.sequence ?? 0
+        var last: Int64?
+        if limit.map({ count < $0 }) ?? true {
+            page.limit = min(1_000, limit.map { $0 - count } ?? 1_000)
+            switch format {
+            case .csv:
+                let records = try store.decisions(matching: page).filter { $0.sequence <= end }
+                for record in records { text += DecisionRendering.csvRow(record) + "\n" }
+                count += records.count
+                last = records.last?.sequence
+            case .ndjson:
+                let stored = try store.storedDecisions(matching: page).filter { $0.record.sequence <= end }
+                for (record, hash) in stored { text += DecisionRendering.ndjsonLine(record, hash: hash) + "\n" }
+                count += stored.count
+                last = stored.last?.record.sequence
+            }
+        }
+        if let last {
+            page.after = last
+            return text
+        }
+        done = true
+        let trailer = DecisionRendering.exportTrailer(head: head, count: count).serialized()
+        return text + (format == .csv ? "# " + trailer : trailer) + "\n"
+    }
+}
