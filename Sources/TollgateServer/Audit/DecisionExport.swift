@@ -28,6 +28,9 @@ public struct DecisionExport {
         page = filter
     }
 
+    /// Decisions exported so far.
+    public var exported: Int { count }
+
     /// The next piece of the export; nil once the trailer was given.
     public mutating func next() throws -> String? {
         if done { return nil }
