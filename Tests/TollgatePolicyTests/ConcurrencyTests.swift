@@ -38,26 +38,37 @@ struct ConcurrencyTests {
         let seen = Mutex<Set<String>>([])
         let stop = Atomic<Bool>(false)
         let input = PolicyInputs.stageTransitionDocument
-        DispatchQueue.concurrentPerform(iterations: 3) { worker in
-            if worker == 0 {
-                for i in 0..<400 {
-                    engine.replace(with: i.isMultiple(of: 2) ? second : first)
-                    usleep(200)
+        let started = Atomic<Int>(0)
+        let done = DispatchGroup()
+        // Real threads, so the swapper and both evaluators run at the same time whatever the core count.
+        for _ in 0..<2 {
+            done.enter()
+            Thread.detachNewThread {
+                started.add(1, ordering: .relaxed)
+                var evaluations = 0
+                while evaluations < 500 || !stop.load(ordering: .relaxed) {
+                    evaluations += 1
+                    let decision = engine.evaluate(.stageTransition, input: input)
+                    let tags = Set(decision.results.flatMap(\.reasons))
+                    if tags.count != 1 { mixed.add(1, ordering: .relaxed) }
+                    let expected = decision.policySetRevision == first.revision ? "v1" : "v2"
+                    if tags != [expected] { mixed.add(1, ordering: .relaxed) }
+                    seen.withLock { $0.formUnion(tags) }
                 }
-                stop.store(true, ordering: .relaxed)
-                return
-            }
-            var evaluations = 0
-            while evaluations < 500 || !stop.load(ordering: .relaxed) {
-                evaluations += 1
-                let decision = engine.evaluate(.stageTransition, input: input)
-                let tags = Set(decision.results.flatMap(\.reasons))
-                if tags.count != 1 { mixed.add(1, ordering: .relaxed) }
-                let expected = decision.policySetRevision == first.revision ? "v1" : "v2"
-                if tags != [expected] { mixed.add(1, ordering: .relaxed) }
-                seen.withLock { $0.formUnion(tags) }
+                done.leave()
             }
         }
+        while started.load(ordering: .relaxed) < 2 { usleep(100) }
+        // At least 400 swaps, and on until both sets were seen (a starved machine), within 10 s.
+        let deadline = ContinuousClock.now + .seconds(10)
+        var swaps = 0
+        while swaps < 400 || (seen.withLock { $0.count } < 2 && ContinuousClock.now < deadline) {
+            engine.replace(with: swaps.isMultiple(of: 2) ? second : first)
+            swaps += 1
+            usleep(200)
+        }
+        stop.store(true, ordering: .relaxed)
+        done.wait()
         #expect(mixed.load(ordering: .relaxed) == 0, "an evaluation mixed two policy sets")
         #expect(seen.withLock { $0 } == ["v1", "v2"])
     }
