@@ -19,7 +19,7 @@ struct OIDCTests {
 
     static func settings(_ issuer: FakeIdentityProvider, keys: OIDCSettings.Keys? = nil) -> OIDCSettings {
         var settings = OIDCSettings(issuer: issuer.issuer, audience: "tollgate", keys: keys ?? .url(issuer.keysURL), roles: rules)
-        settings.minimumKeyRefresh = .milliseconds(200)
+        settings.minimumKeyRefresh = .milliseconds(1_000)
         return settings
     }
 
@@ -126,14 +126,14 @@ struct OIDCTests {
             }
             #expect(issuer.keyFetches.withLock { $0 } == 1, "known keys are not fetched again")
 
-            try await Task.sleep(for: .milliseconds(250))
+            try await Task.sleep(for: .milliseconds(1_050))
             try issuer.rotate()
             let rotated = try issuer.token(claims)
             #expect(try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: rotated).0 == 200, "the new key is fetched")
             #expect(issuer.keyFetches.withLock { $0 } == 2)
 
             let parts = rotated.split(separator: ".").map(String.init)
-            try await Task.sleep(for: .milliseconds(250))
+            try await Task.sleep(for: .milliseconds(1_050))
             for i in 0..<10 {
                 let madeUp = FakeIdentityProvider.base64URL(Array(#"{"alg":"RS256","kid":"made-up-\#(i)"}"#.utf8)) + "." + parts[1] + "." + parts[2]
                 #expect(try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: madeUp).0 == 401)
