@@ -8,7 +8,9 @@ import TollgateLifecycle
 /// Authenticates bearer tokens and checks the caller's roles against the endpoint.
 ///
 /// Two kinds of bearer token are accepted: tokens from the configuration (kept as SHA-256
-/// digests, compared in constant time) and, when `auth.oidc` is set, JWTs of that issuer.
+/// digests, compared in constant time) and, when `auth.oidc` is set, JWTs of that issuer. A token
+/// may also come as the password of `Basic` authentication, which browsers on the auditor's pages
+/// (`/audit`, which asks for it) send.
 /// Executors never use bearer tokens: their callbacks carry the per-task token of `callbackRef`.
 /// With no authentication configured every request is allowed (the server then listens on
 /// loopback only).
@@ -50,7 +52,7 @@ public struct AuthMiddleware: RouterMiddleware {
             throw ODMError(
                 status: .unauthorized, code: "40100", summary: "Authentication required",
                 message: "send Authorization: Bearer <token> (a token from the auth section of the configuration"
-                    + (oidc == nil ? ")" : ", or an ID token of \(oidc!.settings.issuer))"))
+                    + (oidc.map { ", or an ID token of \($0.settings.issuer))" } ?? ")"))
         }
         let (caller, roles) = try await authenticate(bearer)
         guard !roles.isDisjoint(with: allowed) else {
