@@ -83,19 +83,6 @@ extension SQLiteLifecycleStore {
         try withConnection { db in Int(try db.statement("SELECT COUNT(*) FROM decisions").first { $0.int64(0) } ?? 0) }
     }
 
-    /// Gated status changes without a decision, and decisions whose gated change was not recorded.
-    public func unmatchedGatedChanges() throws -> Int {
-        try withConnection { db in
-            Int(
-                try db.statement(
-                    """
-                    SELECT COUNT(*) FROM decisions d
-                    WHERE d.gated_change NOT LIKE '%stays PLANNED%'
-                      AND NOT EXISTS (SELECT 1 FROM transitions t WHERE t.decision_seq = d.seq)
-                    """
-                ).first { $0.int64(0) } ?? 0)
-        }
-    }
 }
 
 extension SQLiteLifecycleStore {

@@ -214,35 +214,14 @@ public final class FakeGitLab: Sendable {
     }
 
     static func response(_ status: HTTPResponse.Status, _ body: JSONValue, headers: HTTPFields = [:]) -> Response {
-        var fields = headers
-        fields[.contentType] = "application/json"
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: body.serialized())))
+        GitLabAnswer.json(status, body, headers: headers)
     }
 
     static func notFound(_ what: String = "404 Not Found") -> Response { response(.notFound, ["message": .string(what)]) }
 
     /// Paged like GitLab: `page`, `per_page`; `X-*` headers and `Link`.
     func paged(_ items: [JSONValue], request: Request, maxPerPage: Int) -> Response {
-        let query = request.uri.queryParameters
-        let perPage = min(max(1, query.get("per_page").flatMap { Int($0) } ?? 20), maxPerPage)
-        let page = max(1, query.get("page").flatMap { Int($0) } ?? 1)
-        let pages = max(1, (items.count + perPage - 1) / perPage)
-        let slice = Array(items.dropFirst((page - 1) * perPage).prefix(perPage))
-        var headers: HTTPFields = [:]
-        headers[HTTPField.Name("X-Page")!] = String(page)
-        headers[HTTPField.Name("X-Per-Page")!] = String(perPage)
-        headers[HTTPField.Name("X-Total")!] = String(items.count)
-        headers[HTTPField.Name("X-Total-Pages")!] = String(pages)
-        headers[HTTPField.Name("X-Next-Page")!] = page < pages ? String(page + 1) : ""
-        headers[HTTPField.Name("X-Prev-Page")!] = page > 1 ? String(page - 1) : ""
-        var others = query.filter { $0.key != "page" }.map { "\($0.key)=\($0.value)" }
-        others.sort()
-        func link(_ p: Int) -> String { "\(address)\(request.uri.path)?\((others + ["page=\(p)"]).joined(separator: "&"))" }
-        var links = ["<\(link(1))>; rel=\"first\"", "<\(link(pages))>; rel=\"last\""]
-        if page < pages { links.insert("<\(link(page + 1))>; rel=\"next\"", at: 0) }
-        if page > 1 { links.insert("<\(link(page - 1))>; rel=\"prev\"", at: 0) }
-        headers[HTTPField.Name("Link")!] = links.joined(separator: ", ")
-        return Self.response(.ok, .array(slice), headers: headers)
+        GitLabPaging.offset(items, request: request, base: address, maxPerPage: maxPerPage)
     }
 
     /// GitLab's answer before routing: rate limits, proxy errors, authentication.
@@ -259,17 +238,7 @@ public final class FakeGitLab: Sendable {
             }
             return (false, false)
         }
-        if throttled {
-            let reset = Int(Date().timeIntervalSince1970) + 1
-            return Response(
-                status: .tooManyRequests,
-                headers: [
-                    .contentType: "text/plain", .retryAfter: "1", HTTPField.Name("RateLimit-Name")!: "throttle_authenticated_api",
-                    HTTPField.Name("RateLimit-Limit")!: "60", HTTPField.Name("RateLimit-Observed")!: "61", HTTPField.Name("RateLimit-Remaining")!: "0",
-                    HTTPField.Name("RateLimit-Reset")!: String(reset),
-                ],
-                body: .init(byteBuffer: ByteBuffer(string: "Retry later\n")))
-        }
+        if throttled { return GitLabAnswer.throttled() }
         if failing {
             return Response(
                 status: .badGateway, headers: [.contentType: "text/html"],

@@ -7,7 +7,7 @@ extension FakeGitLabRepositories {
     func addCommitRoutes(to api: RouterGroup<BasicRequestContext>, base: @escaping @Sendable () -> String) {
         api.post("projects/:project/repository/commits") { [self] request, context -> Response in
             if let refused = gate(request) { return refused }
-            guard let project = project(context) else { return RepoHTTP.notFound("Project") }
+            guard let project = project(context) else { return GitLabAnswer.notFound("Project") }
             let params = await RepoParams.of(request)
             do throws(RepoRefusal) {
                 let missing = ["branch", "commit_message", "actions"].filter { params.values[$0] == nil || params.values[$0] == .null }
@@ -16,9 +16,9 @@ extension FakeGitLabRepositories {
                 let (commit, fullPath) = try write(
                     project: project, branch: params.string("branch") ?? "", startBranch: params.string("start_branch"),
                     message: params.string("commit_message") ?? "", actions: actions)
-                return RepoHTTP.json(.created, Self.commitJSON(commit, webURL: "\(base())/\(fullPath)/-/commit/\(commit.id)"))
+                return GitLabAnswer.json(.created, Self.commitJSON(commit, webURL: "\(base())/\(fullPath)/-/commit/\(commit.id)"))
             } catch {
-                return RepoHTTP.refused(error)
+                return GitLabAnswer.refused(error)
             }
         }
     }
@@ -59,7 +59,7 @@ extension FakeGitLabRepositories {
     }
 
     static func commitJSON(_ commit: RepoCommit, webURL: String) -> JSONValue {
-        let date = JSONValue.string(RepoHTTP.timestamp(commit.date))
+        let date = JSONValue.string(GitLabAnswer.timestamp(commit.date))
         let title = commit.message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         return [
             "id": .string(commit.id), "short_id": .string(String(commit.id.prefix(8))), "title": .string(title),

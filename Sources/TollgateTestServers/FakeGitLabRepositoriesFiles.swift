@@ -11,12 +11,12 @@ extension FakeGitLabRepositories {
         api.get("projects/:project/repository/files/:file") { [self] request, context -> Response in
             if let refused = gate(request) { return refused }
             return read(request, context) { file, path, ref, head in
-                RepoHTTP.json(.ok, Self.fileJSON(file, path: path, ref: ref, head: head))
+                GitLabAnswer.json(.ok, Self.fileJSON(file, path: path, ref: ref, head: head))
             }
         }
         api.get("projects/:project/repository/files/:file/raw") { [self] request, context -> Response in
             if let refused = gate(request) { return refused }
-            return read(request, context) { file, _, _, _ in RepoHTTP.bytes(file.content) }
+            return read(request, context) { file, _, _, _ in GitLabAnswer.bytes(file.content) }
         }
         api.post("projects/:project/repository/files/:file") { [self] request, context -> Response in
             if let refused = gate(request) { return refused }
@@ -47,7 +47,7 @@ extension FakeGitLabRepositories {
     ) -> Response {
         let key = Self.parameter("project", context) ?? ""
         let path = Self.parameter("file", context) ?? ""
-        let ref = RepoQuery.pairs(request.uri.query).last { $0.key == "ref" }?.value
+        let ref = GitLabQuery.pairs(request.uri.query).last { $0.key == "ref" }?.value
         enum Outcome { case noProject, noRef, noCommit, noFile, found(RepoFile, head: String) }
         let outcome = state.withLock { state -> Outcome in
             guard let project = state.project(matching: key) else { return .noProject }
@@ -57,10 +57,10 @@ extension FakeGitLabRepositories {
             return .found(file, head: branch.head ?? "")
         }
         switch outcome {
-        case .noProject: return RepoHTTP.notFound("Project")
-        case .noRef: return RepoHTTP.refused(.error("ref is missing"))
-        case .noCommit: return RepoHTTP.notFound("Commit")
-        case .noFile: return RepoHTTP.notFound("File")
+        case .noProject: return GitLabAnswer.notFound("Project")
+        case .noRef: return GitLabAnswer.refused(.error("ref is missing"))
+        case .noCommit: return GitLabAnswer.notFound("Commit")
+        case .noFile: return GitLabAnswer.notFound("File")
         case .found(let file, let head): return answer(file, path, ref ?? "", head)
         }
     }
@@ -71,7 +71,7 @@ extension FakeGitLabRepositories {
         _ request: Request, _ context: BasicRequestContext, required: [String], status: HTTPResponse.Status,
         action: (String, RepoParams, [UInt8]?) -> FileAction
     ) async -> Response {
-        guard let project = project(context) else { return RepoHTTP.notFound("Project") }
+        guard let project = project(context) else { return GitLabAnswer.notFound("Project") }
         let path = Self.parameter("file", context) ?? ""
         let params = await RepoParams.of(request)
         do throws(RepoRefusal) {
@@ -84,9 +84,9 @@ extension FakeGitLabRepositories {
                 project: project, branch: branch, startBranch: params.string("start_branch"), message: params.string("commit_message") ?? "",
                 actions: [action(path, params, content)])
             if status == .noContent { return Response(status: .noContent) }
-            return RepoHTTP.json(status, ["file_path": .string(path), "branch": .string(branch)])
+            return GitLabAnswer.json(status, ["file_path": .string(path), "branch": .string(branch)])
         } catch {
-            return RepoHTTP.refused(error)
+            return GitLabAnswer.refused(error)
         }
     }
 

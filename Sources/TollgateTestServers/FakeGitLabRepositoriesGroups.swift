@@ -9,28 +9,28 @@ extension FakeGitLabRepositories {
             if let refused = gate(request) { return refused }
             let key = Self.parameter("group", context) ?? ""
             guard let body = state.withLock({ state in state.group(matching: key).map { Self.groupJSON($0, state: state, base: base()) } }) else {
-                return RepoHTTP.notFound("Group")
+                return GitLabAnswer.notFound("Group")
             }
-            return RepoHTTP.json(.ok, body)
+            return GitLabAnswer.json(.ok, body)
         }
         api.get("groups/:group/projects") { [self] request, context -> Response in
             if let refused = gate(request) { return refused }
             let key = Self.parameter("group", context) ?? ""
-            let query = Dictionary(RepoQuery.pairs(request.uri.query), uniquingKeysWith: { $1 })
+            let query = Dictionary(GitLabQuery.pairs(request.uri.query), uniquingKeysWith: { $1 })
             guard let (items, maxPerPage) = state.withLock({ state -> ([JSONValue], Int)? in
                 guard let group = state.group(matching: key) else { return nil }
                 let projects = Self.ordered(state.projects.values.filter { $0.group == group.id }, query: query)
                 return (projects.map { Self.projectJSON($0, state: state, base: base()) }, state.maxPerPage)
-            }) else { return RepoHTTP.notFound("Group") }
-            return RepoPaging.offset(items, request: request, base: base(), maxPerPage: maxPerPage)
+            }) else { return GitLabAnswer.notFound("Group") }
+            return GitLabPaging.offset(items, request: request, base: base(), maxPerPage: maxPerPage)
         }
         api.get("projects/:project") { [self] request, context -> Response in
             if let refused = gate(request) { return refused }
             let key = Self.parameter("project", context) ?? ""
             guard let body = state.withLock({ state in state.project(matching: key).map { Self.projectJSON($0, state: state, base: base()) } }) else {
-                return RepoHTTP.notFound("Project")
+                return GitLabAnswer.notFound("Project")
             }
-            return RepoHTTP.json(.ok, body)
+            return GitLabAnswer.json(.ok, body)
         }
     }
 

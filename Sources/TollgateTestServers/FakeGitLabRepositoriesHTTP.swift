@@ -6,7 +6,7 @@ import Synchronization
 import TollgateJSON
 
 /// The shapes of GitLab's answers.
-enum RepoHTTP {
+enum GitLabAnswer {
     static func json(_ status: HTTPResponse.Status, _ body: JSONValue, headers: HTTPFields = [:]) -> Response {
         var fields = headers
         fields[.contentType] = "application/json"
@@ -31,9 +31,9 @@ enum RepoHTTP {
         return Response(
             status: .tooManyRequests,
             headers: [
-                .contentType: "text/plain", .retryAfter: "1", RepoHeader.rateLimitName: "throttle_authenticated_api",
-                RepoHeader.rateLimitLimit: "60", RepoHeader.rateLimitObserved: "61", RepoHeader.rateLimitRemaining: "0",
-                RepoHeader.rateLimitReset: String(Int(reset.timeIntervalSince1970)), RepoHeader.rateLimitResetTime: formatter.string(from: reset),
+                .contentType: "text/plain", .retryAfter: "1", GitLabHeader.rateLimitName: "throttle_authenticated_api",
+                GitLabHeader.rateLimitLimit: "60", GitLabHeader.rateLimitObserved: "61", GitLabHeader.rateLimitRemaining: "0",
+                GitLabHeader.rateLimitReset: String(Int(reset.timeIntervalSince1970)), GitLabHeader.rateLimitResetTime: formatter.string(from: reset),
             ],
             body: .init(byteBuffer: ByteBuffer(string: "Retry later\n")))
     }
@@ -55,12 +55,12 @@ extension FakeGitLabRepositories {
             state.throttled -= 1
             return true
         }
-        if throttled { return RepoHTTP.throttled() }
+        if throttled { return GitLabAnswer.throttled() }
         let bearer = request.headers[.authorization].flatMap { value -> String? in
             value.hasPrefix("Bearer ") ? String(value.dropFirst("Bearer ".count)) : nil
         }
-        guard request.headers[RepoHeader.privateToken] == token || bearer == token else {
-            return RepoHTTP.json(.unauthorized, ["message": "401 Unauthorized"])
+        guard request.headers[GitLabHeader.privateToken] == token || bearer == token else {
+            return GitLabAnswer.json(.unauthorized, ["message": "401 Unauthorized"])
         }
         return nil
     }

@@ -4,34 +4,34 @@ import Hummingbird
 import TollgateJSON
 
 /// GitLab's two ways of paging a list, with the headers clients follow.
-enum RepoPaging {
+enum GitLabPaging {
     /// The page size asked for (`per_page`, default 20), at most `maxPerPage`.
     static func perPage(_ request: Request, maxPerPage: Int) -> Int {
-        let asked = RepoQuery.pairs(request.uri.query).last { $0.key == "per_page" }.flatMap { Int($0.value) } ?? 20
+        let asked = GitLabQuery.pairs(request.uri.query).last { $0.key == "per_page" }.flatMap { Int($0.value) } ?? 20
         return max(1, min(asked, maxPerPage))
     }
 
     /// Offset paging: `page`/`per_page`, the `X-*` totals and a `Link` with prev, next, first and last.
     static func offset(_ items: [JSONValue], request: Request, base: String, maxPerPage: Int) -> Response {
         let perPage = perPage(request, maxPerPage: maxPerPage)
-        let page = max(1, RepoQuery.pairs(request.uri.query).last { $0.key == "page" }.flatMap { Int($0.value) } ?? 1)
+        let page = max(1, GitLabQuery.pairs(request.uri.query).last { $0.key == "page" }.flatMap { Int($0.value) } ?? 1)
         let pages = max(1, (items.count + perPage - 1) / perPage)
         let slice = Array(items.dropFirst((page - 1) * perPage).prefix(perPage))
         var headers: HTTPFields = [:]
-        headers[RepoHeader.page] = String(page)
-        headers[RepoHeader.perPage] = String(perPage)
-        headers[RepoHeader.total] = String(items.count)
-        headers[RepoHeader.totalPages] = String(pages)
-        headers[RepoHeader.nextPage] = page < pages ? String(page + 1) : ""
-        headers[RepoHeader.prevPage] = page > 1 ? String(page - 1) : ""
+        headers[GitLabHeader.page] = String(page)
+        headers[GitLabHeader.perPage] = String(perPage)
+        headers[GitLabHeader.total] = String(items.count)
+        headers[GitLabHeader.totalPages] = String(pages)
+        headers[GitLabHeader.nextPage] = page < pages ? String(page + 1) : ""
+        headers[GitLabHeader.prevPage] = page > 1 ? String(page - 1) : ""
         func link(_ target: Int) -> String { url(request, base: base, replacing: "page", with: String(target)) }
         var links: [String] = []
         if page > 1 { links.append("<\(link(page - 1))>; rel=\"prev\"") }
         if page < pages { links.append("<\(link(page + 1))>; rel=\"next\"") }
         links.append("<\(link(1))>; rel=\"first\"")
         links.append("<\(link(pages))>; rel=\"last\"")
-        headers[RepoHeader.link] = links.joined(separator: ", ")
-        return RepoHTTP.json(.ok, .array(slice), headers: headers)
+        headers[GitLabHeader.link] = links.joined(separator: ", ")
+        return GitLabAnswer.json(.ok, .array(slice), headers: headers)
     }
 
     /// Keyset paging of a repository tree: the page after the entry named by `page_token` (base64
@@ -39,9 +39,9 @@ enum RepoPaging {
     static func keyset(_ items: [JSONValue], request: Request, base: String, maxPerPage: Int) -> Response {
         let perPage = perPage(request, maxPerPage: maxPerPage)
         var start = 0
-        if let token = RepoQuery.pairs(request.uri.query).last(where: { $0.key == "page_token" })?.value, !token.isEmpty {
+        if let token = GitLabQuery.pairs(request.uri.query).last(where: { $0.key == "page_token" })?.value, !token.isEmpty {
             guard let after = cursor(token), let index = items.firstIndex(where: { $0["path"]?.stringValue == after }) else {
-                return RepoHTTP.json(.badRequest, ["error": "page_token is invalid"])
+                return GitLabAnswer.json(.badRequest, ["error": "page_token is invalid"])
             }
             start = index + 1
         }
@@ -49,9 +49,9 @@ enum RepoPaging {
         var headers: HTTPFields = [:]
         if start + slice.count < items.count, let last = slice.last?["path"]?.stringValue {
             let token = Data(JSONValue.object(["file_name": .string(last)]).serializedBytes()).base64EncodedString()
-            headers[RepoHeader.link] = "<\(url(request, base: base, replacing: "page_token", with: token))>; rel=\"next\""
+            headers[GitLabHeader.link] = "<\(url(request, base: base, replacing: "page_token", with: token))>; rel=\"next\""
         }
-        return RepoHTTP.json(.ok, .array(slice), headers: headers)
+        return GitLabAnswer.json(.ok, .array(slice), headers: headers)
     }
 
     /// The path a keyset cursor names.
@@ -62,14 +62,14 @@ enum RepoPaging {
 
     /// The absolute URL of this request with one query parameter set (the others kept as sent).
     static func url(_ request: Request, base: String, replacing key: String, with value: String) -> String {
-        var pairs = (request.uri.query ?? "").split(separator: "&").filter { RepoQuery.decode($0.prefix { $0 != "=" }) != key }.map(String.init)
-        pairs.append("\(key)=\(RepoQuery.encode(value))")
+        var pairs = (request.uri.query ?? "").split(separator: "&").filter { GitLabQuery.decode($0.prefix { $0 != "=" }) != key }.map(String.init)
+        pairs.append("\(key)=\(GitLabQuery.encode(value))")
         return "\(base)\(request.uri.path)?\(pairs.joined(separator: "&"))"
     }
 }
 
 /// The header names of GitLab's answers.
-enum RepoHeader {
+enum GitLabHeader {
     static let page = name("X-Page")
     static let perPage = name("X-Per-Page")
     static let total = name("X-Total")

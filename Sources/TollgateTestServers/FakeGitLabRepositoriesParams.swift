@@ -10,12 +10,12 @@ struct RepoParams: Sendable {
     /// Reads the query and the body of `request`.
     static func of(_ request: Request) async -> RepoParams {
         var values: [String: JSONValue] = [:]
-        for (key, value) in RepoQuery.pairs(request.uri.query) { values[key] = .string(value) }
+        for (key, value) in GitLabQuery.pairs(request.uri.query) { values[key] = .string(value) }
         let type = request.headers[.contentType]?.lowercased() ?? ""
         guard let buffer = try? await request.body.collect(upTo: 8 << 20), buffer.readableBytes > 0 else { return RepoParams(values: values) }
         let bytes = Array(buffer.readableBytesView)
         if type.hasPrefix("application/x-www-form-urlencoded") {
-            for (key, value) in RepoQuery.pairs(String(decoding: bytes, as: UTF8.self)) { values[key] = .string(value) }
+            for (key, value) in GitLabQuery.pairs(String(decoding: bytes, as: UTF8.self)) { values[key] = .string(value) }
         } else if let object = (try? JSONValue.parse(bytes))?.objectValue {
             for (key, value) in object { values[key] = value }
         }
@@ -110,7 +110,7 @@ struct RepoParams: Sendable {
 }
 
 /// Query strings as Rails reads them: `&`-separated pairs, `+` for space, percent-encoding.
-enum RepoQuery {
+enum GitLabQuery {
     static func pairs(_ query: String?) -> [(key: String, value: String)] {
         guard let query, !query.isEmpty else { return [] }
         return query.split(separator: "&").map { pair in

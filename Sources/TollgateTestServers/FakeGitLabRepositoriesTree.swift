@@ -8,7 +8,7 @@ extension FakeGitLabRepositories {
         api.get("projects/:project/repository/tree") { [self] request, context -> Response in
             if let refused = gate(request) { return refused }
             let key = Self.parameter("project", context) ?? ""
-            let query = Dictionary(RepoQuery.pairs(request.uri.query), uniquingKeysWith: { $1 })
+            let query = Dictionary(GitLabQuery.pairs(request.uri.query), uniquingKeysWith: { $1 })
             let recursive = RepoParams.bool(query["recursive"].map { .string($0) }) ?? false
             enum Outcome { case noProject, noTree, entries([JSONValue], maxPerPage: Int) }
             let outcome = state.withLock { state -> Outcome in
@@ -20,13 +20,13 @@ extension FakeGitLabRepositories {
                 return .entries(entries, maxPerPage: state.maxPerPage)
             }
             switch outcome {
-            case .noProject: return RepoHTTP.notFound("Project")
-            case .noTree: return RepoHTTP.notFound("Tree")
+            case .noProject: return GitLabAnswer.notFound("Project")
+            case .noTree: return GitLabAnswer.notFound("Tree")
             case .entries(let entries, let maxPerPage):
                 switch query["pagination"] {
-                case "keyset": return RepoPaging.keyset(entries, request: request, base: base(), maxPerPage: maxPerPage)
-                case "none" where recursive: return RepoHTTP.json(.ok, .array(entries))
-                default: return RepoPaging.offset(entries, request: request, base: base(), maxPerPage: maxPerPage)
+                case "keyset": return GitLabPaging.keyset(entries, request: request, base: base(), maxPerPage: maxPerPage)
+                case "none" where recursive: return GitLabAnswer.json(.ok, .array(entries))
+                default: return GitLabPaging.offset(entries, request: request, base: base(), maxPerPage: maxPerPage)
                 }
             }
         }

@@ -92,7 +92,7 @@ struct CrashRecoveryTests {
         #expect(runsPerTask.values.allSatisfy { $0 == 1 }, "run \(run): a task ran twice: \(runsPerTask)")
         // Every gated change has its decision, and the chain verifies.
         #expect(try store.verifyDecisionChain() == nil, "run \(run)")
-        #expect(try store.unmatchedGatedChanges() == 0, "run \(run)")
+        #expect(try store.verifyLog().completeness == [], "run \(run)")
         let db = try SQLiteConnection(path: directory.url("t.db"))
         let ungated = try db.statement(
             """

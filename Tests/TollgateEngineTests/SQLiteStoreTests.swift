@@ -29,7 +29,6 @@ struct SQLiteStoreTests {
         #expect(f.executor.requests[2].configurations["params"]?["endpointURL"] == "localhost:8121/helloWorld")
         #expect(try store.decisionCount() == 5)
         #expect(try store.verifyDecisionChain() == nil)
-        #expect(try store.unmatchedGatedChanges() == 0)
         let report = try store.verifyLog()
         #expect(report.isIntact, "\(report.completeness)")
         #expect(try store.verifyDecisionChain(parallelAbove: 0) == nil, "split across workers, still intact")
@@ -84,7 +83,6 @@ struct SQLiteStoreTests {
             // match its state changes, which the completeness check sees.
             try db.execute("DELETE FROM decisions WHERE seq = 5")
             #expect(try store.verifyDecisionChain() == nil)
-            #expect(try store.unmatchedGatedChanges() == 0)
             let orphaned = try db.statement(
                 "SELECT COUNT(*) FROM transitions WHERE decision_seq IS NOT NULL AND decision_seq NOT IN (SELECT seq FROM decisions)"
             ).first { $0.int64(0) }

@@ -14,14 +14,6 @@ import TollgateTestSupport
 struct DTaaSExampleTests {
     static let product = "urn:dtaas:digital-twins:hello-world"
 
-    func waitUntil(_ what: String, _ condition: () async throws -> Bool) async throws {
-        for _ in 0..<500 {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        throw ODMTestError("never: \(what)")
-    }
-
     @Test func aTwinIsCommittedOnceRegisteredOnceAndRunWithItsLogsKept() async throws {
         let gitlab = FakeGitLab()
         gitlab.addProject(id: 12, path: "dtaas/user1")

@@ -15,14 +15,6 @@ struct GitLabServiceTests {
         "dataProductId": "urn:org.opendatamesh:dataproducts:hello", "dataProductVersion": "1.0.0", "stage": "dev",
     ]
 
-    func waitUntil(_ what: String, _ condition: () async throws -> Bool) async throws {
-        for _ in 0..<500 {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        throw ODMTestError("never: \(what)")
-    }
-
     @Test func aPipelineThatNeverCallsBackCompletesItsTaskWithJobLogsAndAnAbortCancelsTheNext() async throws {
         let gitlab = FakeGitLab()
         gitlab.addProject(id: 9, path: "platform/hello")

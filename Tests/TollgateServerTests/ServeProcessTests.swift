@@ -25,21 +25,26 @@ struct ServeProcessTests {
         return process
     }
 
-    @Test func stopsCleanlyOnSIGTERMAndStartsAgain() async throws {
-        let directory = try TemporaryDirectory()
-        let descriptor = FileManager.default.contents(atPath: RepositoryPaths.path("examples/walkthrough/descriptor.json"))!
-        try directory.write("descriptors/hello.json", String(decoding: descriptor, as: UTF8.self))
-        let port = FreePort.next()
-        let config = try directory.write(
+    /// A configuration on `port` in `directory` whose only executor is unreachable.
+    func configuration(_ directory: TemporaryDirectory, port: Int, registry: String) throws -> String {
+        try directory.write(
             "tollgate.yaml",
             """
             server: { host: 127.0.0.1, port: \(port) }
             database: { path: \(directory.url("tollgate.db")) }
             policies: { directory: \(RepositoryPaths.policies) }
-            registry: { kind: directory, path: \(directory.url("descriptors")) }
+            registry: \(registry)
             executors:
               azure-devops: { kind: odm, address: "http://127.0.0.1:\(FreePort.next())" }
             """)
+    }
+
+    @Test func stopsCleanlyOnSIGTERMAndStartsAgain() async throws {
+        let directory = try TemporaryDirectory()
+        let descriptor = FileManager.default.contents(atPath: RepositoryPaths.path("examples/walkthrough/descriptor.json"))!
+        try directory.write("descriptors/hello.json", String(decoding: descriptor, as: UTF8.self))
+        let port = FreePort.next()
+        let config = try configuration(directory, port: port, registry: "{ kind: directory, path: \(directory.url("descriptors")) }")
         let client = TollgateService.makeHTTPClient()
         defer { Task { try? await client.shutdown() } }
         var server = try start(config)
@@ -80,16 +85,7 @@ struct ServeProcessTests {
         try await registry.start(client: client)
         defer { registry.stop() }
         let port = FreePort.next()
-        let config = try directory.write(
-            "tollgate.yaml",
-            """
-            server: { host: 127.0.0.1, port: \(port) }
-            database: { path: \(directory.url("tollgate.db")) }
-            policies: { directory: \(RepositoryPaths.policies) }
-            registry: { kind: odm, address: "\(registry.address)" }
-            executors:
-              azure-devops: { kind: odm, address: "http://127.0.0.1:\(FreePort.next())" }
-            """)
+        let config = try configuration(directory, port: port, registry: "{ kind: odm, address: \"\(registry.address)\" }")
         let server = try start(config)
         defer { if server.isRunning { server.terminate() } }
         try await waitUntilListening(port: port, client: client)

@@ -55,7 +55,7 @@ extension LifecycleEngine {
             } catch {
                 let attempts = intent.attempts + 1
                 if error.retryable && attempts < options.cancelAttempts {
-                    let delay = min(pow(2, Double(attempts - 1)) * options.dispatchBackoffSeconds, options.dispatchMaxBackoffSeconds)
+                    let delay = Self.backoff(attempt: attempts, first: options.dispatchBackoffSeconds, maximum: options.dispatchMaxBackoffSeconds)
                     changes.outboxRetry.append((intent.id, error.message, now.addingTimeInterval(delay)))
                     changes.history.append(
                         ExecutionEvent(
@@ -97,7 +97,7 @@ extension LifecycleEngine {
                         changes.history.append(
                             ExecutionEvent(taskId: taskId, at: now, kind: "log", message: "no logs: the run was still going \(request.timeoutSeconds) s after the task ended"))
                     } else {
-                        let delay = min(pow(2, Double(intent.attempts)) * options.dispatchBackoffSeconds, options.dispatchMaxBackoffSeconds)
+                        let delay = Self.backoff(attempt: intent.attempts + 1, first: options.dispatchBackoffSeconds, maximum: options.dispatchMaxBackoffSeconds)
                         changes.outboxRetry.append((intent.id, "the run is still going", now.addingTimeInterval(delay)))
                     }
                     _ = try? commit(changes)
@@ -107,7 +107,7 @@ extension LifecycleEngine {
                 for log in logs { changes.history.append(Self.logEvent(log, taskId: taskId, at: now)) }
             } catch {
                 if error.retryable && now <= deadline {
-                    let delay = min(pow(2, Double(intent.attempts)) * options.dispatchBackoffSeconds, options.dispatchMaxBackoffSeconds)
+                    let delay = Self.backoff(attempt: intent.attempts + 1, first: options.dispatchBackoffSeconds, maximum: options.dispatchMaxBackoffSeconds)
                     changes.outboxRetry.append((intent.id, error.message, now.addingTimeInterval(delay)))
                 } else {
                     changes.outboxDone.append((intent.id, error.message))

@@ -97,7 +97,7 @@ extension LifecycleEngine {
             if attempts >= options.maxNotificationAttempts {
                 changes.outboxDone.append((intent.id, "given up after \(attempts) attempts: \(error.message)"))
             } else {
-                let delay = min(pow(2, Double(attempts - 1)) * options.notificationBackoffSeconds, options.notificationMaxBackoffSeconds)
+                let delay = Self.backoff(attempt: attempts, first: options.notificationBackoffSeconds, maximum: options.notificationMaxBackoffSeconds)
                 changes.outboxRetry.append((intent.id, error.message, now.addingTimeInterval(delay)))
             }
         }

@@ -22,6 +22,12 @@ extension LifecycleEngine {
         }
     }
 
+    /// The wait before trying an outbox intent again after its `attempt`-th failure: `first`,
+    /// doubling with each attempt, at most `maximum` (seconds).
+    static func backoff(attempt: Int, first: Double, maximum: Double) -> Double {
+        min(pow(2, Double(max(0, attempt - 1))) * first, maximum)
+    }
+
     /// Runs `work` on the current state of an outbox intent, unless another caller is carrying it
     /// out, it is done, or its next attempt is not due yet. Another caller may have carried it out,
     /// or pushed it back, while this one waited its turn; `fresh` intents were just committed.
@@ -90,7 +96,7 @@ extension LifecycleEngine {
             } catch {
                 let attempts = intent.attempts + 1
                 if error.retryable {
-                    let delay = min(pow(2, Double(attempts - 1)) * options.dispatchBackoffSeconds, options.dispatchMaxBackoffSeconds)
+                    let delay = Self.backoff(attempt: attempts, first: options.dispatchBackoffSeconds, maximum: options.dispatchMaxBackoffSeconds)
                     changes.outboxRetry.append((intent.id, error.message, now.addingTimeInterval(delay)))
                     changes.history.append(
                         ExecutionEvent(

@@ -36,11 +36,7 @@ public struct GitLabExecutor: TaskExecutor {
 
     func target(_ request: DispatchRequest) throws(ExecutorError) -> Target {
         let definition = request.template
-        guard let project = definition?["project"].flatMap({ $0.stringValue ?? $0.intValue.map(String.init) }) ?? settings.project else {
-            throw ExecutorError(
-                retryable: false,
-                message: "no GitLab project for task \(request.taskId): set project in the task's template definition or executors.\(name).project")
-        }
+        let project = try GitLabProjectChoice.project(of: request, fallback: settings.project, executor: name)
         let ref = definition?["ref"]?.stringValue ?? settings.ref
         let trigger: Bool
         switch definition?["trigger"]?.stringValue {

@@ -21,11 +21,7 @@ public struct GitLabFilesExecutor: TaskExecutor {
 
     public func dispatch(_ request: DispatchRequest) async throws(ExecutorError) -> DispatchOutcome {
         let definition = request.template
-        guard let project = definition?["project"].flatMap({ $0.stringValue ?? $0.intValue.map(String.init) }) ?? settings.project else {
-            throw ExecutorError(
-                retryable: false,
-                message: "no GitLab project for task \(request.taskId): set project in the task's template definition or executors.\(name).project")
-        }
+        let project = try GitLabProjectChoice.project(of: request, fallback: settings.project, executor: name)
         let branch = definition?["branch"]?.stringValue ?? settings.branch
         let startBranch = definition?["startBranch"]?.stringValue
         let plan = try GitLabFilePlan(files: request.configurations["files"], at: "configurations.files of task \(request.taskId)")
