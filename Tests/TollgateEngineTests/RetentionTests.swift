@@ -16,11 +16,10 @@ struct RetentionTests {
         let fifth = try #require(try store.decision(sequence: 5))
 
         try store.setLegalHold(name: "case-42", reason: "litigation", principal: "audit")
-        #expect(throws: RetentionError.self) { try store.prune(before: Date().addingTimeInterval(60), principal: "audit") }
-        do {
-            _ = try store.prune(before: Date().addingTimeInterval(60), principal: "audit")
-        } catch {
-            #expect("\(error)".contains("case-42 (litigation)"))
+        #expect {
+            try store.prune(before: Date().addingTimeInterval(60), principal: "audit")
+        } throws: { error in
+            error is RetentionError && "\(error)".contains("case-42 (litigation)")
         }
         #expect(try store.decisionCount() == 5, "nothing pruned under a hold")
         let db = try SQLiteConnection(path: directory.url("tollgate.db"))

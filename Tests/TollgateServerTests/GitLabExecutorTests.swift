@@ -187,9 +187,9 @@ struct GitLabExecutorTests {
         #expect(reference == "7:500")
         #expect(rig.gitlab.requests.contains("POST /api/v4/projects/platform%2Fapp/trigger/pipeline"))
         let wrong = rig.executor(trigger: "glptt-forged")
-        await #expect(throws: ExecutorError.self) { try await wrong.dispatch(Self.request(attempt: 2, template: ["trigger": "token"])) }
         do {
             _ = try await wrong.dispatch(Self.request(attempt: 2, template: ["trigger": "token"]))
+            Issue.record("a forged trigger token started a pipeline")
         } catch {
             #expect(!error.retryable)
             #expect(error.message.contains("(404)") && error.message.contains("check the token itself"), "\(error.message)")
