@@ -47,13 +47,16 @@ struct DecisionSelection: ParsableArguments {
         }
     }
 
-    func store(_ command: String) throws -> SQLiteLifecycleStore {
-        guard FileManager.default.fileExists(atPath: database) else {
-            printError("tollgate decisions \(command): no database at \(database) (give --database)")
-            throw ExitCode(2)
-        }
-        return try SQLiteLifecycleStore(path: database)
+    func store(_ command: String) throws -> SQLiteLifecycleStore { try openDatabase(database, command: "decisions \(command)") }
+}
+
+/// The database at `path`, which must exist (opening a missing one would create an empty log).
+func openDatabase(_ path: String, command: String) throws -> SQLiteLifecycleStore {
+    guard FileManager.default.fileExists(atPath: path) else {
+        printError("tollgate \(command): no database at \(path) (give --database)")
+        throw ExitCode(2)
     }
+    return try SQLiteLifecycleStore(path: path)
 }
 
 enum DecisionListFormat: String, ExpressibleByArgument, CaseIterable {
@@ -97,9 +100,7 @@ struct DecisionsExplain: ParsableCommand {
     @Option(help: "SQLite database file.") var database = "tollgate.db"
 
     func run() throws {
-        var selection = try DecisionSelection.parse([])
-        selection.database = database
-        guard let record = try selection.store("explain").decision(sequence: sequence) else {
+        guard let record = try openDatabase(database, command: "decisions explain").decision(sequence: sequence) else {
             printError("tollgate decisions explain: \(database) has no decision \(sequence)")
             throw ExitCode(1)
         }
@@ -133,9 +134,7 @@ struct DecisionsVerify: ParsableCommand {
     @Option(help: "text or json.") var format = DataFormat.text
 
     func run() throws {
-        var selection = try DecisionSelection.parse([])
-        selection.database = database
-        let report = try selection.store("verify").verifyLog()
+        let report = try openDatabase(database, command: "decisions verify").verifyLog()
         switch format {
         case .json: print(DecisionRendering.json(report).serialized(pretty: true))
         case .text:

@@ -22,9 +22,7 @@ struct DecisionsPrune: ParsableCommand {
             printError("tollgate decisions prune: --before \(error)")
             throw ExitCode(2)
         }
-        var selection = try DecisionSelection.parse([])
-        selection.database = database
-        let store = try selection.store("prune")
+        let store = try openDatabase(database, command: "decisions prune")
         do {
             guard let checkpoint = try store.prune(before: horizon, principal: principal) else {
                 print("nothing to prune: no decision was made before \(before)")
@@ -48,9 +46,7 @@ struct DecisionsHold: ParsableCommand {
     @Flag(help: "Release the hold.") var release = false
 
     func run() throws {
-        var selection = try DecisionSelection.parse([])
-        selection.database = database
-        let store = try selection.store("hold")
+        let store = try openDatabase(database, command: "decisions hold")
         switch (name, reason, release) {
         case (let name?, _, true):
             try store.releaseLegalHold(name: name)

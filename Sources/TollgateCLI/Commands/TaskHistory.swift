@@ -32,11 +32,7 @@ struct TaskHistory: ParsableCommand {
     var format = DataFormat.text
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: database) else {
-            printError("tollgate task history: no database at \(database) (give --database)")
-            throw ExitCode(2)
-        }
-        let store = try SQLiteLifecycleStore(path: database)
+        let store = try openDatabase(database, command: "task history")
         guard try store.task(id: task) != nil else {
             printError("tollgate task history: \(database) has no task \(task)")
             throw ExitCode(1)
