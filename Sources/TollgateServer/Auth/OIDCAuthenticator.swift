@@ -70,7 +70,8 @@ final class OIDCAuthenticator: Sendable {
                 keySet = try await keys.keys(missing: true)
             }
         } catch {
-            throw KeysUnavailable(description: "cannot check bearer tokens now: \(error)")
+            throw KeysUnavailable(
+                description: "cannot check bearer tokens now: \(error); check auth.oidc.jwks and that the issuer is reachable (tokens are checked again on the next request)")
         }
         let candidates = keySet.candidates(keyId: token.keyId, algorithm: algorithm)
         guard !candidates.isEmpty else {
