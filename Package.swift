@@ -190,6 +190,7 @@ let package = Package(
             dependencies: [
                 "TollgateServer", "TollgateLifecycle", "TollgateRuntime", "TollgateStore", "TollgatePolicy", "TollgateJSON",
                 "TollgateTestSupport", "TollgateTestServers",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -17,6 +17,17 @@ func argument(_ name: String, _ fallback: String) -> String {
     return fallback
 }
 
+/// CPU seconds (user + system) a process has used so far, from `/proc/PID/stat`.
+func cpuSeconds(pid: Int32) -> Double {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let afterName = text.range(of: ") ")
+    else { return 0 }
+    // Fields after the command name start at field 3; utime and stime are fields 14 and 15.
+    let fields = text[afterName.upperBound...].split(separator: " ")
+    let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
+    return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
 func rssKilobytes(pid: Int32) -> Int {
     guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
     let line = text.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
@@ -31,7 +42,9 @@ quiet.logLevel = .critical
 
 let work = NSTemporaryDirectory() + "tollgate-load-\(UUID().uuidString)"
 try FileManager.default.createDirectory(atPath: work + "/descriptors", withIntermediateDirectories: true)
-defer { try? FileManager.default.removeItem(atPath: work) }
+// `--keep` leaves the database and configuration behind for inspection.
+let keep = CommandLine.arguments.contains("--keep")
+defer { if keep { print("kept                   \(work)") } else { try? FileManager.default.removeItem(atPath: work) } }
 for i in 0..<activities {
     let descriptor: JSONValue = [
         "info": ["fullyQualifiedName": "urn:org.opendatamesh:dataproducts:load", "name": "load", "version": .string("1.0.\(i)"), "owner": ["id": "team"]],
@@ -81,7 +94,7 @@ server.arguments = ["serve", "--config", work + "/tollgate.yaml"]
 server.standardOutput = FileHandle.nullDevice
 server.standardError = FileHandle.nullDevice
 try server.run()
-defer { server.terminate() }
+defer { server.terminate(); server.waitUntilExit() }
 for _ in 0..<500 {
     if (try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(1)))?.status == .ok { break }
     try await Task.sleep(for: .milliseconds(20))
@@ -91,6 +104,8 @@ let idleRSS = rssKilobytes(pid: server.processIdentifier)
 
 // Load: `concurrency` clients, each creating and starting its share of activities.
 let latencies = Mutex<[Double]>([])
+let serverCPUBefore = cpuSeconds(pid: server.processIdentifier)
+let ownCPUBefore = cpuSeconds(pid: getpid())
 let started = ContinuousClock.now
 await withTaskGroup(of: Void.self) { group in
     for worker in 0..<concurrency {
@@ -125,6 +140,8 @@ for _ in 0..<3000 {
 }
 let finished = ContinuousClock.now
 let loadRSS = rssKilobytes(pid: server.processIdentifier)
+let serverCPU = cpuSeconds(pid: server.processIdentifier) - serverCPUBefore
+let ownCPU = cpuSeconds(pid: getpid()) - ownCPUBefore
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 let total = seconds(finished - started)
 var sorted = latencies.withLock { $0 }.sorted()
@@ -132,6 +149,7 @@ if sorted.isEmpty { sorted = [0] }
 print("activities             \(processed)/\(activities) PROCESSED (1 task each, 3 gates, shipped policies), \(concurrency) concurrent clients")
 print(String(format: "complete activities/s  %.0f (all submitted in %.2f s, all complete after %.2f s)", Double(processed) / total, seconds(submitted - started), total))
 print(String(format: "POST latency           median %.2f ms, p99 %.2f ms, max %.2f ms", sorted[sorted.count / 2], sorted[sorted.count * 99 / 100], sorted.last!))
+print(String(format: "CPU                    server %.2f ms per activity (%.0f%% of a core), load generator and fake executor %.2f ms", serverCPU * 1000 / Double(max(processed, 1)), serverCPU * 100 / total, ownCPU * 1000 / Double(max(processed, 1))))
 print("server RSS             idle \(idleRSS / 1024) MB, after load \(loadRSS / 1024) MB")
 print("targets                >= 1000 activities/s: \(Double(processed) / total >= 1000 ? "met" : "MISSED"); p99 < 20 ms: \(sorted[sorted.count * 99 / 100] < 20 ? "met" : "MISSED"); idle RSS < 40 MB: \(idleRSS < 40 * 1024 ? "met" : "MISSED")")
 executorTask.cancel()

@@ -14,12 +14,3 @@ struct DecisionHashTests {
         #expect(record.hash == "c0de2351d5cd1ad6fe4d95134c13837a88f483e1cc282d3b8c8d6e4931590e26")
     }
 }
-
-@Suite("Decision times")
-struct DecisionTimeTests {
-    @Test(arguments: ["2026-11-22T07:13:16.931Z", "2026-11-22T07:13:16.000Z", "1999-12-31T23:59:59.999Z", "2026-01-01T00:00:00.001Z"])
-    func aStoredTimeFormatsBackToTheSameText(_ text: String) throws {
-        let date = try #require(Timestamp.parse(text))
-        #expect(Timestamp.formatMilliseconds(date) == text)
-    }
-}

@@ -33,17 +33,3 @@ public struct StageContext: Sendable, Equatable {
         ]
     }
 }
-
-/// ISO-8601 UTC timestamps as Tollgate writes them (`2023-11-23T14:32:00Z`).
-public enum Timestamp {
-    /// Formats `date` in UTC, to the second.
-    public static func format(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(secondsFromGMT: 0)!))
-    }
-
-    /// Parses an ISO-8601 timestamp with a time zone (fractions of a second allowed).
-    public static func parse(_ text: String) -> Date? {
-        if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
-        return try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
-    }
-}

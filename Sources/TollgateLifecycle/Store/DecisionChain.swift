@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+import Foundation
 import TollgateJSON
 
 /// The hash chain of the decision log: each decision's hash covers its content and the hash of the
@@ -158,21 +158,5 @@ public struct ChainProblem: Sendable, Equatable, CustomStringConvertible {
     public init(sequence: Int64, message: String) {
         self.sequence = sequence
         self.message = message
-    }
-}
-
-extension Timestamp {
-    /// ISO-8601 UTC with milliseconds (`2023-11-23T14:32:00.123Z`), as the decision log keeps times.
-    ///
-    /// The milliseconds are counted, not taken from a binary fraction, so formatting a parsed
-    /// timestamp gives back the same text.
-    public static func formatMilliseconds(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
-        let (seconds, fraction) = milliseconds.quotientAndRemainder(dividingBy: 1000)
-        let whole = seconds - (fraction < 0 ? 1 : 0)
-        let remainder = fraction < 0 ? fraction + 1000 : fraction
-        let base = Date(timeIntervalSince1970: Double(whole)).formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(secondsFromGMT: 0)!))
-        let digits = String(remainder)
-        return String(base.dropLast()) + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
     }
 }

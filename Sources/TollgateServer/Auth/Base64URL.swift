@@ -9,8 +9,33 @@ enum Base64URL {
         return Data(base64Encoded: standard).map(Array.init)
     }
 
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
     static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let bytes = Array(bytes)
+        let length = (bytes.count * 4 + 2) / 3
+        return String(unsafeUninitializedCapacity: length) { output in
+            var written = 0
+            var index = 0
+            func emit(_ sextet: UInt32) {
+                output[written] = alphabet[Int(sextet & 0x3F)]
+                written += 1
+            }
+            while index + 3 <= bytes.count {
+                let group = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+                emit(group >> 18); emit(group >> 12); emit(group >> 6); emit(group)
+                index += 3
+            }
+            switch bytes.count - index {
+            case 2:
+                let group = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
+                emit(group >> 18); emit(group >> 12); emit(group >> 6)
+            case 1:
+                let group = UInt32(bytes[index]) << 16
+                emit(group >> 18); emit(group >> 12)
+            default: break
+            }
+            return written
+        }
     }
 }

@@ -1,5 +1,4 @@
 import Crypto
-import Foundation
 
 /// Signs and checks the per-task tokens carried by `callbackRef`, so only the executor Tollgate
 /// handed a task to can report its result.
@@ -16,9 +15,7 @@ public struct CallbackTokens: Sendable {
 
     /// The token for `taskId`.
     public func token(taskId: Int64) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Array("tollgate-callback:\(taskId)".utf8), using: SymmetricKey(data: secret))
-        return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        Base64URL.encode(HMAC<SHA256>.authenticationCode(for: Array("tollgate-callback:\(taskId)".utf8), using: SymmetricKey(data: secret)))
     }
 
     /// Whether `token` was made for `taskId` (compared in constant time).
