@@ -128,20 +128,23 @@ await withTaskGroup(of: Void.self) { group in
     }
 }
 let submitted = ContinuousClock.now
-// Wait until every activity has completed.
-var processed = 0
-for _ in 0..<3000 {
+// Wait until no activity is left PLANNED or PROCESSING (these lists are short; the full list is
+// read once, after the clock stops).
+func count(status: String) async throws -> Int {
     let response = try await client.execute(
-        HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/pp/devops/activities?status=PROCESSED"), timeout: .seconds(30))
-    let body = try await response.body.collect(upTo: 64 << 20)
-    processed = (try? JSONValue.parse(Array(body.readableBytesView)))?.arrayValue?.count ?? 0
-    if processed >= activities { break }
-    try await Task.sleep(for: .milliseconds(20))
+        HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/pp/devops/activities?status=\(status)"), timeout: .seconds(30))
+    let body = try await response.body.collect(upTo: 256 << 20)
+    return (try? JSONValue.parse(Array(body.readableBytesView)))?.arrayValue?.count ?? -1
+}
+for _ in 0..<3000 {
+    if try await count(status: "PROCESSING") == 0, try await count(status: "PLANNED") == 0 { break }
+    try await Task.sleep(for: .milliseconds(5))
 }
 let finished = ContinuousClock.now
 let loadRSS = rssKilobytes(pid: server.processIdentifier)
 let serverCPU = cpuSeconds(pid: server.processIdentifier) - serverCPUBefore
 let ownCPU = cpuSeconds(pid: getpid()) - ownCPUBefore
+let processed = try await count(status: "PROCESSED")
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 let total = seconds(finished - started)
 var sorted = latencies.withLock { $0 }.sorted()

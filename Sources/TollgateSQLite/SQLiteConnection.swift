@@ -29,8 +29,13 @@ public final class SQLiteConnection: @unchecked Sendable {
         }
     }
 
+    /// Set once, before the library's first open: no allocation statistics, so no global mutex
+    /// around every allocation (Tollgate never reads them).
+    private static let libraryConfigured: Void = { _ = tg_sqlite_disable_memory_statistics() }()
+
     /// Opens (creating unless read-only) the database at `path` in WAL mode.
     public init(path: String, options: Options = Options()) throws(SQLiteError) {
+        Self.libraryConfigured
         var db: OpaquePointer?
         let flags = (options.readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
             | SQLITE_OPEN_NOMUTEX

@@ -10,9 +10,7 @@ public import Foundation
 public enum Timestamp {
     /// Formats `date` in UTC, to the second (the fraction is dropped, not rounded).
     public static func format(_ date: Date) -> String {
-        var text = civilText(Int64(date.timeIntervalSince1970.rounded(.down)))
-        text.append("Z")
-        return text
+        write(seconds: Int64(date.timeIntervalSince1970.rounded(.down)), milliseconds: nil)
     }
 
     /// ISO-8601 UTC with milliseconds (`2023-11-23T14:32:00.123Z`), as the decision log keeps times.
@@ -22,12 +20,7 @@ public enum Timestamp {
     public static func formatMilliseconds(_ date: Date) -> String {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.toNearestOrEven))
         let seconds = floorDivide(milliseconds, 1000)
-        let remainder = Int(milliseconds - seconds * 1000)
-        var text = civilText(seconds)
-        text.append(".")
-        appendDigits(remainder, width: 3, to: &text)
-        text.append("Z")
-        return text
+        return write(seconds: seconds, milliseconds: Int(milliseconds - seconds * 1000))
     }
 
     /// Parses an ISO-8601 timestamp with a time zone (fractions of a second allowed). A time that
@@ -63,25 +56,44 @@ public enum Timestamp {
     // MARK: Calendar arithmetic
 
 
-    /// `YYYY-MM-DDTHH:MM:SS` for whole seconds since 1970 (UTC).
-    private static func civilText(_ seconds: Int64) -> String {
+    /// `YYYY-MM-DDTHH:MM:SSZ` or, with milliseconds, `YYYY-MM-DDTHH:MM:SS.fffZ`, for whole seconds since 1970 (UTC).
+    private static func write(seconds: Int64, milliseconds: Int?) -> String {
         let days = floorDivide(seconds, 86_400)
         let secondOfDay = Int(seconds - days * 86_400)
         let (year, month, day) = civilDate(daysSinceEpoch: days)
-        var text = ""
-        text.reserveCapacity(24)
-        appendDigits(year, width: 4, to: &text)
-        text.append("-")
-        appendDigits(month, width: 2, to: &text)
-        text.append("-")
-        appendDigits(day, width: 2, to: &text)
-        text.append("T")
-        appendDigits(secondOfDay / 3_600, width: 2, to: &text)
-        text.append(":")
-        appendDigits(secondOfDay / 60 % 60, width: 2, to: &text)
-        text.append(":")
-        appendDigits(secondOfDay % 60, width: 2, to: &text)
-        return text
+        guard (0...9999).contains(year) else {
+            // Outside four digits, Foundation's spelling (never written by Tollgate itself).
+            let date = Date(timeIntervalSince1970: Double(seconds) + Double(milliseconds ?? 0) / 1000)
+            return date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: milliseconds != nil, timeZone: .gmt))
+        }
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            func put(_ value: Int, width: Int, at offset: Int) {
+                var value = value
+                for position in stride(from: offset + width - 1, through: offset, by: -1) {
+                    buffer[position] = UInt8(0x30 + value % 10)
+                    value /= 10
+                }
+            }
+            put(year, width: 4, at: 0)
+            buffer[4] = 0x2D
+            put(month, width: 2, at: 5)
+            buffer[7] = 0x2D
+            put(day, width: 2, at: 8)
+            buffer[10] = 0x54
+            put(secondOfDay / 3_600, width: 2, at: 11)
+            buffer[13] = 0x3A
+            put(secondOfDay / 60 % 60, width: 2, at: 14)
+            buffer[16] = 0x3A
+            put(secondOfDay % 60, width: 2, at: 17)
+            guard let milliseconds else {
+                buffer[19] = 0x5A
+                return 20
+            }
+            buffer[19] = 0x2E
+            put(milliseconds, width: 3, at: 20)
+            buffer[23] = 0x5A
+            return 24
+        }
     }
 
     /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (eras of 400 years).
@@ -130,11 +142,5 @@ public enum Timestamp {
             value = value * 10 + digit
         }
         return value
-    }
-
-    private static func appendDigits(_ value: Int, width: Int, to text: inout String) {
-        var digits = String(value)
-        if digits.count < width { digits = String(repeating: "0", count: width - digits.count) + digits }
-        text.append(digits)
     }
 }
