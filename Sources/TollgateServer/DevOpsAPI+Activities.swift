@@ -19,21 +19,22 @@ extension DevOpsAPI {
         }
         let product = try field("dataProductId"), version = try field("dataProductVersion"), stage = try field("stage")
         let start = query(request, "startAfterCreation") == "true"
-        let activity = try await run { () async throws(LifecycleError) -> Activity in
-            try await engine.createActivity(dataProductId: product, version: version, stage: stage, principal: caller(context))
+        let headers = Self.secretHeaders(request)
+        let creation = try await run { () async throws(LifecycleError) -> LifecycleEngine.Creation in
+            try await engine.createActivity(
+                dataProductId: product, version: version, stage: stage, principal: caller(context), startWith: start ? headers : nil)
         }
-        await engine.setSecretHeaders(Self.secretHeaders(request), activityId: activity.id)
-        if start {
-            do {
-                let started = try await engine.startActivity(id: activity.id, principal: caller(context))
-                return JSONResponse(value: ODMResources.activity(started), status: .created)
-            } catch {
-                var answer = ODMError(error)
-                if case .blocked = error { answer.message = "activity \(activity.id) was created and stays PLANNED: " + answer.message }
-                throw answer
-            }
+        switch creation.started {
+        case nil:
+            await engine.setSecretHeaders(headers, activityId: creation.activity.id)
+            return JSONResponse(value: ODMResources.activity(creation.activity), status: .created)
+        case .success(let started):
+            return JSONResponse(value: ODMResources.activity(started), status: .created)
+        case .failure(let error):
+            var answer = ODMError(error)
+            if case .blocked = error { answer.message = "activity \(creation.activity.id) was created and stays PLANNED: " + answer.message }
+            throw answer
         }
-        return JSONResponse(value: ODMResources.activity(activity), status: .created)
     }
 
     func searchActivities(_ request: Request) throws -> JSONResponse {

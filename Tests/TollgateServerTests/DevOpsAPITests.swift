@@ -137,6 +137,32 @@ struct DevOpsAPITests {
         #expect(conflictBody["code"] == "40911")
     }
 
+    /// Created and started in one request: the plan and the stage-transition decision are one commit,
+    /// and a blocked start keeps the activity PLANNED with its decision recorded.
+    @Test func aBlockedStartAfterCreationKeepsThePlannedActivity() async throws {
+        let f = try ServiceFixture(respond: Self.walkthrough)
+        try await f.start()
+        defer { Task { try? await f.stop() } }
+        let (blocked, b) = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: activity("test"))
+        #expect(blocked == 409)
+        #expect(b["code"] == "40910")
+        #expect(b["message"]?.stringValue?.hasPrefix("activity 1 was created and stays PLANNED: ") == true)
+        #expect(b["message"]?.stringValue?.contains("stage-order: stage 'test' requires 'dev'") == true)
+        #expect(try await f.call(.GET, "/api/v1/pp/devops/activities/1/status").1["status"] == "PLANNED")
+        let (_, tasks) = try await f.call(.GET, "/api/v1/pp/devops/tasks?activityId=1")
+        #expect(tasks.arrayValue?.map { $0["status"] } == ["PLANNED"])
+        let (_, decisions) = try await f.call(.GET, "/api/v1/tollgate/decisions?activityId=1")
+        #expect(decisions.arrayValue?.count == 1)
+        #expect(decisions.arrayValue?.first?["verdict"] == "block")
+        #expect(decisions.arrayValue?.first?["gatedChange"] == "activity 1 stays PLANNED: start blocked")
+
+        // Started once dev is done: the same activity, no second one.
+        let (created, dev) = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: activity("dev"))
+        #expect(created == 201)
+        #expect(dev["id"] == 2)
+        #expect(dev["status"] == "PROCESSING")
+    }
+
     @Test func errorsUseODMsBodyAndCodes() async throws {
         let f = try ServiceFixture(respond: Self.walkthrough)
         try await f.start()

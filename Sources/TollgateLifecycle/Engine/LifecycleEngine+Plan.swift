@@ -3,10 +3,29 @@ import TollgateJSON
 
 extension LifecycleEngine {
     /// Plans an activity moving `version` of `dataProductId` to `stage`: one task per entry of the
-    /// stage in the descriptor's `lifecycleInfo`. With `start`, starts it too (see ``startActivity``).
+    /// stage in the descriptor's `lifecycleInfo`. With `start`, starts it too (see ``startActivity``),
+    /// throwing what refused the start (the activity then stays PLANNED).
     public func createActivity(
         dataProductId: String, version: String, stage: String, principal: Principal, start: Bool = false
     ) async throws(LifecycleError) -> Activity {
+        let creation = try await createActivity(dataProductId: dataProductId, version: version, stage: stage, principal: principal, startWith: start ? [:] : nil)
+        return try creation.started?.get() ?? creation.activity
+    }
+
+    /// What ``createActivity(dataProductId:version:stage:principal:startWith:)`` did.
+    public struct Creation: Sendable {
+        /// The activity as planned.
+        public var activity: Activity
+        /// The activity after its start, or what refused the start; nil when no start was asked for.
+        public var started: Result<Activity, LifecycleError>?
+    }
+
+    /// Plans an activity and, with `startWith` (the secret headers for its executors, see
+    /// ``setSecretHeaders(_:activityId:)``), starts it in the same commit: the plan and the
+    /// stage-transition decision are written together. A refused start leaves the activity PLANNED.
+    public func createActivity(
+        dataProductId: String, version: String, stage: String, principal: Principal, startWith secretHeaders: [String: [String: String]]?
+    ) async throws(LifecycleError) -> Creation {
         let descriptor: DataProductDescriptor
         do {
             descriptor = try await descriptors.descriptor(productId: dataProductId, version: version)
@@ -28,10 +47,11 @@ extension LifecycleEngine {
             throw .activityAlreadyExists(existing.id)
         }
         let now = clock()
-        let activity = Activity(
+        var activity = Activity(
             id: nextId(\.activity), dataProductId: dataProductId, dataProductVersion: version, stage: stage,
             createdAt: now, principal: principal.name, descriptor: descriptor.document)
         var changes = ChangeSet()
+        var tasks: [LifecycleTask] = []
         changes.put(activity)
         changes.transitions.append(StatusTransition(entity: "activity", entityId: activity.id, from: nil, to: "PLANNED", at: now, decision: nil))
         for definition in definition.tasks {
@@ -41,13 +61,36 @@ extension LifecycleEngine {
                 configurations: definition.configurations, createdAt: now,
                 timeoutSeconds: (definition.definition?["timeoutSeconds"] ?? definition.template?["timeoutSeconds"])?
                     .intValue.map(Int.init))
+            tasks.append(task)
             changes.put(task)
             changes.transitions.append(StatusTransition(entity: "task", entityId: task.id, from: nil, to: "PLANNED", at: now, decision: nil))
         }
-        try commit(changes)
+        let plannedActivity = activity
+        guard let secretHeaders else {
+            try commit(changes)
+            descriptorCache[activity.id] = descriptor
+            return Creation(activity: activity)
+        }
+        setSecretHeaders(secretHeaders, activityId: activity.id)
+        do throws(LifecycleError) {
+            try checkVersionIsFree(activity)
+        } catch {
+            try commit(changes)
+            descriptorCache[activity.id] = descriptor
+            return Creation(activity: activity, started: .failure(error))
+        }
         descriptorCache[activity.id] = descriptor
-        if start { return try await startActivity(id: activity.id, principal: principal) }
-        return activity
+        do throws(LifecycleError) {
+            let refusal = try start(&changes, activity: &activity, tasks: &tasks, descriptor: descriptor, principal: principal, now: now)
+            try await finishStart(changes, refusal: refusal)
+        } catch {
+            if case .blocked = error { return Creation(activity: plannedActivity, started: .failure(error)) }
+            // Nothing was written: the plan goes with the start.
+            descriptorCache[activity.id] = nil
+            self.secretHeaders[activity.id] = nil
+            throw error
+        }
+        return Creation(activity: plannedActivity, started: .success(try self.activity(id: activity.id)))
     }
 
     /// Deletes a PLANNED activity and its tasks.

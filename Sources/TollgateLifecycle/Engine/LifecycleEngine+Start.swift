@@ -14,33 +14,55 @@ extension LifecycleEngine {
         default:
             throw .invalidActivityAction("activity \(id) is \(activity.status.rawValue); only a PLANNED activity can start")
         }
+        try checkVersionIsFree(activity)
+        let descriptor = try descriptor(of: activity)
+        var tasks = try tasks(activityId: id)
+        var changes = ChangeSet()
+        let refusal = try start(&changes, activity: &activity, tasks: &tasks, descriptor: descriptor, principal: principal, now: clock())
+        try await finishStart(changes, refusal: refusal)
+        return try self.activity(id: id)
+    }
+
+    /// Refuses to start an activity while another activity of the same version runs.
+    func checkVersionIsFree(_ activity: Activity) throws(LifecycleError) {
         let busy = ActivityFilter(
             dataProductId: activity.dataProductId, dataProductVersion: activity.dataProductVersion, status: .processing)
         if let running = try read({ try store.activities(matching: busy) }).first { throw .versionBusy(running.id) }
+    }
 
-        let descriptor = try descriptor(of: activity)
-        var tasks = try tasks(activityId: id)
-        let now = clock()
+    /// Adds the start of a PLANNED `activity` to `changes`: the stage-transition decision and, unless
+    /// it blocks, the move to PROCESSING and the first task's dispatch. Returns the block's reasons.
+    func start(
+        _ changes: inout ChangeSet, activity: inout Activity, tasks: inout [LifecycleTask], descriptor: DataProductDescriptor,
+        principal: Principal, now: Date
+    ) throws(LifecycleError) -> [String]? {
         var (decision, record) = try decide(
             .stageTransition, activity: activity, tasks: tasks, descriptor: descriptor, principal: principal, now: now)
-        var changes = ChangeSet()
         if decision.verdict == .block {
-            record.gatedChange = "activity \(id) stays PLANNED: start blocked"
+            record.gatedChange = "activity \(activity.id) stays PLANNED: start blocked"
             changes.decisions.append(record)
-            let committed = try commit(changes)
-            throw .blocked(
-                phase: .stageTransition, decisionSequence: committed.first?.sequence ?? 0, reasons: decision.blockingReasons)
+            return decision.blockingReasons
         }
-        record.gatedChange = "activity \(id): PLANNED -> PROCESSING"
+        record.gatedChange = "activity \(activity.id): PLANNED -> PROCESSING"
         changes.decisions.append(record)
         activity.status = .processing
         activity.startedAt = now
         changes.put(activity)
-        changes.transitions.append(StatusTransition(entity: "activity", entityId: id, from: "PLANNED", to: "PROCESSING", at: now, decision: changes.decisions.count - 1))
+        changes.transitions.append(
+            StatusTransition(entity: "activity", entityId: activity.id, from: "PLANNED", to: "PROCESSING", at: now, decision: changes.decisions.count - 1))
         try advance(&changes, activity: &activity, tasks: &tasks, descriptor: descriptor, principal: principal, now: now)
-        try commit(changes)
+        return nil
+    }
+
+    /// Commits a start made by ``start(_:activity:tasks:descriptor:principal:now:)``, then dispatches,
+    /// or throws the block (its decision committed).
+    func finishStart(_ changes: ChangeSet, refusal: [String]?) async throws(LifecycleError) {
+        let committed = try commit(changes)
+        if let refusal {
+            let sequence = committed.last { $0.phase == .stageTransition }?.sequence ?? 0
+            throw .blocked(phase: .stageTransition, decisionSequence: sequence, reasons: refusal)
+        }
         await carryOut(changes.outbox)
-        return try self.activity(id: id)
     }
 
     /// Aborts a PLANNED or PROCESSING activity: its unfinished tasks become ABORTED, and late
