@@ -82,16 +82,8 @@ extension DevOpsAPI {
         } else {
             report = TaskReport(status: .processed)
         }
-        let executor = (try? store.task(id: taskId)?.executor) ?? nil
-        var checked = report
-        if let executor, checkedExecutors.contains(executor), let word = await engine.executorReport(taskId: taskId) {
-            // The executor's own status overrides the callback's.
-            checked.status = word.status
-            if word.status != .processed { checked.errors = checked.errors ?? word.errors }
-        }
-        let final = checked
         let outcome = try await run { () async throws(LifecycleError) -> ReportOutcome in
-            try await engine.report(taskId: taskId, final, principal: Principal(name: "executor:\(executor ?? "unknown")", roles: ["executor"]))
+            try await engine.callback(taskId: taskId, report, confirming: checkedExecutors)
         }
         switch outcome {
         case .applied(let task), .repeated(let task):

@@ -176,13 +176,6 @@ extension LifecycleEngine {
 }
 
 extension LifecycleEngine {
-    /// What the task's executor says about it now (for executors configured to be asked after a
-    /// callback); nil when it cannot tell.
-    public func executorReport(taskId: Int64) async -> TaskReport? {
-        guard let task = try? store.task(id: taskId) else { return nil }
-        return await reconcile(task)
-    }
-
     /// Carries out a task's pending dispatch now (instead of at the next recovery round).
     /// Throws when the task has none: tasks start with their activity, in order.
     public func retryDispatch(taskId: Int64) async throws(LifecycleError) {

@@ -15,13 +15,36 @@ extension LifecycleEngine {
     /// The task-result policies judge the result before anything moves on: a block fails the task
     /// (its errors carry the reasons) and so the activity. A report for a finished task changes
     /// nothing: an exact repeat of the accepted one answers as before, anything else is refused.
-    @discardableResult
     /// - Parameter cancelRun: when set, the task's run is cancelled on its executor if this report
     ///   ends the task without success (the text is the reason recorded).
+    @discardableResult
     public func report(
         taskId: Int64, _ report: TaskReport, principal: Principal, cancelRun: String? = nil
     ) async throws(LifecycleError) -> ReportOutcome {
+        try await apply(report, to: task(id: taskId), principal: principal, cancelRun: cancelRun)
+    }
+
+    /// Applies an executor's callback for `taskId`, recorded as made by `executor:<name>` (the
+    /// task's executor). When that executor is in `confirming`, it is asked for the task's status
+    /// first, and its answer overrides the callback's (`checkAfterCallback`).
+    @discardableResult
+    public func callback(taskId: Int64, _ report: TaskReport, confirming: Set<String> = []) async throws(LifecycleError) -> ReportOutcome {
         var task = try task(id: taskId)
+        let principal = Principal(name: "executor:\(task.executor ?? "unknown")", roles: ["executor"])
+        var report = report
+        if let executor = task.executor, confirming.contains(executor), let word = await reconcile(task) {
+            report.status = word.status
+            if word.status != .processed { report.errors = report.errors ?? word.errors }
+            task = try self.task(id: taskId)
+        }
+        return try await apply(report, to: task, principal: principal, cancelRun: nil)
+    }
+
+    private func apply(
+        _ report: TaskReport, to task: LifecycleTask, principal: Principal, cancelRun: String?
+    ) async throws(LifecycleError) -> ReportOutcome {
+        var task = task
+        let taskId = task.id
         if task.status.isFinished {
             if task.status == report.status.taskStatus && task.results == report.results && (report.status != .failed || task.errors == report.errors) {
                 return .repeated(task)

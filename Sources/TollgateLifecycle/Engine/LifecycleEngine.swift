@@ -51,6 +51,7 @@ public actor LifecycleEngine {
     let clock: @Sendable () -> Date
     var ids: HighestIds
     var storedRevisions: Set<String>
+    /// Parsed descriptors of unfinished activities (dropped when an activity finishes).
     var descriptorCache: [Int64: DataProductDescriptor] = [:]
     /// Outbox intents being carried out right now (the actor is re-entered while executors answer).
     var inFlight: Set<Int64> = []
@@ -122,6 +123,7 @@ public actor LifecycleEngine {
         do {
             let committed = try store.commit(changes)
             storedRevisions.formUnion(changes.policySources.map(\.revision))
+            for activity in changes.activities where activity.status.isFinished { descriptorCache[activity.id] = nil }
             let notifications = changes.outbox.filter { $0.kind == .notify }
             if !notifications.isEmpty {
                 // Delivered after the commit, never holding up the change that caused them.
