@@ -54,7 +54,8 @@ public struct OutboundHTTP: Sendable {
         contentType: String = "application/json", what: String
     ) async throws(Failure) -> Answer {
         let repeatable = idempotent ?? (method == .GET || method == .HEAD)
-        let call = "\(method.rawValue) \(Self.redacted(url))"
+        // Named in failures only, so a call that succeeds does not pay for the redaction.
+        var call: String { "\(method.rawValue) \(Self.redacted(url))" }
         var attempt = 0
         while true {
             attempt += 1
