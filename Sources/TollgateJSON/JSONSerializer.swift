@@ -7,7 +7,7 @@ internal struct JSONSerializer {
     internal init(pretty: Bool, sortedKeys: Bool) {
         self.pretty = pretty
         self.sortedKeys = sortedKeys
-        output.reserveCapacity(256)
+        output.reserveCapacity(1024)
     }
 
     internal mutating func write(_ value: JSONValue, indent: Int = 0) {
@@ -54,17 +54,19 @@ internal struct JSONSerializer {
         }
         let keys = object.keys
         let values = object.values
-        var order = Array(keys.indices)
-        if sortedKeys {
-            order.sort { keys[$0].utf8.lexicographicallyPrecedes(keys[$1].utf8) }
-        }
-        for (position, index) in order.enumerated() {
-            if position > 0 { output.append(UInt8(ascii: ",")) }
+        func member(_ index: Int, first: Bool) {
+            if !first { output.append(UInt8(ascii: ",")) }
             if pretty { newline(indent: indent + 2) }
             writeString(keys[index])
             output.append(UInt8(ascii: ":"))
             if pretty { output.append(UInt8(ascii: " ")) }
             write(values[index], indent: indent + 2)
+        }
+        if sortedKeys {
+            let order = keys.indices.sorted { keys[$0].utf8.lexicographicallyPrecedes(keys[$1].utf8) }
+            for (position, index) in order.enumerated() { member(index, first: position == 0) }
+        } else {
+            for index in keys.indices { member(index, first: index == 0) }
         }
         if pretty { newline(indent: indent) }
         output.append(UInt8(ascii: "}"))
