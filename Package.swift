@@ -164,7 +164,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TollgateJSONTests",
-            dependencies: ["TollgateJSON"],
+            dependencies: ["TollgateJSON", "TollgateTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -152,7 +152,11 @@ if sorted.isEmpty { sorted = [0] }
 print("activities             \(processed)/\(activities) PROCESSED (1 task each, 3 gates, shipped policies), \(concurrency) concurrent clients")
 print(String(format: "complete activities/s  %.0f (all submitted in %.2f s, all complete after %.2f s)", Double(processed) / total, seconds(submitted - started), total))
 print(String(format: "POST latency           median %.2f ms, p99 %.2f ms, max %.2f ms", sorted[sorted.count / 2], sorted[sorted.count * 99 / 100], sorted.last!))
-print(String(format: "CPU                    server %.2f ms per activity (%.0f%% of a core), load generator and fake executor %.2f ms", serverCPU * 1000 / Double(max(processed, 1)), serverCPU * 100 / total, ownCPU * 1000 / Double(max(processed, 1))))
+let perActivity = 1000 / Double(max(processed, 1))
+print(
+    String(
+        format: "CPU                    server %.2f ms per activity (%.0f%% of a core), load generator and fake executor %.2f ms",
+        serverCPU * perActivity, serverCPU * 100 / total, ownCPU * perActivity))
 print("server RSS             idle \(idleRSS / 1024) MB, after load \(loadRSS / 1024) MB")
 print("targets                >= 1000 activities/s: \(Double(processed) / total >= 1000 ? "met" : "MISSED"); p99 < 20 ms: \(sorted[sorted.count * 99 / 100] < 20 ? "met" : "MISSED"); idle RSS < 40 MB: \(idleRSS < 40 * 1024 ? "met" : "MISSED")")
 executorTask.cancel()

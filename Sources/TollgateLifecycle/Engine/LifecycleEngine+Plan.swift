@@ -8,7 +8,8 @@ extension LifecycleEngine {
     public func createActivity(
         dataProductId: String, version: String, stage: String, principal: Principal, start: Bool = false
     ) async throws(LifecycleError) -> Activity {
-        let creation = try await createActivity(dataProductId: dataProductId, version: version, stage: stage, principal: principal, startWith: start ? [:] : nil)
+        let creation = try await createActivity(
+            dataProductId: dataProductId, version: version, stage: stage, principal: principal, startWith: start ? [:] : nil)
         return try creation.started?.get() ?? creation.activity
     }
 
