@@ -11,34 +11,58 @@ public import TollgateLifecycle
 /// read again from its file when an activity asks for it, so thousands of descriptors cost an
 /// index entry each, not a parsed document each.
 public struct DirectoryDescriptorSource: DescriptorSource {
-    /// The file of each product version, under each name it is found by.
-    private let fileByKey: [String: String]
+    /// The folder the files are named in ("" when they were given by full path).
+    private let folder: String
+    /// The descriptor files, named within `folder`.
     private let files: [String]
+    /// Which file each `name@version` key is in, by the key's hash: an index of thousands of
+    /// descriptors holds no key text. Keys whose hashes collide are kept whole in `collided`.
+    private let fileByHash: [Int: Int32]
+    private let collided: [String: Int32]
     /// Files that could not be read, with why.
     public let problems: [String]
 
     /// Reads every descriptor file of `directory`.
     public init(directory: String) {
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        self.init(files: files.filter(Self.isDescriptorFile).sorted().map { directory + "/" + $0 })
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        self.init(folder: directory + "/", names: names.filter(Self.isDescriptorFile).sorted())
     }
 
     /// Reads the given descriptor files.
     public init(files: [String]) {
-        var fileByKey: [String: String] = [:]
+        self.init(folder: "", names: files)
+    }
+
+    private init(folder: String, names: [String]) {
+        var fileByKey: [String: Int32] = [:]
         var indexed: [String] = []
         var problems: [String] = []
-        for file in files {
+        for name in names {
             do {
-                let descriptor = try Self.read(file)
-                for key in Self.keys(descriptor) { fileByKey[key] = file }
-                indexed.append(file)
+                let descriptor = try Self.read(folder + name)
+                for key in Self.keys(descriptor) { fileByKey[key] = Int32(indexed.count) }
+                indexed.append(name)
             } catch {
                 problems.append(error.description)
             }
         }
-        self.fileByKey = fileByKey
+        var fileByHash: [Int: Int32] = [:]
+        var keyByHash: [Int: String] = [:]
+        var collided: [String: Int32] = [:]
+        for (key, file) in fileByKey {
+            let hash = key.hashValue
+            if let other = keyByHash[hash] {
+                collided[key] = file
+                collided[other] = fileByKey[other]
+            } else {
+                keyByHash[hash] = key
+                fileByHash[hash] = file
+            }
+        }
+        self.folder = folder
         self.files = indexed
+        self.fileByHash = fileByHash
+        self.collided = collided
         self.problems = problems
     }
 
@@ -73,14 +97,15 @@ public struct DirectoryDescriptorSource: DescriptorSource {
 
     /// Every descriptor, once each, read from its file.
     public var descriptors: [DataProductDescriptor] {
-        files.compactMap { try? Self.read($0) }.sorted { $0.fullyQualifiedName < $1.fullyQualifiedName }
+        files.compactMap { try? Self.read(folder + $0) }.sorted { $0.fullyQualifiedName < $1.fullyQualifiedName }
     }
 
     public func descriptor(productId: String, version: String) async throws(DescriptorSourceError) -> DataProductDescriptor {
         let key = "\(productId)@\(version)"
-        guard let file = fileByKey[key] else {
+        guard let index = collided[key] ?? fileByHash[key.hashValue] else {
             throw .notFound("no descriptor for data product '\(productId)' version \(version)")
         }
+        let file = folder + files[Int(index)]
         let descriptor: DataProductDescriptor
         do {
             descriptor = try Self.read(file)
