@@ -28,7 +28,8 @@ public enum Timestamp {
     public static func parse(_ text: String) -> Date? {
         var text = text
         text.makeContiguousUTF8()
-        if let written = text.utf8.withContiguousStorageIfAvailable(parseWrittenForm) ?? nil { return written }
+        // One of the forms Tollgate writes: its date, or nil when that time does not exist.
+        if case .some(.some(let written)) = text.utf8.withContiguousStorageIfAvailable(parseWrittenForm) { return written }
         if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
         return try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
     }
@@ -54,7 +55,6 @@ public enum Timestamp {
     }
 
     // MARK: Calendar arithmetic
-
 
     /// `YYYY-MM-DDTHH:MM:SSZ` or, with milliseconds, `YYYY-MM-DDTHH:MM:SS.fffZ`, for whole seconds since 1970 (UTC).
     private static func write(seconds: Int64, milliseconds: Int?) -> String {
