@@ -7,8 +7,17 @@ extension LifecycleEngine {
     func context(for activity: Activity, tasks: [LifecycleTask], descriptor: DataProductDescriptor) throws(LifecycleError)
         -> LifecycleContext
     {
-        var entries: [String: StageContext] = [:]
+        var entries = try otherStages(of: activity, descriptor: descriptor)
         entries[activity.stage] = StageContext(status: .running, results: Self.results(of: tasks))
+        return LifecycleContext(stageOrder: descriptor.lifecycle.stageNames, entries: entries)
+    }
+
+    /// The other stages of the version whose latest activity succeeded. While `activity` runs no other
+    /// activity of its version can (one PROCESSING activity per version), so these are read once per
+    /// running activity and kept until it finishes.
+    private func otherStages(of activity: Activity, descriptor: DataProductDescriptor) throws(LifecycleError) -> [String: StageContext] {
+        if activity.status == .processing, let known = otherStagesCache[activity.id] { return known }
+        var entries: [String: StageContext] = [:]
         for stage in descriptor.lifecycle.stageNames where stage != activity.stage {
             let filter = ActivityFilter(
                 dataProductId: activity.dataProductId, dataProductVersion: activity.dataProductVersion, stage: stage,
@@ -19,7 +28,8 @@ extension LifecycleEngine {
             let latestTasks = try read { try store.tasks(activityId: latest.id) }
             entries[stage] = StageContext(status: .processed, finishedAt: latest.finishedAt, results: Self.results(of: latestTasks) ?? [:])
         }
-        return LifecycleContext(stageOrder: descriptor.lifecycle.stageNames, entries: entries)
+        if activity.status == .processing { otherStagesCache[activity.id] = entries }
+        return entries
     }
 
     /// The context of a version as a task of its next activity would see it: every stage whose

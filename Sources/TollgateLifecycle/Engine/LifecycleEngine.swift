@@ -53,6 +53,8 @@ public actor LifecycleEngine {
     var storedRevisions: Set<String>
     /// Parsed descriptors of unfinished activities (dropped when an activity finishes).
     var descriptorCache: [Int64: DataProductDescriptor] = [:]
+    /// The other stages' context of each running activity (dropped when it finishes).
+    var otherStagesCache: [Int64: [String: StageContext]] = [:]
     /// Outbox intents being carried out right now (the actor is re-entered while executors answer).
     var inFlight: Set<Int64> = []
     /// Secret headers per activity and executor, in memory only (lost on restart, by design).
@@ -123,7 +125,10 @@ public actor LifecycleEngine {
         do {
             let committed = try store.commit(changes)
             storedRevisions.formUnion(changes.policySources.map(\.revision))
-            for activity in changes.activities where activity.status.isFinished { descriptorCache[activity.id] = nil }
+            for activity in changes.activities where activity.status.isFinished {
+                descriptorCache[activity.id] = nil
+                otherStagesCache[activity.id] = nil
+            }
             let notifications = changes.outbox.filter { $0.kind == .notify }
             if !notifications.isEmpty {
                 // Delivered after the commit, never holding up the change that caused them.
@@ -131,8 +136,10 @@ public actor LifecycleEngine {
             }
             return committed
         } catch {
-            // The ids handed out for this change set may be reused or skipped; re-read them.
+            // The ids handed out for this change set may be reused or skipped; re-read them. What was
+            // read for an activity this change would have started is read again too.
             if let fresh = try? store.highestIds() { ids = fresh }
+            otherStagesCache.removeAll()
             throw .storage("\(error)")
         }
     }
