@@ -174,7 +174,13 @@ struct TransitionRuleTests {
         #expect(task.errors?.contains("connection refused") == true)
         // One last attempt when the timeout is noticed, then it gives up.
         #expect(executor.requests.count == 6)
-        #expect(f.store.history(taskId: task.id).filter { $0.kind == "executor-error" }.count == 6)
+        let errors = f.store.history(taskId: task.id).filter { $0.kind == "executor-error" }.map(\.message)
+        #expect(errors.count == 6)
+        // Each retry says which attempt failed and when the next comes (the backoff doubles).
+        #expect(errors.prefix(5).map { $0.components(separatedBy: " (").last } == [
+            "attempt 1; next in 1 s)", "attempt 2; next in 2 s)", "attempt 3; next in 4 s)", "attempt 4; next in 8 s)",
+            "attempt 5; next in 16 s)",
+        ])
     }
 
     @Test func lostCallbacksAreReconciledAndSilentTasksTimeOut() async throws {

@@ -55,12 +55,9 @@ extension LifecycleEngine {
             } catch {
                 let attempts = intent.attempts + 1
                 if error.retryable && attempts < options.cancelAttempts {
-                    let delay = Self.backoff(attempt: attempts, first: options.dispatchBackoffSeconds, maximum: options.dispatchMaxBackoffSeconds)
-                    changes.outboxRetry.append((intent.id, error.message, now.addingTimeInterval(delay)))
+                    let wait = retryLater(&changes, intent, reason: error.message, now: now)
                     changes.history.append(
-                        ExecutionEvent(
-                            taskId: taskId, at: now, kind: "cancel",
-                            message: "cancel failed: \(error.message) (attempt \(attempts); next in \(Int(delay.rounded(.up))) s)"))
+                        ExecutionEvent(taskId: taskId, at: now, kind: "cancel", message: "cancel failed: \(error.message) (\(wait))"))
                 } else {
                     changes.outboxDone.append((intent.id, error.message))
                     changes.history.append(
@@ -97,8 +94,7 @@ extension LifecycleEngine {
                         changes.history.append(
                             ExecutionEvent(taskId: taskId, at: now, kind: "log", message: "no logs: the run was still going \(request.timeoutSeconds) s after the task ended"))
                     } else {
-                        let delay = Self.backoff(attempt: intent.attempts + 1, first: options.dispatchBackoffSeconds, maximum: options.dispatchMaxBackoffSeconds)
-                        changes.outboxRetry.append((intent.id, "the run is still going", now.addingTimeInterval(delay)))
+                        retryLater(&changes, intent, reason: "the run is still going", now: now)
                     }
                     _ = try? commit(changes)
                     return
@@ -107,8 +103,7 @@ extension LifecycleEngine {
                 for log in logs { changes.history.append(Self.logEvent(log, taskId: taskId, at: now)) }
             } catch {
                 if error.retryable && now <= deadline {
-                    let delay = Self.backoff(attempt: intent.attempts + 1, first: options.dispatchBackoffSeconds, maximum: options.dispatchMaxBackoffSeconds)
-                    changes.outboxRetry.append((intent.id, error.message, now.addingTimeInterval(delay)))
+                    retryLater(&changes, intent, reason: error.message, now: now)
                 } else {
                     changes.outboxDone.append((intent.id, error.message))
                     changes.history.append(ExecutionEvent(taskId: taskId, at: now, kind: "log", message: "no logs: \(error.message)"))

@@ -28,6 +28,17 @@ extension LifecycleEngine {
         min(pow(2, Double(max(0, attempt - 1))) * first, maximum)
     }
 
+    /// Puts an executor intent (dispatch, cancel, log collection) back for another try after a failed
+    /// attempt, with the executor backoff. Returns how the wait reads in the task's history:
+    /// `attempt N; next in S s`.
+    @discardableResult
+    func retryLater(_ changes: inout ChangeSet, _ intent: OutboxIntent, reason: String, now: Date) -> String {
+        let attempt = intent.attempts + 1
+        let delay = Self.backoff(attempt: attempt, first: options.dispatchBackoffSeconds, maximum: options.dispatchMaxBackoffSeconds)
+        changes.outboxRetry.append((intent.id, reason, now.addingTimeInterval(delay)))
+        return "attempt \(attempt); next in \(Int(delay.rounded(.up))) s"
+    }
+
     /// Runs `work` on the current state of an outbox intent, unless another caller is carrying it
     /// out, it is done, or its next attempt is not due yet. Another caller may have carried it out,
     /// or pushed it back, while this one waited its turn; `fresh` intents were just committed.
@@ -94,14 +105,10 @@ extension LifecycleEngine {
                     _ = try? await self.report(taskId: taskId, report, principal: Principal(name: request.executor, roles: ["executor"]))
                 }
             } catch {
-                let attempts = intent.attempts + 1
                 if error.retryable {
-                    let delay = Self.backoff(attempt: attempts, first: options.dispatchBackoffSeconds, maximum: options.dispatchMaxBackoffSeconds)
-                    changes.outboxRetry.append((intent.id, error.message, now.addingTimeInterval(delay)))
+                    let wait = retryLater(&changes, intent, reason: error.message, now: now)
                     changes.history.append(
-                        ExecutionEvent(
-                            taskId: taskId, at: now, kind: "executor-error",
-                            message: "\(error.message) (attempt \(attempts); next in \(Int(delay.rounded(.up))) s)"))
+                        ExecutionEvent(taskId: taskId, at: now, kind: "executor-error", message: "\(error.message) (\(wait))"))
                     _ = try? commit(changes)
                     return
                 }
