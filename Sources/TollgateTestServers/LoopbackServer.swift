@@ -7,7 +7,7 @@ public import TollgateTestSupport
 /// A free loopback port that serves a Hummingbird router while started.
 public final class LoopbackServer: Sendable {
     public let port: Int
-    private let task = Mutex<Task<Void, any Error>?>(nil)
+    private let serving = BackgroundServing()
 
     public init(port: Int = FreePort.next()) {
         self.port = port
@@ -19,12 +19,12 @@ public final class LoopbackServer: Sendable {
     /// Serves `router` and returns once the port answers HTTP.
     public func start(_ router: Router<BasicRequestContext>, client: HTTPClient) async throws {
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quietLogger)
-        task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
+        serving.start(app)
         try await waitUntilListening(port: port, client: client)
     }
 
     /// Stops serving (the port refuses connections soon after).
-    public func stop() { task.withLock { $0?.cancel() } }
+    public func stop() { serving.stop() }
 }
 
 /// Waits until something answers HTTP on the port (any status will do).

@@ -17,7 +17,7 @@ final class ServiceFixture: Sendable {
     let client: HTTPClient
     let executor: FakeODMExecutor
     let port: Int
-    private let task: Mutex<Task<Void, any Error>?> = Mutex(nil)
+    private let serving = BackgroundServing()
 
     let recoveryInterval: Duration
 
@@ -50,7 +50,7 @@ final class ServiceFixture: Sendable {
         service.recoveryInterval = recoveryInterval
         service.logger = quietLogger
         let app = service.application()
-        task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
+        serving.start(app)
         try await waitUntilListening(port: port, client: client)
     }
 
@@ -66,7 +66,7 @@ final class ServiceFixture: Sendable {
     }
 
     func stop() async throws {
-        task.withLock { $0?.cancel() }
+        serving.stop()
         executor.stop()
         try await client.shutdown()
     }

@@ -44,6 +44,10 @@ struct TaskActionTests {
         defer { Task { try? await f.stop() } }
         _ = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: Self.dev)
         _ = try await callbackOf(f)
+        // The executor has the task; its acceptance is recorded once its answer is back.
+        try await waitUntil("the dispatch is recorded") {
+            try await f.call(.GET, "/api/v1/tollgate/tasks/1/history?kind=dispatched").1.arrayValue?.isEmpty == false
+        }
         #expect(try await f.call(.PATCH, "/api/v1/pp/devops/activities/1/status?action=ABORT").0 == 200)
         var history: JSONValue = []
         for _ in 0..<200 {
