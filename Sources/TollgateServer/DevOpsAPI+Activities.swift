@@ -11,9 +11,7 @@ extension DevOpsAPI {
         }
         func field(_ name: String) throws -> String {
             guard let value = body[name]?.stringValue, !value.isEmpty else {
-                throw ODMError(
-                    status: .unprocessableContent, code: "42201", summary: "Activity invalid",
-                    message: "the activity needs \(name) (a non-empty string)")
+                throw ODMError(LifecycleError.activityInvalid("the activity needs \(name) (a non-empty string)"))
             }
             return value
         }
@@ -108,18 +106,18 @@ extension DevOpsAPI {
         return JSONResponse(value: ODMResources.activity(activity))
     }
 
-    func lifecycles(product: String?, version: String?, currentOnly: Bool) throws -> JSONResponse {
+    func lifecycles(
+        _ request: Request, _ context: some RequestContext, product: String?, version: String?, currentOnly: Bool
+    ) throws -> Response {
         var records = try store.allStageRecords()
         if let product { records = records.filter { $0.dataProductId == product } }
         if let version { records = records.filter { $0.dataProductVersion == version } }
         if currentOnly {
-            guard let current = records.last(where: { $0.finishedAt == nil }) else {
-                throw ODMError(
-                    status: .notFound, code: "40421", summary: "Lifecycle not found",
-                    message: "\(product ?? "") \(version ?? "") has no current stage yet")
-            }
-            return JSONResponse(value: ODMResources.lifecycle(current))
+            // ODM answers 200 with an empty body when a version has no current stage yet, and its
+            // Java client reads that as "none".
+            guard let current = records.last(where: { $0.finishedAt == nil }) else { return Response(status: .ok) }
+            return try JSONResponse(value: ODMResources.lifecycle(current)).response(from: request, context: context)
         }
-        return JSONResponse(value: .array(records.map(ODMResources.lifecycle)))
+        return try JSONResponse(value: .array(records.map(ODMResources.lifecycle))).response(from: request, context: context)
     }
 }

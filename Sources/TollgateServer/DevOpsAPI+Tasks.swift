@@ -52,8 +52,11 @@ extension DevOpsAPI {
             guard case .applied(let task) = outcome else { return JSONResponse(value: ODMResources.status("ABORTED")) }
             return JSONResponse(value: ODMResources.status(task.status.rawValue))
         case "START":
-            try await run { () async throws(LifecycleError) in try await engine.retryDispatch(taskId: id) }
-            let task = try await run { () async throws(LifecycleError) -> LifecycleTask in try await engine.task(id: id) }
+            let planned = try await run { () async throws(LifecycleError) -> LifecycleTask in try await engine.task(id: id) }
+            await engine.setSecretHeaders(Self.secretHeaders(request), activityId: planned.activityId)
+            let task = try await run { () async throws(LifecycleError) -> LifecycleTask in
+                try await engine.startTask(id: id, principal: caller(context))
+            }
             return JSONResponse(value: ODMResources.status(task.status.rawValue))
         case let other:
             throw ODMError.invalidTaskAction(
@@ -72,9 +75,7 @@ extension DevOpsAPI {
         if let body {
             let statusText = body["status"]?.stringValue ?? "PROCESSED"
             guard let status = TaskOutcomeStatus(rawValue: statusText), status != .aborted else {
-                throw ODMError(
-                    status: .unprocessableContent, code: "42203", summary: "Task result invalid",
-                    message: "status must be PROCESSED or FAILED, not '\(statusText)'")
+                throw ODMError.invalidTaskResult("status must be PROCESSED or FAILED, not '\(statusText)'")
             }
             let results = body["results"].flatMap { $0.isNull ? nil : $0 }
             let errors = body["errors"].flatMap { $0.isNull ? nil : ($0.stringValue ?? $0.serialized()) }

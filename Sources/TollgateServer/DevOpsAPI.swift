@@ -38,17 +38,21 @@ public struct DevOpsAPI: Sendable {
         group.get("tasks/:id") { _, context in try await self.readTask(context) }
         group.get("tasks/:id/status") { _, context in try await self.taskStatus(context) }
         group.patch("tasks/:id/status") { request, context in try await self.taskAction(request, context) }
-        group.get("lifecycles") { _, _ in try self.lifecycles(product: nil, version: nil, currentOnly: false) }
-        group.get("lifecycles/:product") { _, context in
-            try self.lifecycles(product: context.parameters.require("product"), version: nil, currentOnly: false)
+        group.get("lifecycles") { request, context in
+            try self.lifecycles(request, context, product: nil, version: nil, currentOnly: false)
         }
-        group.get("lifecycles/:product/:version") { _, context in
-            try self.lifecycles(
-                product: context.parameters.require("product"), version: context.parameters.require("version"), currentOnly: false)
+        group.get("lifecycles/:product") { request, context in
+            try self.lifecycles(request, context, product: context.parameters.require("product"), version: nil, currentOnly: false)
         }
-        group.get("lifecycles/:product/:version/current") { _, context in
+        group.get("lifecycles/:product/:version") { request, context in
             try self.lifecycles(
-                product: context.parameters.require("product"), version: context.parameters.require("version"), currentOnly: true)
+                request, context, product: context.parameters.require("product"), version: context.parameters.require("version"),
+                currentOnly: false)
+        }
+        group.get("lifecycles/:product/:version/current") { request, context in
+            try self.lifecycles(
+                request, context, product: context.parameters.require("product"), version: context.parameters.require("version"),
+                currentOnly: true)
         }
     }
 

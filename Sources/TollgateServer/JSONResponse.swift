@@ -23,12 +23,24 @@ struct JSONResponse: ResponseGenerator {
 }
 
 extension Request {
-    /// The body as JSON; nil when there is none. A body that is not JSON is a 400 with the place.
+    /// The body as JSON; nil when there is none. A body whose `Content-Type` is not JSON is a 415; a
+    /// body that is not JSON is a 400 with the place; one over `limit` bytes a 413.
     mutating func jsonBody(context: some RequestContext, limit: Int = 4 << 20) async throws -> JSONValue? {
-        let buffer = try await collectBody(upTo: limit)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw ODMError.bodyTooLarge("the request body is larger than \(limit) bytes, the most this endpoint accepts")
+        }
         guard buffer.readableBytes > 0 else { return nil }
         let bytes = Array(buffer.readableBytesView)
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return nil }
+        let contentType = headers[.contentType]
+        guard let contentType, MediaTypes.isJSON(contentType) else {
+            throw ODMError.unsupportedMediaType(
+                "the request body must be JSON, sent with Content-Type: application/json (it came "
+                    + (contentType.map { "as \($0)" } ?? "without a Content-Type") + ")")
+        }
         do {
             return try JSONValue.parse(bytes)
         } catch {

@@ -15,6 +15,8 @@ public struct ODMError: Error, HTTPResponseError {
     public var summary: String
     /// What happened, specifically, and what to do.
     public var message: String
+    /// Headers sent with the answer (`Allow` with a 405).
+    public var headers: HTTPFields = [:]
 
     public init(status: HTTPResponse.Status, code: String, summary: String, message: String) {
         self.status = status
@@ -29,23 +31,56 @@ public struct ODMError: Error, HTTPResponseError {
             "message": .string(message), "path": .string(request.uri.path),
             "timestamp": .int(Int64(Date().timeIntervalSince1970 * 1000)),
         ]
+        var headers = headers
+        headers[.contentType] = "application/json"
         return Response(
-            status: status, headers: [.contentType: "application/json"],
+            status: status, headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(string: body.serialized())))
     }
 
     // MARK: The codes
+    // Descriptions are ODM's own words (its `ODMApiCommonErrors` and `DevOpsApiStandardErrors`),
+    // so clients that match on them keep working; Tollgate's own codes follow the same rule: the
+    // first three digits are the HTTP status.
 
     static func unreadableBody(_ message: String) -> ODMError {
-        ODMError(status: .badRequest, code: "40000", summary: "Request body unreadable", message: message)
+        ODMError(status: .badRequest, code: "40000", summary: "Request body is not readable", message: message)
     }
 
     static func invalidActivityAction(_ message: String) -> ODMError {
-        ODMError(status: .badRequest, code: "40055", summary: "Invalid activity action", message: message)
+        ODMError(status: .badRequest, code: "40055", summary: "Activity status action is invalid", message: message)
     }
 
     static func invalidTaskAction(_ message: String) -> ODMError {
-        ODMError(status: .badRequest, code: "40065", summary: "Invalid task action", message: message)
+        ODMError(status: .badRequest, code: "40065", summary: "Task status action is invalid", message: message)
+    }
+
+    static func invalidTaskResult(_ message: String) -> ODMError {
+        ODMError(status: .unprocessableContent, code: "42203", summary: "Task Result resource is invalid", message: message)
+    }
+
+    static func routeNotFound(_ message: String) -> ODMError {
+        ODMError(status: .notFound, code: "40400", summary: "Resource not found", message: message)
+    }
+
+    static func methodNotAllowed(_ message: String) -> ODMError {
+        ODMError(status: .methodNotAllowed, code: "40500", summary: "Request method not supported", message: message)
+    }
+
+    static func bodyTooLarge(_ message: String) -> ODMError {
+        ODMError(status: .contentTooLarge, code: "41300", summary: "Request body is too large", message: message)
+    }
+
+    static func unsupportedMediaType(_ message: String) -> ODMError {
+        ODMError(status: .unsupportedMediaType, code: "41501", summary: "Request media type not supported", message: message)
+    }
+
+    static func notAcceptable(_ message: String) -> ODMError {
+        ODMError(status: .notAcceptable, code: "40601", summary: "Request accepted media types not supported", message: message)
+    }
+
+    static func internalError(_ message: String) -> ODMError {
+        ODMError(status: .internalServerError, code: "50000", summary: "Error in the backend service", message: message)
     }
 
     static let missingCallbackToken = ODMError(
@@ -64,26 +99,34 @@ public struct ODMError: Error, HTTPResponseError {
         case .taskNotFound:
             self.init(status: .notFound, code: "40411", summary: "Task not found", message: error.description)
         case .activityInvalid:
-            self.init(status: .unprocessableContent, code: "42201", summary: "Activity invalid", message: error.description)
+            self.init(status: .unprocessableContent, code: "42201", summary: "Activity is invalid", message: error.description)
         case .activityAlreadyExists:
             self.init(status: .unprocessableContent, code: "42202", summary: "Activity already exists", message: error.description)
         case .versionBusy:
-            self.init(status: .conflict, code: "40901", summary: "Activity already running on this product version", message: error.description)
+            self.init(status: .conflict, code: "40901", summary: Self.concurrentActivities, message: error.description)
+        case .activityNotPlanned(_, let status):
+            // ODM: starting a PROCESSING activity is a conflict, starting a finished one invalid.
+            if status == .processing {
+                self.init(status: .conflict, code: "40901", summary: Self.concurrentActivities, message: error.description)
+            } else {
+                self.init(status: .unprocessableContent, code: "42201", summary: "Activity is invalid", message: error.description)
+            }
         case .invalidActivityAction(let message):
-            let running = message.contains("already PROCESSING")
-            self.init(
-                status: running ? .conflict : .unprocessableContent, code: "40055", summary: "Invalid activity action",
-                message: message)
+            self.init(status: .unprocessableContent, code: "40055", summary: "Activity status action is invalid", message: message)
         case .invalidTaskAction(let message):
-            self.init(status: .unprocessableContent, code: "40065", summary: "Invalid task action", message: message)
+            self.init(status: .unprocessableContent, code: "40065", summary: "Task status action is invalid", message: message)
         case .taskAlreadyFinished:
             self.init(status: .conflict, code: "40911", summary: "Task already finished", message: error.description)
         case .blocked:
             self.init(status: .conflict, code: "40910", summary: "Blocked by policy", message: error.description)
         case .registry:
-            self.init(status: .serviceUnavailable, code: "50050", summary: "Registry unreachable", message: error.description)
+            self.init(
+                status: .internalServerError, code: "50050", summary: "Registry service is disabled or not reachable",
+                message: error.description)
         case .storage:
-            self.init(status: .internalServerError, code: "50000", summary: "Storage failure", message: error.description)
+            self.init(status: .internalServerError, code: "50001", summary: "Error in the backend database", message: error.description)
         }
     }
+
+    static let concurrentActivities = "There is already a running activity on given product version"
 }

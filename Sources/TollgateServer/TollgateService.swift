@@ -67,6 +67,7 @@ public struct TollgateService: Sendable {
         var options = LifecycleEngine.Options()
         options.dispatchInline = false
         options.defaultTaskTimeoutSeconds = configuration.taskTimeoutSeconds
+        options.dispatchRetrySeconds = configuration.dispatchRetrySeconds
         options.masking = InputMasking(paths: configuration.maskPaths)
         options.notificationBackoffSeconds = notificationBackoffSeconds
         options.notificationMaxBackoffSeconds = notificationMaxBackoffSeconds
@@ -107,6 +108,7 @@ public struct TollgateService: Sendable {
     public func router() -> Router<TollgateRequestContext> {
         let router = Router(context: TollgateRequestContext.self)
         router.add(middleware: MetricsMiddleware(metrics: metrics))
+        router.add(middleware: ODMErrorMiddleware(logger: logger))
         router.add(middleware: AuthMiddleware(tokens: configuration.tokens, oidc: oidc))
         let checked = Set(
             configuration.executors.compactMap { name, executor -> String? in
@@ -123,9 +125,10 @@ public struct TollgateService: Sendable {
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
+        let health = HealthCheck(store: store, policies: policies, logger: logger)
         router.get("health") { _, _ -> JSONResponse in
-            let ready = (try? store.decisionCount()) != nil && !policies.policySet.files.isEmpty
-            return JSONResponse(value: ["status": ready ? "UP" : "DOWN"], status: ready ? .ok : .serviceUnavailable)
+            let (body, up) = health.report()
+            return JSONResponse(value: body, status: up ? .ok : .serviceUnavailable)
         }
         return router
     }

@@ -33,6 +33,10 @@ struct DescriptorTests {
         (#"{"dev": [{"configurations": []}]}"#, "internalComponents.lifecycleInfo.dev[1].configurations"),
         (#"{"dev": "build"}"#, "internalComponents.lifecycleInfo.dev"),
         (#"{"tasksInfo": [{"name": "x"}]}"#, "internalComponents.lifecycleInfo.tasksInfo[1].stageName"),
+        (#"{"dev": [{"template": {"definition": {"rawContent": "{oops", "inline": true}}}]}"#,
+         "internalComponents.lifecycleInfo.dev[1].template.definition.rawContent"),
+        (#"{"dev": [{"template": {"definition": {"$ref": "templates/x", "resolvedRef": false}}}]}"#,
+         "internalComponents.lifecycleInfo.dev[1].template.definition"),
     ])
     func malformedDescriptorsNameThePlace(json: String, path: String) throws {
         do {
@@ -41,6 +45,32 @@ struct DescriptorTests {
         } catch let error as DescriptorError {
             #expect(error.path == path)
         }
+    }
+
+    @Test func theRegistrysWrappedDefinitionIsUnwrapped() throws {
+        // The ODM registry's normalized form carries the definition as JSON text.
+        let stage = try #require(try lifecycle(
+            #"""
+            {"tasksInfo": [{"name": "dev:task:1", "stageName": "dev", "order": 1, "service": {"$href": "azure-devops"},
+              "template": {"name": "testPipeline", "definition": {
+                "rawContent": "{\"pipelineId\":\"3\",\"timeoutSeconds\":120}", "inline": true, "resolvedRef": false}}}]}
+            """#).stage("dev"))
+        let task = try #require(stage.tasks.first)
+        #expect(task.definition == ["pipelineId": "3", "timeoutSeconds": 120])
+        #expect(task.templateName == "testPipeline")
+        #expect(task.key == "task1")
+    }
+
+    @Test func aDefinitionWithARawContentFieldOfItsOwnIsNotAWrapper() throws {
+        let stage = try #require(try lifecycle(
+            #"{"dev": [{"template": {"definition": {"rawContent": "kept", "pipelineId": "3"}}}]}"#).stage("dev"))
+        #expect(stage.tasks.first?.definition == ["rawContent": "kept", "pipelineId": "3"])
+    }
+
+    @Test func templateNamesAliasTheirTasks() throws {
+        let lifecycle = try lifecycle(
+            #"{"prod": [{"template": {"name": "testPipeline"}}, {"template": {"name": "testPipeline2"}}, {"template": {"name": "testPipeline2"}}]}"#)
+        #expect(lifecycle.templateAliases == ["prod": ["testPipeline": ["task1"], "testPipeline2": ["task2", "task3"]]])
     }
 
     @Test func duplicateTaskNamesAreRefused() throws {

@@ -14,8 +14,13 @@ struct PlaceholderTests {
         ]
     ]
 
-    func resolve(_ configurations: JSONValue, mode: PlaceholderResolver.Mode = .strict) throws -> JSONValue {
-        try PlaceholderResolver(context: context, mode: mode).resolve(configurations)
+    /// The descriptor's stages: `dev`, `test` and `prod`.
+    static let stages = ["dev", "test", "prod"]
+
+    func resolve(
+        _ configurations: JSONValue, mode: PlaceholderResolver.Mode = .strict, aliases: [String: [String: [String]]] = [:]
+    ) throws -> JSONValue {
+        try PlaceholderResolver(context: context, stages: Self.stages, templateAliases: aliases, mode: mode).resolve(configurations)
     }
 
     @Test func aWholePlaceholderKeepsTheType() throws {
@@ -53,6 +58,7 @@ struct PlaceholderTests {
         ("${dev.results.task1.vm.disk}", "'dev.results.task1.vm' has no field 'disk'"),
         ("${dev.results.task2.url}", "'dev.results.task2' is null"),
         ("x ${dev.results", "it is not closed with '}'"),
+        ("${prod.results.task1.url}", "stage 'prod' is not in the context (it holds: dev)"),
         ("${dev..x}", "write it as ${stage.results.taskKey.field}"),
     ])
     func unresolvedPlaceholdersAreNamed(value: String, reason: String) throws {
@@ -67,9 +73,33 @@ struct PlaceholderTests {
     }
 
     @Test func lenientModeLeavesUnresolvedPlaceholders() throws {
-        let out = try resolve(["a": "${x.y}", "b": "pre ${x.y} ${dev.status}"], mode: .lenient)
-        #expect(out["a"] == "${x.y}")
-        #expect(out["b"] == "pre ${x.y} PROCESSED")
+        let out = try resolve(["a": "${test.results.x}", "b": "pre ${test.results.x} ${dev.status}"], mode: .lenient)
+        #expect(out["a"] == "${test.results.x}")
+        #expect(out["b"] == "pre ${test.results.x} PROCESSED")
+    }
+
+    @Test func shellVariablesAreLeftAsWritten() throws {
+        let out = try resolve([
+            "script": ["echo ${HOME}", "cd ${CI_PROJECT_DIR}/out && ls ${dev.results.task1.vm.name}", "x=${FOO:-bar}"],
+            "dotted": "${not.a.stage}", "open": "echo ${", "brace": "awk '{print $1}'",
+        ])
+        #expect(out["script"] == ["echo ${HOME}", "cd ${CI_PROJECT_DIR}/out && ls vm-dev", "x=${FOO:-bar}"])
+        #expect(out["dotted"] == "${not.a.stage}")
+        #expect(out["open"] == "echo ${")
+        #expect(out["brace"] == "awk '{print $1}'")
+    }
+
+    @Test func aTemplateNameStandsForItsTask() throws {
+        let aliases = ["dev": ["provisionVm": ["task1"], "shared": ["task1", "task2"]]]
+        let out = try resolve(["ip": "${dev.results.provisionVm.vm.ip}", "own": "${dev.results.task1.vm.cores}"], aliases: aliases)
+        #expect(out["ip"] == "198.168.20.120")
+        #expect(out["own"] == 4)
+        do {
+            _ = try resolve(["p": "${dev.results.shared.vm}"], aliases: aliases)
+            Issue.record("an ambiguous template name resolved")
+        } catch let error as PlaceholderError {
+            #expect(error.reason == "template 'shared' names more than one task of stage 'dev' (task1, task2); use the task's key")
+        }
     }
 
     @Test func doubleDollarEscapes() throws {

@@ -40,7 +40,7 @@ struct WalkthroughContextTests {
         let expected = try Walkthrough.context(Walkthrough.step3Context)
         #expect(ctx == expected)
         let task2 = try #require(descriptor.lifecycle.stage("dev")?.tasks[1])
-        let resolved = try PlaceholderResolver(context: ctx).resolve(try #require(task2.configurations))
+        let resolved = try PlaceholderResolver(context: ctx, lifecycle: descriptor.lifecycle).resolve(try #require(task2.configurations))
         #expect(resolved["params"]?["vmIp"] == "198.168.20.120")
         #expect(resolved["params"]?["param"] == "value")
         #expect(resolved["stageToSkip"] == [])
@@ -56,7 +56,7 @@ struct WalkthroughContextTests {
         #expect(ctx == expected)
         #expect(ctx.serialized() == expected.serialized(), "key order too")
         let task = try #require(descriptor.lifecycle.stage("test")?.tasks.first)
-        let resolved = try PlaceholderResolver(context: ctx).resolve(try #require(task.configurations))
+        let resolved = try PlaceholderResolver(context: ctx, lifecycle: descriptor.lifecycle).resolve(try #require(task.configurations))
         #expect(resolved["params"]?["endpointURL"] == "localhost:8121/helloWorld")
     }
 

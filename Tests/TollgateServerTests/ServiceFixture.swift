@@ -34,15 +34,17 @@ final class ServiceFixture: Sendable {
     func start(
         executorUp: Bool = true, tokens: [ServiceConfiguration.Token] = [], checkAfterCallback: Bool = false,
         notifications: [ServiceConfiguration.Notification] = [], registry: ServiceConfiguration.Registry? = nil,
-        oidc: OIDCSettings? = nil, executors: [String: ServiceConfiguration.Executor]? = nil
+        oidc: OIDCSettings? = nil, executors: [String: ServiceConfiguration.Executor]? = nil, policies: String? = nil,
+        dispatchRetrySeconds: [String: Double] = [:]
     ) async throws {
         if executorUp { try await executor.start() }
         var configuration = ServiceConfiguration()
         configuration.port = port
         configuration.database = directory.url("tollgate.db")
-        configuration.policies = RepositoryPaths.policies
+        configuration.policies = policies ?? RepositoryPaths.policies
         configuration.registry = registry ?? .directory(path: directory.url("descriptors"))
         configuration.executors = executors ?? ["azure-devops": .odm(address: executor.address, checkAfterCallback: checkAfterCallback)]
+        configuration.dispatchRetrySeconds = dispatchRetrySeconds
         configuration.tokens = tokens
         configuration.oidc = oidc
         configuration.notifications = notifications

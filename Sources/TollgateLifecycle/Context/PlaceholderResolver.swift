@@ -3,11 +3,15 @@ public import TollgateJSON
 /// Resolves `${<stage>.results.<taskKey>.<path…>}` placeholders in a task's configurations from
 /// the context.
 ///
+/// - Only a `${…}` whose first part names a stage of the descriptor is Tollgate's; every other one
+///   (`${HOME}`, `${CI_PROJECT_ID}`, `${FOO:-bar}`) is left as written for the executor's shell.
 /// - A string that is exactly one placeholder takes the referenced JSON value, type and all.
 /// - A placeholder inside a longer string is replaced by the value's text (strings as they are,
 ///   other values as compact JSON).
 /// - `$${` writes a literal `${`.
 /// - The `context` member of the configurations is never touched.
+/// - A task may also be named by its template's name (`${prod.results.testPipeline.url}`) when no
+///   task of the stage has that key and exactly one task of the stage uses that template.
 ///
 /// A placeholder is a path into the context, so `${dev.finishedAt}` and `${dev.status}` work too.
 public struct PlaceholderResolver: Sendable {
@@ -21,10 +25,23 @@ public struct PlaceholderResolver: Sendable {
 
     public var context: JSONValue
     public var mode: Mode
+    /// The descriptor's stage names: a `${…}` starting with one of them is Tollgate's.
+    public var stages: Set<String>
+    /// `stage → template name → keys of the stage's tasks using that template`.
+    public var templateAliases: [String: [String: [String]]]
 
-    public init(context: JSONValue, mode: Mode = .strict) {
+    public init(
+        context: JSONValue, stages: some Sequence<String>, templateAliases: [String: [String: [String]]] = [:], mode: Mode = .strict
+    ) {
         self.context = context
+        self.stages = Set(stages)
+        self.templateAliases = templateAliases
         self.mode = mode
+    }
+
+    /// A resolver for the stages of `lifecycle`, with its tasks' template names as aliases.
+    public init(context: JSONValue, lifecycle: LifecycleDescriptor, mode: Mode = .strict) {
+        self.init(context: context, stages: lifecycle.stageNames, templateAliases: lifecycle.templateAliases, mode: mode)
     }
 
     /// Resolves every string of `configurations`.
@@ -59,8 +76,9 @@ public struct PlaceholderResolver: Sendable {
 
     private func resolveString(_ text: String, at location: String) throws(PlaceholderError) -> JSONValue {
         guard text.contains("${") else { return .string(text) }
-        let pieces = try PlaceholderScanner.scan(text, location: location)
-        if pieces.count == 1, case .placeholder(let path, let written) = pieces[0] {
+        let pieces = try PlaceholderScanner.scan(text, location: location, stages: stages)
+        if pieces.count == 1, case .placeholder(let writtenPath, let written) = pieces[0] {
+            let path = try aliasResolved(writtenPath, written: written, location: location)
             guard let value = lookup(path) else {
                 if mode == .lenient { return .string(written) }
                 throw PlaceholderError(placeholder: written, location: location, reason: missingReason(path))
@@ -72,7 +90,8 @@ public struct PlaceholderResolver: Sendable {
             switch piece {
             case .text(let literal):
                 out += literal
-            case .placeholder(let path, let written):
+            case .placeholder(let writtenPath, let written):
+                let path = try aliasResolved(writtenPath, written: written, location: location)
                 guard let value = lookup(path) else {
                     if mode == .lenient {
                         out += written
@@ -84,6 +103,22 @@ public struct PlaceholderResolver: Sendable {
             }
         }
         return .string(out)
+    }
+
+    /// `path` with its task part replaced by the one task its template name stands for, when the
+    /// stage has no task of that key.
+    private func aliasResolved(_ path: [String], written: String, location: String) throws(PlaceholderError) -> [String] {
+        guard path.count > 2, path[1] == "results", context[path[0]]?["results"]?[path[2]] == nil,
+            let keys = templateAliases[path[0]]?[path[2]]
+        else { return path }
+        guard keys.count == 1 else {
+            throw PlaceholderError(
+                placeholder: written, location: location,
+                reason: "template '\(path[2])' names more than one task of stage '\(path[0])' (\(keys.joined(separator: ", "))); use the task's key")
+        }
+        var resolved = path
+        resolved[2] = keys[0]
+        return resolved
     }
 
     private func lookup(_ path: [String]) -> JSONValue? {
@@ -143,7 +178,8 @@ enum PlaceholderScanner {
         case placeholder(path: [String], written: String)
     }
 
-    static func scan(_ text: String, location: String) throws(PlaceholderError) -> [Piece] {
+    /// Splits `text`; a `${…}` whose first part is not one of `stages` is literal text.
+    static func scan(_ text: String, location: String, stages: Set<String>) throws(PlaceholderError) -> [Piece] {
         var pieces: [Piece] = []
         var literal = ""
         var rest = Substring(text)
@@ -153,31 +189,34 @@ enum PlaceholderScanner {
             if after.hasPrefix("$${") {
                 literal += "${"
                 rest = after.dropFirst(3)
-            } else if after.hasPrefix("${") {
-                guard let close = after.firstIndex(of: "}") else {
-                    throw PlaceholderError(
-                        placeholder: String(after), location: location, reason: "it is not closed with '}'")
-                }
-                let written = String(after[...close])
-                let inner = after[after.index(after.startIndex, offsetBy: 2)..<close]
-                let path = inner.split(separator: ".", omittingEmptySubsequences: false).map {
-                    String($0).trimmingSpaces
-                }
-                if path.isEmpty || path.contains(where: \.isEmpty) {
-                    throw PlaceholderError(
-                        placeholder: written, location: location,
-                        reason: "write it as ${stage.results.taskKey.field}")
-                }
-                if !literal.isEmpty {
-                    pieces.append(.text(literal))
-                    literal = ""
-                }
-                pieces.append(.placeholder(path: path, written: written))
-                rest = after[after.index(after: close)...]
-            } else {
+                continue
+            }
+            guard after.hasPrefix("${") else {
                 literal += "$"
                 rest = after.dropFirst()
+                continue
             }
+            let inner = after.dropFirst(2)
+            let firstPart = inner.prefix { $0 != "." && $0 != "}" }.trimmingSpaces
+            guard stages.contains(firstPart) else {
+                literal += "${"
+                rest = inner
+                continue
+            }
+            guard let close = inner.firstIndex(of: "}") else {
+                throw PlaceholderError(placeholder: String(after), location: location, reason: "it is not closed with '}'")
+            }
+            let written = String(after[...close])
+            let path = inner[..<close].split(separator: ".", omittingEmptySubsequences: false).map { String($0).trimmingSpaces }
+            if path.contains(where: \.isEmpty) {
+                throw PlaceholderError(placeholder: written, location: location, reason: "write it as ${stage.results.taskKey.field}")
+            }
+            if !literal.isEmpty {
+                pieces.append(.text(literal))
+                literal = ""
+            }
+            pieces.append(.placeholder(path: path, written: written))
+            rest = inner[inner.index(after: close)...]
         }
         literal += rest
         if !literal.isEmpty || pieces.isEmpty { pieces.append(.text(literal)) }
@@ -185,7 +224,7 @@ enum PlaceholderScanner {
     }
 }
 
-extension String {
+extension StringProtocol {
     fileprivate var trimmingSpaces: String {
         var s = Substring(self)
         while s.first == " " { s = s.dropFirst() }

@@ -81,7 +81,9 @@ enum LifecycleInfoParser {
                 }
                 entry.executor = href.isEmpty ? nil : href
             }
-            if let template = task["template"], !template.isNull { entry.template = template }
+            if let template = task["template"], !template.isNull {
+                entry.template = try TemplateDefinition.unwrapped(template, path: path + ".template")
+            }
             if let configurations = task["configurations"], !configurations.isNull {
                 guard configurations.objectValue != nil else {
                     throw DescriptorError(path: path + ".configurations", message: "must be an object")

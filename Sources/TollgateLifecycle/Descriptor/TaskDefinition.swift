@@ -32,4 +32,7 @@ public struct TaskDefinition: Sendable, Equatable {
 
     /// The template's `definition`, if any.
     public var definition: JSONValue? { template?["definition"] }
+
+    /// The template's `name`, if any.
+    public var templateName: String? { template?["name"]?.stringValue }
 }

@@ -25,7 +25,7 @@ extension LifecycleEngine {
             let context = try context(for: activity, tasks: tasks, descriptor: descriptor)
             var configurations: JSONObject
             do {
-                let resolved = try PlaceholderResolver(context: context.jsonValue, mode: options.placeholderMode)
+                let resolved = try PlaceholderResolver(context: context.jsonValue, lifecycle: descriptor.lifecycle, mode: options.placeholderMode)
                     .resolve(task.configurations ?? .object([:]))
                 configurations = resolved.objectValue ?? [:]
             } catch {
@@ -50,8 +50,8 @@ extension LifecycleEngine {
             changes.transitions.append(
                 StatusTransition(entity: "task", entityId: task.id, from: "PLANNED", to: "PROCESSING", at: now, decision: nil))
             let request = DispatchRequest(
-                taskId: task.id, activityId: activity.id, taskKey: task.key, taskName: task.name, executor: executorName,
-                template: task.template?["definition"] ?? task.template, configurations: .object(configurations),
+                taskId: task.id, activityId: activity.id, taskKey: task.key, taskName: task.displayName, executor: executorName,
+                template: task.definition, configurations: .object(configurations),
                 callbackRef: options.callbackRef(task.id), timeoutSeconds: task.timeoutSeconds ?? options.defaultTaskTimeoutSeconds)
             changes.outbox.append(
                 OutboxIntent(id: nextId(\.outbox), kind: .dispatchTask, taskId: task.id, payload: request.jsonValue, createdAt: now))
@@ -95,7 +95,8 @@ extension LifecycleEngine {
                 stage: activity.stage, activityId: activity.id, results: activity.results, startedAt: now))
     }
 
-    /// Fails task `index` with `errors`, fails the activity and aborts the tasks after it.
+    /// Ends task `index` with `status` (FAILED or ABORTED) and `errors`, ends the activity the same
+    /// way and aborts the tasks after it.
     func fail(
         _ changes: inout ChangeSet, activity: inout Activity, tasks: inout [LifecycleTask], index: Int, errors: String,
         now: Date, status: TaskStatus = .failed, gated: Bool = false
@@ -111,13 +112,17 @@ extension LifecycleEngine {
         changes.transitions.append(
             StatusTransition(entity: "task", entityId: task.id, from: from.rawValue, to: status.rawValue, at: now, decision: gated ? changes.decisions.count - 1 : nil))
         let activityFrom = activity.status
-        activity.status = .failed
+        // As in ODM: the activity FAILED when a task failed, ABORTED when one was aborted and none failed.
+        activity.status = status == .aborted ? .aborted : .failed
         activity.finishedAt = now
         activity.errors = JSONValue.object([String(task.id): .string(errors)]).serialized()
         changes.put(activity)
         changes.transitions.append(
-            StatusTransition(entity: "activity", entityId: activity.id, from: activityFrom.rawValue, to: "FAILED", at: now, decision: gated ? changes.decisions.count - 1 : nil))
-        abortUnfinished(&changes, tasks: &tasks, now: now, reason: "an earlier task of activity \(activity.id) failed")
+            StatusTransition(
+                entity: "activity", entityId: activity.id, from: activityFrom.rawValue, to: activity.status.rawValue, at: now,
+                decision: gated ? changes.decisions.count - 1 : nil))
+        let reason = status == .aborted ? "task \(task.id) of activity \(activity.id) was aborted" : "an earlier task of activity \(activity.id) failed"
+        abortUnfinished(&changes, tasks: &tasks, now: now, reason: reason)
     }
 }
 

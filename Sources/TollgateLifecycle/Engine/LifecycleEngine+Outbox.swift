@@ -88,10 +88,12 @@ extension LifecycleEngine {
                         ExecutionEvent(
                             taskId: taskId, at: now, kind: "dispatched",
                             message: "accepted by \(request.executor)" + (reference.map { " as \($0)" } ?? "")))
-                    if var current = try? store.task(id: taskId), let reference {
-                        current.executorReference = reference
-                        changes.put(current)
-                        if current.status != .processing {
+                    if var current = try? store.task(id: taskId) {
+                        let waited = current.status == .processing && current.errors != nil
+                        if waited { current.errors = nil }  // the executor took it: no longer waiting for it
+                        if let reference { current.executorReference = reference }
+                        if waited || reference != nil { changes.put(current) }
+                        if reference != nil, current.status != .processing {
                             // Ended (aborted) while the executor was taking it: cancel what it started.
                             queueCancel(&changes, task: current, reason: "task \(taskId) ended while it was being dispatched", now: now)
                         }
@@ -105,11 +107,32 @@ extension LifecycleEngine {
                     _ = try? await self.report(taskId: taskId, report, principal: Principal(name: request.executor, roles: ["executor"]))
                 }
             } catch {
-                if error.retryable {
+                let limit = options.dispatchRetrySeconds[request.executor] ?? options.defaultDispatchRetrySeconds
+                if error.retryable, now.timeIntervalSince(intent.createdAt) < limit {
                     let wait = retryLater(&changes, intent, reason: error.message, now: now)
                     changes.history.append(
                         ExecutionEvent(taskId: taskId, at: now, kind: "executor-error", message: "\(error.message) (\(wait))"))
+                    var waiting = task
+                    waiting.errors =
+                        "executor '\(request.executor)' could not take the task: \(error.message); \(wait); "
+                        + "the task fails if the executor cannot be reached within \(Int(limit)) s of its dispatch"
+                    changes.put(waiting)
                     _ = try? commit(changes)
+                    return
+                }
+                if error.retryable {
+                    let attempts = intent.attempts + 1
+                    changes.outboxDone.append((intent.id, "given up after \(attempts) attempts: \(error.message)"))
+                    changes.history.append(ExecutionEvent(taskId: taskId, at: now, kind: "executor-error", message: error.message))
+                    _ = try? commit(changes)
+                    _ = try? await report(
+                        taskId: taskId,
+                        TaskReport(
+                            status: .failed,
+                            errors: "\(ExecutorError.unreachableCode) Executor service is disabled or not reachable: executor "
+                                + "'\(request.executor)' could not be reached within \(Int(limit)) s (\(attempts) attempts); "
+                                + "last error: \(error.message)"),
+                        principal: .system)
                     return
                 }
                 changes.outboxDone.append((intent.id, error.message))

@@ -8,12 +8,7 @@ extension LifecycleEngine {
     @discardableResult
     public func startActivity(id: Int64, principal: Principal) async throws(LifecycleError) -> Activity {
         var activity = try activity(id: id)
-        switch activity.status {
-        case .planned: break
-        case .processing: throw .invalidActivityAction("activity \(id) is already PROCESSING")
-        default:
-            throw .invalidActivityAction("activity \(id) is \(activity.status.rawValue); only a PLANNED activity can start")
-        }
+        guard activity.status == .planned else { throw .activityNotPlanned(id, status: activity.status) }
         try checkVersionIsFree(activity)
         let descriptor = try descriptor(of: activity)
         var tasks = try tasks(activityId: id)
@@ -21,6 +16,26 @@ extension LifecycleEngine {
         let refusal = try start(&changes, activity: &activity, tasks: &tasks, descriptor: descriptor, principal: principal, now: clock())
         try await finishStart(changes, refusal: refusal)
         return try self.activity(id: id)
+    }
+
+    /// Starts one task (ODM's `PATCH /tasks/{id}/status?action=START`). A task of a PLANNED activity
+    /// starts its activity, through the stage-transition gate, as a whole start would: tasks run in
+    /// order, so the activity's first task is the one dispatched. A PROCESSING task whose dispatch
+    /// waits for a retry is dispatched now.
+    public func startTask(id: Int64, principal: Principal) async throws(LifecycleError) -> LifecycleTask {
+        let task = try task(id: id)
+        guard task.status == .planned else {
+            try await retryDispatch(taskId: id)
+            return try self.task(id: id)
+        }
+        let activity = try activity(id: task.activityId)
+        guard activity.status == .planned else {
+            throw .invalidTaskAction(
+                "task \(id) waits for its turn in activity \(activity.id), which is \(activity.status.rawValue); "
+                    + "tasks run in order and start when the one before them has finished")
+        }
+        try await startActivity(id: activity.id, principal: principal)
+        return try self.task(id: id)
     }
 
     /// Refuses to start an activity while another activity of the same version runs.

@@ -22,6 +22,11 @@ public actor LifecycleEngine {
         public var dispatchBackoffSeconds = 1.0
         /// The longest retry delay of a dispatch.
         public var dispatchMaxBackoffSeconds = 60.0
+        /// Seconds a dispatch is retried while its executor cannot be reached, by executor name;
+        /// then the task fails with ODM's executor error code.
+        public var dispatchRetrySeconds: [String: Double] = [:]
+        /// The retry limit of executors not named in ``dispatchRetrySeconds``.
+        public var defaultDispatchRetrySeconds = 300.0
         /// Secret paths of policy inputs, masked in the decision log (policies see the real values).
         public var masking = InputMasking(paths: [])
         /// Attempts to cancel a run whose executor is unreachable before giving up (and saying so).

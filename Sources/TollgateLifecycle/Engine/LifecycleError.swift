@@ -8,6 +8,8 @@ public enum LifecycleError: Error, Sendable, Equatable, CustomStringConvertible 
     case activityAlreadyExists(Int64)
     /// Another activity of this product version is PROCESSING.
     case versionBusy(Int64)
+    /// A start of an activity that is not PLANNED (it runs, or it has finished).
+    case activityNotPlanned(Int64, status: ActivityStatus)
     /// The activity is not in a state that allows the action.
     case invalidActivityAction(String)
     /// The task is not in a state that allows the action.
@@ -28,6 +30,10 @@ public enum LifecycleError: Error, Sendable, Equatable, CustomStringConvertible 
         case .activityInvalid(let m): "activity invalid: \(m)"
         case .activityAlreadyExists(let id): "a PLANNED activity for this product version and stage already exists (activity \(id))"
         case .versionBusy(let id): "activity \(id) of this product version is already PROCESSING; wait for it or abort it"
+        case .activityNotPlanned(let id, let status):
+            status == .processing
+                ? "activity \(id) is already PROCESSING"
+                : "activity \(id) is \(status.rawValue); only a PLANNED activity can start"
         case .invalidActivityAction(let m): m
         case .invalidTaskAction(let m): m
         case .taskAlreadyFinished(let id, let status): "task \(id) already finished as \(status.rawValue)"

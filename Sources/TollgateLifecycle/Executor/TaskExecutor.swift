@@ -109,6 +109,10 @@ public struct ExecutorError: Error, Sendable, Equatable, CustomStringConvertible
     }
 
     public var description: String { message }
+
+    /// ODM's code for an executor that cannot be reached (`50072`), which starts the errors of a
+    /// task whose executor stayed unreachable past its dispatch retry limit.
+    public static let unreachableCode = "50072"
 }
 
 /// Runs tasks somewhere: a CI pipeline, an ODM executor adapter, a local process.

@@ -12,6 +12,7 @@ public struct LifecycleTask: Sendable, Equatable {
     public var name: String?
     /// Executor name (`service.$href`); nil: nothing to run.
     public var executor: String?
+    /// The descriptor's `template` object, its `definition` unwrapped (see ``TemplateDefinition``).
     public var template: JSONValue?
     /// Configurations as declared (placeholders unresolved).
     public var configurations: JSONValue?
@@ -52,4 +53,13 @@ public struct LifecycleTask: Sendable, Equatable {
         self.timeoutSeconds = timeoutSeconds
         self.executorReference = executorReference
     }
+}
+
+extension LifecycleTask {
+    /// What the executor runs: the template's `definition` (the whole template when it has none).
+    public var definition: JSONValue? { template?["definition"] ?? template }
+
+    /// The name shown to people and executors: the task's name, else its template's (as ODM names
+    /// tasks), else its key.
+    public var displayName: String { name ?? template?["name"]?.stringValue ?? key }
 }

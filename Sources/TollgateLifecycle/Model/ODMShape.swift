@@ -2,7 +2,8 @@ import Foundation
 public import TollgateJSON
 
 /// The JSON shapes of ODM's DevOps resources, used by the API and by notifications. ODM carries
-/// `results`, `errors`, `template` and `configurations` as strings holding JSON.
+/// `results`, `errors`, `template` and `configurations` as strings holding JSON; a task's
+/// `template` is its template's definition.
 public enum ODMShape {
     static func time(_ date: Date?) -> JSONValue { date.map { .string(Timestamp.formatMilliseconds($0)) } ?? .null }
 
@@ -25,10 +26,10 @@ public enum ODMShape {
         var o = JSONObject()
         o["id"] = .int(t.id)
         o["activityId"] = .string(String(t.activityId))
-        o["name"] = .string(t.name ?? t.key)
+        o["name"] = .string(t.displayName)
         o["description"] = .null
         o["executorRef"] = t.executor.map(JSONValue.string) ?? .null
-        o["template"] = t.template.map { .string($0.serialized()) } ?? .null
+        o["template"] = t.definition.map { .string($0.serialized()) } ?? .null
         o["configurations"] = (t.dispatchedConfigurations ?? t.configurations).map { .string($0.serialized()) } ?? .null
         o["status"] = .string(t.status.rawValue)
         o["results"] = t.results.map { .string($0.serialized()) } ?? .null

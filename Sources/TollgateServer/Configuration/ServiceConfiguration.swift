@@ -55,6 +55,9 @@ public struct ServiceConfiguration: Sendable {
     public var policies = "./policies"
     public var registry = Registry.directory(path: "./descriptors")
     public var executors: [String: Executor] = ["local": .local]
+    /// Seconds each executor's dispatches are retried while it cannot be reached (`dispatchRetrySeconds`;
+    /// 300 when not given); then the task fails.
+    public var dispatchRetrySeconds: [String: Double] = [:]
     public var tokens: [Token] = []
     /// JWT bearer tokens of an OIDC issuer, when set.
     public var oidc: OIDCSettings?
@@ -124,7 +127,7 @@ public struct ServiceConfiguration: Sendable {
             for (name, executor) in try executors.entries() {
                 switch try executor.child("kind").string() {
                 case "odm":
-                    try executor.onlyKeys(["kind", "address", "checkAfterCallback"])
+                    try executor.onlyKeys(["kind", "address", "checkAfterCallback", "dispatchRetrySeconds"])
                     self.executors[name] = .odm(
                         address: try executor.child("address").string(),
                         checkAfterCallback: try executor.child("checkAfterCallback").bool(default: false))
@@ -133,7 +136,7 @@ public struct ServiceConfiguration: Sendable {
                     self.executors[name] = .local
                 case "gitlab": self.executors[name] = .gitlab(try Self.gitlab(executor))
                 case "gitlab-files":
-                    try executor.onlyKeys(["kind", "address", "token", "project", "branch"])
+                    try executor.onlyKeys(["kind", "address", "token", "project", "branch", "dispatchRetrySeconds"])
                     let address = try executor.child("address").string()
                     guard address.hasPrefix("https://") || address.hasPrefix("http://") else {
                         throw executor.child("address").error("must be the instance's http(s) address (https://gitlab.example.com)")
@@ -145,6 +148,12 @@ public struct ServiceConfiguration: Sendable {
                 case "azure-devops": self.executors[name] = .azureDevOps(try Self.azureDevOps(executor))
                 case let other:
                     throw executor.child("kind").error("unknown executor kind '\(other)' (odm, gitlab, gitlab-files, azure-devops or local)")
+                }
+                let retry = executor.child("dispatchRetrySeconds")
+                if !retry.isMissing {
+                    let seconds = try retry.int(default: 300)
+                    guard seconds > 0 else { throw retry.error("must be a positive number of seconds") }
+                    dispatchRetrySeconds[name] = Double(seconds)
                 }
             }
         }
@@ -170,7 +179,9 @@ public struct ServiceConfiguration: Sendable {
     }
 
     static func gitlab(_ section: ConfigReader) throws(ConfigurationError) -> GitLabExecutorSettings {
-        try section.onlyKeys(["kind", "address", "token", "triggerToken", "project", "ref", "pollSeconds", "maxPollSeconds", "logLimitBytes"])
+        try section.onlyKeys([
+            "kind", "address", "token", "triggerToken", "project", "ref", "pollSeconds", "maxPollSeconds", "logLimitBytes", "dispatchRetrySeconds",
+        ])
         let address = try section.child("address").string()
         guard address.hasPrefix("https://") || address.hasPrefix("http://") else {
             throw section.child("address").error("must be the instance's http(s) address (https://gitlab.example.com)")
@@ -211,7 +222,10 @@ public struct ServiceConfiguration: Sendable {
     }
 
     static func azureDevOps(_ section: ConfigReader) throws(ConfigurationError) -> AzureDevOpsExecutorSettings {
-        try section.onlyKeys(["kind", "organization", "project", "token", "tokenKind", "pipelineId", "branch", "pollSeconds", "maxPollSeconds"])
+        try section.onlyKeys([
+            "kind", "organization", "project", "token", "tokenKind", "pipelineId", "branch", "pollSeconds", "maxPollSeconds",
+            "dispatchRetrySeconds",
+        ])
         let organization = try section.child("organization").string()
         guard organization.hasPrefix("https://") || organization.hasPrefix("http://") else {
             throw section.child("organization").error("must be the organization's http(s) address (https://dev.azure.com/contoso)")

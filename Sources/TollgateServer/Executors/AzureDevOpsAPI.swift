@@ -41,10 +41,7 @@ struct AzureDevOpsAPI: Sendable {
     }
 
     /// `text` as one URL path segment.
-    static func segment(_ text: String) -> String {
-        let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
-    }
+    static func segment(_ text: String) -> String { URLEncoding.segment(text) }
 
     private var apis: String { "\(organization)/\(Self.segment(project))/_apis" }
 

@@ -41,12 +41,15 @@ struct AzureDevOpsRunRequest: Sendable, Equatable {
         }
         refName = branch.hasPrefix("refs/") ? branch : "refs/heads/" + branch
 
-        switch definition?["stagesToSkip"] {
+        // ODM descriptors put stagesToSkip in the task's configurations; the definition may too.
+        let (skipSource, skip) =
+            definition?["stagesToSkip"].map { ("the template definition", $0) } ?? ("the configurations", request.configurations["stagesToSkip"])
+        switch skip {
         case nil, .null?: stagesToSkip = []
         case let value?:
             guard let names = value.arrayValue?.compactMap(\.stringValue), names.count == value.arrayValue?.count else {
                 throw ExecutorError(
-                    retryable: false, message: "stagesToSkip in the template definition of \(task) must be a list of stage names, not \(value)")
+                    retryable: false, message: "stagesToSkip in \(skipSource) of \(task) must be a list of stage names, not \(value)")
             }
             stagesToSkip = names
         }

@@ -29,7 +29,7 @@ public struct ODMExecutorClient: TaskExecutor {
             "template": request.template.map { .string($0.serialized()) } ?? .null,
             "configurations": .string(request.configurations.serialized()),
             "status": "PROCESSING", "results": nil, "errors": nil, "createdAt": .string(now), "startedAt": .string(now),
-            "finishedAt": nil,
+            "finishedAt": nil, "startedByActivity": true,
         ]
         let url = "\(address)/api/v1/up/executor/tasks"
         let (status, body) = try await send(.POST, url, body: task.serialized(), headers: request.secretHeaders)

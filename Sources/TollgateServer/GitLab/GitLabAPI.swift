@@ -23,14 +23,9 @@ struct GitLabAPI: Sendable {
     }
 
     /// A project id or full path as a path segment (`platform%2Fapp`).
-    static func project(_ id: String) -> String {
-        id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? id
-    }
+    static func project(_ id: String) -> String { URLEncoding.segment(id) }
 
-    static func query(_ items: [(String, String)]) -> String {
-        items.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? $0.1)" }
-            .joined(separator: "&")
-    }
+    static func query(_ items: [(String, String)]) -> String { URLEncoding.query(items) }
 
     var authorization: [(String, String)] { token.map { [("PRIVATE-TOKEN", $0)] } ?? [] }
 
