@@ -43,7 +43,7 @@ enum APIDocument {
         Operation(method: "get", path: "/audit/decisions", summary: "Decisions page (HTML) with filters", tag: "audit", query: DecisionFilterParser.names, roles: "auditor"),
         Operation(method: "get", path: "/audit/decisions/{sequence}", summary: "One decision (HTML)", tag: "audit", roles: "auditor"),
         Operation(method: "get", path: "/audit/activities/{id}", summary: "One activity with its tasks and stage history (HTML)", tag: "audit", roles: "auditor"),
-        Operation(method: "get", path: "/health", summary: "Ready when the database and the policy set are", tag: "service", roles: "none"),
+        Operation(method: "get", path: "/health", summary: "Readiness per component (database, policies): UP, or DOWN naming what is broken", tag: "service", roles: "none"),
         Operation(method: "get", path: "/metrics", summary: "Prometheus metrics", tag: "service", roles: "auditor"),
         Operation(method: "get", path: "/openapi.json", summary: "This document", tag: "service", roles: "none"),
     ]

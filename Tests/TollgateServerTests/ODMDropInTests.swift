@@ -131,9 +131,15 @@ struct ODMDropInTests {
         let (status, created) = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: Self.prod)
         #expect(status == 201, "\(created)")
         try await waitUntil("a pipeline in project opendatamesh") { gitlab.createdPipelines.count == 1 }
-        let (_, task) = try await f.call(.GET, "/api/v1/pp/devops/tasks/1")
-        #expect(task["status"] == "PROCESSING", "\(task)")
         #expect(gitlab.requests.contains { $0.hasPrefix("POST /api/v4/projects/opendatamesh/pipeline") }, "\(gitlab.requests)")
+        // The pipeline's last job reports through the callback it was given.
+        let pipeline = try #require(gitlab.createdPipelines.first)
+        let callback = try #require(gitlab.variables(of: pipeline)["TOLLGATE_CALLBACK_URL"])
+        let (reported, _) = try await f.call(.PATCH, callback, body: ["status": "PROCESSED", "results": ["url": "https://prod.example.com"]])
+        #expect(reported == 200)
+        try await f.waitFor(activity: 1, status: "PROCESSED")
+        let (_, task) = try await f.call(.GET, "/api/v1/pp/devops/tasks/1")
+        #expect(task["template"]?.stringValue.flatMap { try? JSONValue.parse($0) } == Self.definition)
     }
 
     @Test func gitlabFilesCommitsToTheDefinitionsProjectAndBranch() async throws {
@@ -166,27 +172,69 @@ struct ODMDropInTests {
         #expect(repositories.files(project: 5, branch: "release")["RELEASE.md"] == Array("released RUNNING".utf8))
     }
 
-    /// `descriptor` with every task's wrapped definition text replaced by `definition`, and its
-    /// configurations changed by `change`.
-    static func replacing(_ descriptor: JSONValue, definition: String, _ change: (inout JSONObject) -> Void) throws -> JSONValue {
+    @Test func shellVariablesStayAndTemplateNamesNameTasks() async throws {
+        // Two prod tasks of different templates; the second refers to the first by its template's name.
+        var descriptor = try Self.fixture("dpd-multiple-tasks-normalized.json")
+        descriptor = try Self.changingConfigurations(descriptor) { stage, order, configurations in
+            guard stage == "prod", order == 2 else { return }
+            configurations["script"] = ["cd ${CI_PROJECT_DIR}", "deploy --to ${prod.results.testPipeline.url} --home ${HOME}"]
+        }
+        let registry = FakeODMRegistry(versions: ["f350cab5-992b-32f7-9c90-79bca1bf10bc@1.0.0": descriptor])
+        let f = try ServiceFixture(respond: { _ in ["status": "PROCESSED", "results": ["url": "https://prod.example.com"]] })
+        try await registry.start(client: f.client)
+        defer { registry.stop() }
+        try await f.start(registry: .odm(address: registry.address), policies: try Self.noPolicies(f))
+        defer { Task { try? await f.stop() } }
+
+        let prod: JSONValue = ["dataProductId": "f350cab5-992b-32f7-9c90-79bca1bf10bc", "dataProductVersion": "1.0.0", "stage": "prod"]
+        let (status, created) = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: prod)
+        #expect(status == 201, "\(created)")
+        try await f.waitFor(activity: 1, status: "PROCESSED")
+        let second = try #require(f.executor.tasks.last)
+        #expect(second["name"] == "testPipeline2")
+        let configurations = try JSONValue.parse(try #require(second["configurations"]?.stringValue))
+        #expect(configurations["script"] == ["cd ${CI_PROJECT_DIR}", "deploy --to https://prod.example.com --home ${HOME}"])
+    }
+
+    /// `descriptor` (the registry's normalized form) with each entry of `tasksInfo` changed by `change`.
+    static func changingTasks(_ descriptor: JSONValue, _ change: (inout JSONObject) -> Void) throws -> JSONValue {
         guard case .object(var root) = descriptor, case .object(var internals)? = root["internalComponents"],
             case .object(var lifecycle)? = internals["lifecycleInfo"], case .array(var tasks)? = lifecycle["tasksInfo"]
         else { throw ODMTestError("not a normalized descriptor") }
         for i in tasks.indices {
-            guard case .object(var task) = tasks[i], case .object(var template)? = task["template"],
-                case .object(var wrapper)? = template["definition"]
-            else { continue }
-            wrapper["rawContent"] = .string(definition)
-            template["definition"] = .object(wrapper)
-            task["template"] = .object(template)
-            var configurations = task["configurations"]?.objectValue ?? [:]
-            change(&configurations)
-            task["configurations"] = .object(configurations)
+            guard case .object(var task) = tasks[i] else { continue }
+            change(&task)
             tasks[i] = .object(task)
         }
         lifecycle["tasksInfo"] = .array(tasks)
         internals["lifecycleInfo"] = .object(lifecycle)
         root["internalComponents"] = .object(internals)
         return .object(root)
+    }
+
+    /// `descriptor` with the configurations of each task (by stage and order) changed by `change`.
+    static func changingConfigurations(
+        _ descriptor: JSONValue, _ change: (String, Int64, inout JSONObject) -> Void
+    ) throws -> JSONValue {
+        try changingTasks(descriptor) { task in
+            guard let stage = task["stageName"]?.stringValue, let order = task["order"]?.intValue else { return }
+            var configurations = task["configurations"]?.objectValue ?? [:]
+            change(stage, order, &configurations)
+            task["configurations"] = .object(configurations)
+        }
+    }
+
+    /// `descriptor` with every task's wrapped definition text replaced by `definition`, and its
+    /// configurations changed by `change`.
+    static func replacing(_ descriptor: JSONValue, definition: String, _ change: (inout JSONObject) -> Void) throws -> JSONValue {
+        try changingTasks(descriptor) { task in
+            guard case .object(var template)? = task["template"], case .object(var wrapper)? = template["definition"] else { return }
+            wrapper["rawContent"] = .string(definition)
+            template["definition"] = .object(wrapper)
+            task["template"] = .object(template)
+            var configurations = task["configurations"]?.objectValue ?? [:]
+            change(&configurations)
+            task["configurations"] = .object(configurations)
+        }
     }
 }
