@@ -23,6 +23,10 @@ struct JSONResponse: ResponseGenerator {
 }
 
 extension Request {
+    /// The deepest nesting of arrays and objects a request body may have: decisions keep a body
+    /// inside their input, and every stored value must read back whole.
+    static let maxBodyDepth = 64
+
     /// The body as JSON; nil when there is none. A body whose `Content-Type` is not JSON is a 415; a
     /// body that is not JSON is a 400 with the place; one over `limit` bytes a 413.
     mutating func jsonBody(context: some RequestContext, limit: Int = 4 << 20) async throws -> JSONValue? {
@@ -42,7 +46,7 @@ extension Request {
                     + (contentType.map { "as \($0)" } ?? "without a Content-Type") + ")")
         }
         do {
-            return try JSONValue.parse(bytes)
+            return try JSONValue.parse(bytes, maxDepth: Self.maxBodyDepth)
         } catch {
             throw ODMError.unreadableBody("the request body is not JSON: \(error)")
         }

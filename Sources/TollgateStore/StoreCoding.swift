@@ -11,10 +11,14 @@ enum StoreCoding {
 
     static func json(_ value: JSONValue?) -> String? { value.map { $0.serialized() } }
 
+    /// Reads a stored JSON column. Everything stored was written by Tollgate's serializer, so the
+    /// nesting limit is far above anything a request may bring (the parser needs no stack for it).
     static func json(_ text: String?) -> JSONValue? {
         guard let text, !text.isEmpty else { return nil }
-        return try? JSONValue.parse(text)
+        return try? JSONValue.parse(text, maxDepth: readDepth)
     }
+
+    static let readDepth = 4096
 
     static let activityColumns =
         "id, data_product_id, data_product_version, stage, status, results, errors, created_at, started_at, finished_at, principal"

@@ -56,9 +56,13 @@ public enum DecisionRendering {
         return fields.map(csvField).joined(separator: ",")
     }
 
+    /// One CSV cell: RFC 4180 quoting, and a cell a spreadsheet would take for a formula (starting
+    /// with `=`, `+`, `-`, `@`, a tab or a carriage return) prefixed with `'` and quoted, as OWASP
+    /// recommends against CSV injection.
     static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        let formula = text.unicodeScalars.first.map { "=+-@\t\r".unicodeScalars.contains($0) } ?? false
+        guard formula || text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + (formula ? "'" : "") + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// The last line of an export: the log position and hash it covers, to check it against the live log.

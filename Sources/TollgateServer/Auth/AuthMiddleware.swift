@@ -39,10 +39,20 @@ public struct AuthMiddleware: RouterMiddleware {
         }
         let header = request.headers[.authorization]
         let bearer: String
-        if let header, header.hasPrefix("Bearer ") {
+        // The scheme is case-insensitive (RFC 9110 §11.1).
+        if let header, header.count > 7, header.prefix(7).lowercased() == "bearer " {
             bearer = String(header.dropFirst("Bearer ".count))
-        } else if let header, header.hasPrefix("Basic "), let password = Self.basicPassword(header) {
-            bearer = password  // browsers on the auditor's pages: any user name, the token as password
+        } else if let header, header.prefix(6).lowercased() == "basic ", let password = Self.basicPassword(header) {
+            // Browsers on the auditor's pages: any user name, the token as password. A browser sends
+            // Basic credentials with every request to the site, cross-site ones too, so they are
+            // taken only for reading those pages; everything else needs a bearer token.
+            guard Self.acceptsBasic(request) else {
+                throw ODMError(
+                    status: .unauthorized, code: "40104", summary: "Basic authentication not allowed here",
+                    message: "Basic authentication is only for reading the auditor's pages (GET /audit…); "
+                        + "\(request.method) \(request.uri.path) needs Authorization: Bearer <token>")
+            }
+            bearer = password
         } else {
             if request.uri.path.hasPrefix("/audit") {
                 return Response(
@@ -86,6 +96,11 @@ public struct AuthMiddleware: RouterMiddleware {
         } catch let unavailable as OIDCAuthenticator.KeysUnavailable {
             throw ODMError(status: .serviceUnavailable, code: "50310", summary: "Token keys unavailable", message: unavailable.description)
         }
+    }
+
+    /// Whether `request` may authenticate with Basic: a read of the auditor's pages.
+    static func acceptsBasic(_ request: Request) -> Bool {
+        (request.method == .get || request.method == .head) && (request.uri.path == "/audit" || request.uri.path.hasPrefix("/audit/"))
     }
 
     /// The password of a `Basic` authorization header.

@@ -1,0 +1,102 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+import Testing
+import TollgateJSON
+import TollgateLifecycle
+import TollgateServer
+import TollgateTestServers
+import TollgateTestSupport
+
+/// What an attacker tried: cross-site requests riding on a browser's credentials, paths smuggled
+/// into outbound URLs, formulas in exports, bodies nested to lose their decision input.
+@Suite("Hardening", .serialized)
+struct HardeningTests {
+    static let basicAdmin = "Basic " + Data("anyone:admin-secret".utf8).base64EncodedString()
+
+    func send(
+        _ f: ServiceFixture, _ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)]
+    ) async throws -> (Int, JSONValue) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(f.port)\(path)")
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await f.client.execute(request, timeout: .seconds(10))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), (try? JSONValue.parse(Array(bytes.readableBytesView))) ?? .null)
+    }
+
+    @Test func browserCredentialsChangeNothing() async throws {
+        let f = try ServiceFixture(respond: { _ in nil })
+        try await f.start(tokens: AuthTests.tokens)
+        defer { Task { try? await f.stop() } }
+        // What a cross-site form or fetch from a browser signed in to /audit as admin would send.
+        let body = TaskActionTests.dev.serialized()
+        let (create, c) = try await send(
+            f, .POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: body,
+            headers: [("Authorization", Self.basicAdmin), ("Content-Type", "text/plain")])
+        #expect(create == 401)
+        #expect(c["code"] == "40104")
+        let (reload, _) = try await send(f, .POST, "/api/v1/tollgate/policies/reload", headers: [("Authorization", Self.basicAdmin)])
+        #expect(reload == 401)
+        #expect(try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: "admin-secret").1 == [], "nothing was created")
+        // A bearer token with a body that is not declared JSON is refused too.
+        let (plain, _) = try await send(
+            f, .POST, "/api/v1/pp/devops/activities", body: body, headers: [("Authorization", "Bearer admin-secret"), ("Content-Type", "text/plain")])
+        #expect(plain == 415)
+        // The auditor's pages still open with Basic.
+        #expect(try await send(f, .GET, "/audit", headers: [("Authorization", Self.basicAdmin)]).0 == 200)
+    }
+
+    @Test func theBearerSchemeIsCaseInsensitive() async throws {
+        let f = try ServiceFixture(respond: { _ in nil })
+        try await f.start(tokens: AuthTests.tokens)
+        defer { Task { try? await f.stop() } }
+        for scheme in ["bearer", "BEARER", "Bearer"] {
+            let (status, _) = try await send(f, .GET, "/api/v1/pp/devops/activities", headers: [("Authorization", "\(scheme) ci-secret")])
+            #expect(status == 200, "\(scheme)")
+        }
+    }
+
+    @Test func inputCannotAddPathsOrQueriesToRegistryCalls() async throws {
+        let registry = FakeODMRegistry.walkthrough()
+        let f = try ServiceFixture(respond: { _ in nil })
+        try await registry.start(client: f.client)
+        defer { registry.stop() }
+        try await f.start(registry: .odm(address: registry.address))
+        defer { Task { try? await f.stop() } }
+        let forged: JSONValue = ["dataProductId": "x/../../../admin?drop=1#", "dataProductVersion": "1.0.0/../../secrets", "stage": "dev"]
+        let (status, _) = try await f.call(.POST, "/api/v1/pp/devops/activities", body: forged)
+        #expect(status == 422, "no such product")
+        let uri = try #require(registry.requests.withLock { $0.last })
+        #expect(uri == "/api/v1/pp/registry/products/x%2F..%2F..%2F..%2Fadmin%3Fdrop%3D1%23/versions/1.0.0%2F..%2F..%2Fsecrets?format=normalized")
+    }
+
+    @Test func tooDeepBodiesAreRefusedWithTheReason() async throws {
+        let f = try ServiceFixture(respond: { _ in nil })
+        try await f.start()
+        defer { Task { try? await f.stop() } }
+        _ = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: TaskActionTests.dev)
+        let callback = try await TaskActionTests().callbackOf(f)
+        let deep = "{\"status\": \"PROCESSED\", \"results\": " + String(repeating: "[", count: 600) + String(repeating: "]", count: 600) + "}"
+        let (status, body) = try await f.call(.PATCH, callback, raw: deep)
+        #expect(status == 400)
+        #expect(body["message"]?.stringValue?.contains("nesting depth exceeds the maximum of 64") == true, "\(body)")
+        #expect(try await f.call(.GET, "/api/v1/pp/devops/tasks/1/status").1["status"] == "PROCESSING", "nothing changed")
+    }
+
+    @Test func exportsNeutraliseSpreadsheetFormulas() throws {
+        let record = DecisionRecord(
+            sequence: 7, phase: .stageTransition, verdict: .pass, dataProductId: "=HYPERLINK(\"http://evil\")",
+            dataProductVersion: "+1", stage: "-dev", activityId: 1, taskId: nil, principal: "@ci", policySetRevision: "r",
+            input: [:], outcomes: [], gatedChange: "\tx", createdAt: Date(timeIntervalSince1970: 0))
+        let cells = DecisionRendering.csvRow(record)
+        #expect(cells.contains(#""'=HYPERLINK(""http://evil"")""#))
+        #expect(cells.contains(#","'+1","'-dev","#))
+        #expect(cells.contains(#","'@ci","#))
+        #expect(cells.contains("\"'\tx\""))
+        #expect(cells.hasPrefix("7,1970-01-01T00:00:00.000Z,"), "plain cells stay as they are")
+    }
+}
