@@ -71,14 +71,17 @@ public struct TollgateService: Sendable {
         options.masking = InputMasking(paths: configuration.maskPaths)
         options.notificationBackoffSeconds = notificationBackoffSeconds
         options.notificationMaxBackoffSeconds = notificationMaxBackoffSeconds
-        options.notifiers = configuration.notifications.enumerated().map { index, target -> any Notifier in
-            switch target {
+        options.notifiers = configuration.notifications.map { notification -> any Notifier in
+            switch notification.target {
             case .odmObserver(let address):
-                ODMNotifier(name: "observer-\(index)", receiver: .observer, address: address, client: httpClient)
+                ODMNotifier(name: notification.name, receiver: .observer, address: address, client: httpClient)
             case .odmDispatch(let address):
-                ODMNotifier(name: "dispatch-\(index)", receiver: .dispatch, address: address, client: httpClient)
-            case .webhook(let url, let secret): WebhookNotifier(name: "webhook-\(index)", url: url, secret: secret, client: httpClient)
+                ODMNotifier(name: notification.name, receiver: .dispatch, address: address, client: httpClient)
+            case .webhook(let url, let secret): WebhookNotifier(name: notification.name, url: url, secret: secret, client: httpClient)
             }
+        }
+        for (index, notification) in configuration.notifications.enumerated() {
+            options.notifierAliases[notification.legacyName(index: index)] = notification.name
         }
         options.callbackRef = { taskId in
             "\(base)/api/v1/pp/devops/tasks/\(taskId)/status?action=STOP&token=\(tokens.token(taskId: taskId))"

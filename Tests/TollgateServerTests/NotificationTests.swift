@@ -62,4 +62,36 @@ struct NotificationTests {
         }
         #expect(Set(hooks.compactMap(\.id)) == Set(ids), "the same event ids on every notifier")
     }
+
+    @Test func pendingNotificationsKeepTheirReceiverWhenTheListIsReordered() async throws {
+        let observer = FakeReceiver(), hook = FakeReceiver()
+        let notifications: [ServiceConfiguration.Notification] = [
+            .odmObserver(address: "http://127.0.0.1:\(observer.port)"),
+            .webhook(url: "http://127.0.0.1:\(hook.port)/hook?token=t0ps3cret", secret: "hook-secret"),
+        ]
+        // Both receivers are down while the stage runs: every notification stays pending.
+        let first = try ServiceFixture(respond: DevOpsAPITests.walkthrough)
+        try await first.start(notifications: notifications)
+        _ = try await first.call(
+            .POST, "/api/v1/pp/devops/activities?startAfterCreation=true",
+            body: ["dataProductId": .string(DevOpsAPITests.product), "dataProductVersion": "1.0.0", "stage": "dev"])
+        try await first.waitFor(activity: 1, status: "PROCESSED")
+        try await first.stop()
+
+        // Restarted on the same database with the list the other way round.
+        let second = try ServiceFixture(respond: { _ in nil }, recoveryInterval: .milliseconds(50))
+        try await observer.start(client: second.client)
+        try await hook.start(client: second.client)
+        defer {
+            observer.stop()
+            hook.stop()
+            Task { try? await second.stop() }
+        }
+        try await second.start(executorUp: false, notifications: notifications.reversed(), database: first.directory.url("tollgate.db"))
+        try await waitUntil("every pending notification delivered") {
+            observer.observed.withLock { $0.count } == 13 && hook.hooked.withLock { $0.count } == 13
+        }
+        #expect(observer.hooked.withLock { $0.isEmpty }, "the observer got no webhook calls")
+        #expect(hook.observed.withLock { $0.isEmpty }, "the webhook got no observer calls")
+    }
 }

@@ -35,12 +35,12 @@ final class ServiceFixture: Sendable {
         executorUp: Bool = true, tokens: [ServiceConfiguration.Token] = [], checkAfterCallback: Bool = false,
         notifications: [ServiceConfiguration.Notification] = [], registry: ServiceConfiguration.Registry? = nil,
         oidc: OIDCSettings? = nil, executors: [String: ServiceConfiguration.Executor]? = nil, policies: String? = nil,
-        dispatchRetrySeconds: [String: Double] = [:]
+        dispatchRetrySeconds: [String: Double] = [:], database: String? = nil
     ) async throws {
         if executorUp { try await executor.start() }
         var configuration = ServiceConfiguration()
         configuration.port = port
-        configuration.database = directory.url("tollgate.db")
+        configuration.database = database ?? directory.url("tollgate.db")
         configuration.policies = policies ?? RepositoryPaths.policies
         configuration.registry = registry ?? .directory(path: directory.url("descriptors"))
         configuration.executors = executors ?? ["azure-devops": .odm(address: executor.address, checkAfterCallback: checkAfterCallback)]

@@ -83,7 +83,7 @@ extension LifecycleEngine {
         if let next = intent.nextAttemptAt, next > now { return }
         var changes = ChangeSet()
         guard let name = intent.payload["notifier"]?.stringValue, let event = intent.payload["event"],
-            let notifier = options.notifiers.first(where: { $0.name == name })
+            let notifier = options.notifiers.first(where: { $0.name == (options.notifierAliases[name] ?? name) })
         else {
             changes.outboxDone.append((intent.id, "no notifier named \(intent.payload["notifier"]?.stringValue ?? "?") is configured"))
             _ = try? commit(changes)

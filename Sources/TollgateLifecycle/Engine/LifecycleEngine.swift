@@ -38,6 +38,8 @@ public actor LifecycleEngine {
         public var dispatchInline = true
         /// Where events are announced (each delivered at least once, from the outbox).
         public var notifiers: [any Notifier] = []
+        /// Other names pending notifications may give their notifier (`old name → notifier name`).
+        public var notifierAliases: [String: String] = [:]
         /// Delivery attempts before a notification is given up (and recorded as such).
         public var maxNotificationAttempts = 30
         /// First retry delay of a failed delivery; doubles with each attempt.

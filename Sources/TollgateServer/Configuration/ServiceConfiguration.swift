@@ -69,13 +69,6 @@ public struct ServiceConfiguration: Sendable {
     /// Where events are delivered.
     public var notifications: [Notification] = []
 
-    /// One notification target.
-    public enum Notification: Sendable, Equatable {
-        case odmObserver(address: String)
-        case odmDispatch(address: String)
-        case webhook(url: String, secret: String?)
-    }
-
     /// The embedded defaults: loopback, files in the working directory, the local executor.
     public init() {}
 
@@ -166,15 +159,27 @@ public struct ServiceConfiguration: Sendable {
         let oidc = auth.child("oidc")
         if !oidc.isMissing { self.oidc = try Self.oidc(oidc) }
         for item in try root.child("notifications").items() {
+            let name = try item.child("name").optionalString()
+            let notification: Notification
             switch try item.child("kind").string() {
-            case "odm-observer": notifications.append(.odmObserver(address: try item.child("address").string()))
-            case "odm-dispatch": notifications.append(.odmDispatch(address: try item.child("address").string()))
+            case "odm-observer":
+                try item.onlyKeys(["kind", "name", "address"])
+                notification = .odmObserver(address: try item.child("address").string(), name: name)
+            case "odm-dispatch":
+                try item.onlyKeys(["kind", "name", "address"])
+                notification = .odmDispatch(address: try item.child("address").string(), name: name)
             case "webhook":
+                try item.onlyKeys(["kind", "name", "url", "secret"])
                 let secret = item.child("secret").isMissing ? nil : try item.child("secret").secret()
-                notifications.append(.webhook(url: try item.child("url").string(), secret: secret))
+                notification = .webhook(url: try item.child("url").string(), secret: secret, name: name)
             case let other:
                 throw item.child("kind").error("unknown notification kind '\(other)' (odm-observer, odm-dispatch or webhook)")
             }
+            if let same = notifications.firstIndex(where: { $0.name == notification.name }) {
+                throw item.error(
+                    "is named '\(notification.name)' like notifications[\(same)]; give each receiver its own name (name: …)")
+            }
+            notifications.append(notification)
         }
     }
 
