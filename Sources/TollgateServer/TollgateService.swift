@@ -68,6 +68,7 @@ public struct TollgateService: Sendable {
         options.dispatchInline = false
         options.defaultTaskTimeoutSeconds = configuration.taskTimeoutSeconds
         options.dispatchRetrySeconds = configuration.dispatchRetrySeconds
+        options.callbackOverdueSeconds = configuration.callbackOverdueSeconds
         options.masking = InputMasking(paths: configuration.maskPaths)
         options.notificationBackoffSeconds = notificationBackoffSeconds
         options.notificationMaxBackoffSeconds = notificationMaxBackoffSeconds

@@ -12,8 +12,15 @@ public final class FakeODMExecutor: Sendable {
     public let received = Mutex<[JSONValue]>([])
     /// Headers of each received task (lower-cased names).
     public let headers = Mutex<[[String: String]]>([])
-    /// What `GET …/tasks/{id}/status` answers, by task id (unknown ids: 404).
+    /// What `GET …/tasks/{id}/status` answers, by task id: `PROCESSING` once a task is received,
+    /// unless set otherwise; ids it never received answer 404, as an adapter that has no such task.
     public let statuses = Mutex<[Int64: String]>([:])
+    /// How long after accepting a task its callback is made.
+    public let callbackDelay = Mutex<Duration>(.milliseconds(5))
+    /// The status a task has as soon as it is received (an adapter whose run ends before its callback).
+    public let statusOnReceipt = Mutex("PROCESSING")
+    /// How many of the next tasks are accepted (and run) but answered 502, as when a proxy loses the answer.
+    public let loseAnswers = Mutex(0)
     /// The callback body for a received task (nil: do not call back).
     let respond: @Sendable (JSONValue) -> JSONValue?
     let client: HTTPClient
@@ -36,12 +43,15 @@ public final class FakeODMExecutor: Sendable {
             let body = try await request.body.collect(upTo: 1 << 20)
             let task = try JSONValue.parse(Array(body.readableBytesView))
             received.withLock { $0.append(task) }
+            let initial = statusOnReceipt.withLock { $0 }
+            if let id = task["id"]?.intValue { statuses.withLock { if $0[id] == nil { $0[id] = initial } } }
             var fields: [String: String] = [:]
             for field in request.headers { fields[field.name.canonicalName] = field.value }
             headers.withLock { $0.append(fields) }
             if let callback = task["callbackRef"]?.stringValue, let result = self.respond(task) {
+                let delay = callbackDelay.withLock { $0 }
                 Task {
-                    try await Task.sleep(for: .milliseconds(5))
+                    try await Task.sleep(for: delay)
                     var call = HTTPClientRequest(url: callback)
                     call.method = .PATCH
                     call.headers.add(name: "Content-Type", value: "application/json")
@@ -49,6 +59,11 @@ public final class FakeODMExecutor: Sendable {
                     _ = try await self.client.execute(call, timeout: .seconds(10))
                 }
             }
+            let lost = loseAnswers.withLock { count in
+                defer { count = max(0, count - 1) }
+                return count > 0
+            }
+            if lost { return Response(status: .badGateway) }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: task.serialized())))
         }
         router.get("api/v1/up/executor/tasks/:id/status") { [self] _, context -> Response in

@@ -99,4 +99,31 @@ struct HardeningTests {
         #expect(cells.contains("\"'\tx\""))
         #expect(cells.hasPrefix("7,1970-01-01T00:00:00.000Z,"), "plain cells stay as they are")
     }
+
+    @Test func aStatusThatRunsAheadOfItsCallbackLosesNoResults() async throws {
+        let f = try ServiceFixture(respond: DevOpsAPITests.walkthrough, recoveryInterval: .milliseconds(50))
+        f.executor.statusOnReceipt.withLock { $0 = "PROCESSED" }
+        f.executor.callbackDelay.withLock { $0 = .milliseconds(800) }
+        try await f.start(callbackOverdueSeconds: 0.1)
+        defer { Task { try? await f.stop() } }
+        _ = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: TaskActionTests.dev)
+        try await f.waitFor(activity: 1, status: "PROCESSED")
+        let (_, task) = try await f.call(.GET, "/api/v1/pp/devops/tasks/1")
+        #expect(task["results"]?.stringValue.flatMap { try? JSONValue.parse($0) } == Walkthrough.vmResults, "the callback's results")
+        let (_, waited) = try await f.call(.GET, "/api/v1/tollgate/tasks/1/history?kind=awaiting-callback")
+        #expect(waited.arrayValue?.count == 1, "the executor was asked once the callback was overdue: \(waited)")
+        let (_, second) = try await f.call(.GET, "/api/v1/pp/devops/tasks/2")
+        #expect(second["results"]?.stringValue.flatMap { try? JSONValue.parse($0) } == Walkthrough.urlResults)
+    }
+
+    @Test func aDispatchWhoseAnswerWasLostIsNotSentAgain() async throws {
+        let f = try ServiceFixture(respond: DevOpsAPITests.walkthrough, recoveryInterval: .milliseconds(50))
+        f.executor.loseAnswers.withLock { $0 = 1 }
+        try await f.start()
+        defer { Task { try? await f.stop() } }
+        _ = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: TaskActionTests.dev)
+        try await f.waitFor(activity: 1, status: "PROCESSED")
+        let sent = f.executor.tasks.compactMap { $0["id"]?.intValue }
+        #expect(sent == [1, 2], "each task sent once, though the first answer was lost")
+    }
 }

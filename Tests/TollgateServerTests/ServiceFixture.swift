@@ -35,7 +35,7 @@ final class ServiceFixture: Sendable {
         executorUp: Bool = true, tokens: [ServiceConfiguration.Token] = [], checkAfterCallback: Bool = false,
         notifications: [ServiceConfiguration.Notification] = [], registry: ServiceConfiguration.Registry? = nil,
         oidc: OIDCSettings? = nil, executors: [String: ServiceConfiguration.Executor]? = nil, policies: String? = nil,
-        dispatchRetrySeconds: [String: Double] = [:], database: String? = nil
+        dispatchRetrySeconds: [String: Double] = [:], database: String? = nil, callbackOverdueSeconds: Double = 60
     ) async throws {
         if executorUp { try await executor.start() }
         var configuration = ServiceConfiguration()
@@ -45,6 +45,7 @@ final class ServiceFixture: Sendable {
         configuration.registry = registry ?? .directory(path: directory.url("descriptors"))
         configuration.executors = executors ?? ["azure-devops": .odm(address: executor.address, checkAfterCallback: checkAfterCallback)]
         configuration.dispatchRetrySeconds = dispatchRetrySeconds
+        configuration.callbackOverdueSeconds = callbackOverdueSeconds
         configuration.tokens = tokens
         configuration.oidc = oidc
         configuration.notifications = notifications

@@ -79,6 +79,8 @@ extension LifecycleEngine {
                 return
             }
             prepare(&request, dispatch: intent, task: task)
+            // A retry, or a dispatch found pending after a restart, may have reached the executor before.
+            request.mayHaveLanded = !fresh || intent.attempts > 0
             do throws(ExecutorError) {
                 let outcome = try await executor.dispatch(request)
                 changes.outboxDone.append((intent.id, nil))
@@ -181,6 +183,10 @@ extension LifecycleEngine {
                     principal: .system)
                 continue
             }
+            if let name = task.executor, let executor = executors[name], executor.reportsByCallback {
+                await awaitCallback(task, executor: name, timeout: timeout, overdue: overdue, now: now)
+                continue
+            }
             if let report = await reconcile(task) {
                 _ = try? await self.report(taskId: task.id, report, principal: .system)
                 continue
@@ -192,6 +198,43 @@ extension LifecycleEngine {
                     principal: .system, cancelRun: "the task timed out")
             }
         }
+    }
+
+    /// A task whose executor reports its results by callback: its status is asked only once the
+    /// callback is overdue, and only a failed or aborted run ends the task before the callback comes.
+    /// A PROCESSED status carries no results, so the task waits for the callback until its timeout.
+    private func awaitCallback(_ task: LifecycleTask, executor: String, timeout: Int, overdue: Bool, now: Date) async {
+        let since = task.startedAt.map { now.timeIntervalSince($0) } ?? 0
+        let lastAsked = statusAskedAt[task.id]
+        let due = since >= options.callbackOverdueSeconds
+            && (lastAsked.map { now.timeIntervalSince($0) >= options.callbackOverdueSeconds } ?? true)
+        var processed = false
+        if due || overdue {
+            statusAskedAt[task.id] = now
+            if let report = await reconcile(task) {
+                if report.status != .processed {
+                    statusAskedAt[task.id] = nil
+                    _ = try? await self.report(taskId: task.id, report, principal: .system)
+                    return
+                }
+                processed = true
+                if lastAsked == nil {
+                    var changes = ChangeSet()
+                    changes.history.append(
+                        ExecutionEvent(
+                            taskId: task.id, at: now, kind: "awaiting-callback",
+                            message: "executor \(executor) reports the task PROCESSED; waiting for its callback with the results"))
+                    _ = try? commit(changes)
+                }
+            }
+        }
+        guard overdue else { return }
+        statusAskedAt[task.id] = nil
+        let errors =
+            processed
+            ? "timed out: executor \(executor) reports the task PROCESSED, but its callback with the results did not come within \(timeout) seconds"
+            : "timed out: no result within \(timeout) seconds of dispatch"
+        _ = try? await self.report(taskId: task.id, TaskReport(status: .failed, errors: errors), principal: .system, cancelRun: "the task timed out")
     }
 
     /// The executor's word on a task, if it can give one.

@@ -27,6 +27,9 @@ public actor LifecycleEngine {
         public var dispatchRetrySeconds: [String: Double] = [:]
         /// The retry limit of executors not named in ``dispatchRetrySeconds``.
         public var defaultDispatchRetrySeconds = 300.0
+        /// Seconds after its dispatch a task of an executor that reports by callback is considered
+        /// overdue: only then is its executor asked for the task's status (again at most this often).
+        public var callbackOverdueSeconds = 60.0
         /// Secret paths of policy inputs, masked in the decision log (policies see the real values).
         public var masking = InputMasking(paths: [])
         /// Attempts to cancel a run whose executor is unreachable before giving up (and saying so).
@@ -64,6 +67,8 @@ public actor LifecycleEngine {
     var otherStagesCache: [Int64: [String: StageContext]] = [:]
     /// Outbox intents being carried out right now (the actor is re-entered while executors answer).
     var inFlight: Set<Int64> = []
+    /// When each overdue callback-reporting task's executor was last asked for its status.
+    var statusAskedAt: [Int64: Date] = [:]
     /// Secret headers per activity and executor, in memory only (lost on restart, by design).
     var secretHeaders: [Int64: [String: [String: String]]] = [:]
 

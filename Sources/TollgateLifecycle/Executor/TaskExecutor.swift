@@ -27,6 +27,9 @@ public struct DispatchRequest: Sendable, Equatable {
     public var attempt: Int64 = 0
     /// When the dispatch was queued: runs older than this are not this attempt's.
     public var queuedAt: Date?
+    /// Whether an earlier try of this attempt may have reached the executor (it is sent again after
+    /// a failure or a restart): executors that can be asked whether they have the task ask first.
+    public var mayHaveLanded = false
     /// What the executor answered when it accepted the task (a pipeline id, a run id), once known.
     public var reference: String?
 
@@ -131,12 +134,19 @@ public protocol TaskExecutor: Sendable {
     /// Whether the executor can fetch a run's logs after the task ended by a callback.
     var collectsLogs: Bool { get }
 
+    /// Whether the task's results come by callback only. The executor's status then never completes
+    /// the task (a PROCESSED status carries no results): the engine waits for the callback, asking for
+    /// the status only when the callback is overdue, and acts on it only when the run failed.
+    var reportsByCallback: Bool { get }
+
     /// The logs of the task's run once it has finished; nil while it is still going.
     func logs(of request: DispatchRequest) async throws(ExecutorError) -> [TaskLog]?
 }
 
 extension TaskExecutor {
     public var collectsLogs: Bool { false }
+
+    public var reportsByCallback: Bool { false }
 
     public func logs(of request: DispatchRequest) async throws(ExecutorError) -> [TaskLog]? { [] }
 

@@ -66,6 +66,9 @@ public struct ServiceConfiguration: Sendable {
     public var maskPaths: [String] = []
     /// Seconds a task may run when its template does not say (`definition.timeoutSeconds`).
     public var taskTimeoutSeconds = 3_600
+    /// Seconds after dispatch before an executor that reports by callback is asked about a task
+    /// whose callback has not come (`tasks.callbackOverdueSeconds`).
+    public var callbackOverdueSeconds = 60.0
     /// Where events are delivered.
     public var notifications: [Notification] = []
 
@@ -102,9 +105,10 @@ public struct ServiceConfiguration: Sendable {
             throw decisions.child("maskPaths").error("[\(empty)] must be a dot-separated path such as result.results.password")
         }
         let tasks = root.child("tasks")
-        try tasks.onlyKeys(["timeoutSeconds"])
+        try tasks.onlyKeys(["timeoutSeconds", "callbackOverdueSeconds"])
         taskTimeoutSeconds = try tasks.child("timeoutSeconds").int(default: taskTimeoutSeconds)
         guard taskTimeoutSeconds > 0 else { throw tasks.child("timeoutSeconds").error("must be a positive number of seconds") }
+        callbackOverdueSeconds = try tasks.child("callbackOverdueSeconds").seconds(default: callbackOverdueSeconds)
         let registry = root.child("registry")
         if !registry.isMissing {
             switch try registry.child("kind").string() {

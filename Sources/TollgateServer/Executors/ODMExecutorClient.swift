@@ -20,7 +20,13 @@ public struct ODMExecutorClient: TaskExecutor {
         self.timeout = .seconds(timeoutSeconds)
     }
 
+    /// ODM executors report results by callback; their status only says how the run is going.
+    public var reportsByCallback: Bool { true }
+
     public func dispatch(_ request: DispatchRequest) async throws(ExecutorError) -> DispatchOutcome {
+        if request.mayHaveLanded, try await knows(request) {
+            return .accepted(reference: nil)  // an earlier try reached it: never send the task twice
+        }
         let now = Timestamp.formatMilliseconds(Date())
         let task: JSONValue = [
             "id": .int(request.taskId), "activityId": .string(String(request.activityId)),
@@ -44,8 +50,23 @@ public struct ODMExecutorClient: TaskExecutor {
         return .accepted(reference: nil)
     }
 
+    /// Whether the executor already has the task: its status endpoint answers for it (404: it has not).
+    func knows(_ request: DispatchRequest) async throws(ExecutorError) -> Bool {
+        let url = statusURL(request)
+        let (status, _) = try await send(.GET, url, body: nil, headers: request.secretHeaders)
+        if status == 404 { return false }
+        guard (200..<300).contains(status) else {
+            throw ExecutorError(
+                retryable: status >= 500 || status == 429,
+                message: "executor \(name) answered \(status) to GET \(OutboundHTTP.redacted(url)) (asking whether it has the task before sending it again)")
+        }
+        return true
+    }
+
+    func statusURL(_ request: DispatchRequest) -> String { "\(address)/api/v1/up/executor/tasks/\(request.taskId)/status" }
+
     public func status(of request: DispatchRequest) async throws(ExecutorError) -> TaskReport? {
-        let url = "\(address)/api/v1/up/executor/tasks/\(request.taskId)/status"
+        let url = statusURL(request)
         let (status, body) = try await send(.GET, url, body: nil, headers: request.secretHeaders)
         guard (200..<300).contains(status) else {
             throw ExecutorError(retryable: status >= 500, message: "executor \(name) answered \(status) to GET \(OutboundHTTP.redacted(url))")
