@@ -12,10 +12,38 @@ public struct LogVerification: Sendable, Equatable {
     /// decision is missing; the first few, each naming what to look at.
     public var completeness: [String]
 
+    /// Where the verification got to: where a later one checking only what was added starts.
+    public var position: VerifiedPosition?
+
+    public init(
+        decisions: Int, head: (sequence: Int64, hash: String)?, chain: ChainProblem?, completeness: [String],
+        position: VerifiedPosition? = nil
+    ) {
+        self.decisions = decisions
+        self.head = head
+        self.chain = chain
+        self.completeness = completeness
+        self.position = position
+    }
+
     public var isIntact: Bool { chain == nil && completeness.isEmpty }
 
     public static func == (a: LogVerification, b: LogVerification) -> Bool {
         a.decisions == b.decisions && a.head?.sequence == b.head?.sequence && a.head?.hash == b.head?.hash && a.chain == b.chain
             && a.completeness == b.completeness
+    }
+}
+
+/// A place in the log up to which it was verified: the last decision checked and its hash, and the
+/// last recorded state change.
+public struct VerifiedPosition: Sendable, Equatable {
+    public var sequence: Int64
+    public var hash: String
+    public var transitionId: Int64
+
+    public init(sequence: Int64, hash: String, transitionId: Int64) {
+        self.sequence = sequence
+        self.hash = hash
+        self.transitionId = transitionId
     }
 }

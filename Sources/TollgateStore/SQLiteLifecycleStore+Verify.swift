@@ -15,10 +15,12 @@ extension SQLiteLifecycleStore {
     /// connection, then the ranges' boundaries are linked in order, so the answer is the same
     /// first problem a single walk would find.
     /// - Parameter parallelAbove: logs longer than this are split across cores.
-    public func verifyDecisionChain(parallelAbove: Int64 = 50_000) throws -> ChainProblem? {
-        let checkpoint = try lastCheckpoint()
-        let bounds = try withConnection { db in
-            try db.statement("SELECT MIN(seq), MAX(seq) FROM decisions").first { row -> (Int64, Int64)? in
+    /// - Parameter after: a position already verified: only the decisions after it are checked,
+    ///   starting from its hash.
+    public func verifyDecisionChain(after: VerifiedPosition? = nil, parallelAbove: Int64 = 50_000) throws -> ChainProblem? {
+        let checkpoint = after == nil ? try lastCheckpoint() : nil
+        let bounds = try withReader { db in
+            try db.statement("SELECT MIN(seq), MAX(seq) FROM decisions WHERE seq > ?").first([after?.sequence ?? 0]) { row -> (Int64, Int64)? in
                 guard let low = row.optionalInt64(0), let high = row.optionalInt64(1) else { return nil }
                 return (low, high)
             } ?? nil
@@ -34,7 +36,8 @@ extension SQLiteLifecycleStore {
             let outcome = Result { try Self.verifyRange(path: path, from: from, to: to) }
             results.withLock { $0[index] = outcome }
         }
-        var expected = (sequence: checkpoint?.throughSequence ?? 0, hash: checkpoint?.throughHash ?? "")
+        var expected = after.map { (sequence: $0.sequence, hash: $0.hash) }
+            ?? (sequence: checkpoint?.throughSequence ?? 0, hash: checkpoint?.throughHash ?? "")
         for index in 0..<workers {
             guard let range = try results.withLock({ $0[index] })?.get(), let first = range.first else { continue }
             if first.sequence != expected.sequence + 1 {
@@ -88,46 +91,64 @@ extension SQLiteLifecycleStore {
 extension SQLiteLifecycleStore {
     /// The decision log checked end to end: the hash chain, the gapless sequence, and completeness
     /// (every decision belongs to a recorded state change, every gated change has its decision).
-    public func verifyLog(maximumProblems: Int = 10) throws -> LogVerification {
-        let chain = try verifyDecisionChain()
-        let head = try chainHead()
-        let count = try decisionCount()
-        let completeness: [String] = try withConnection { db in
+    ///
+    /// Verification reads on connections of its own (WAL readers), never holding the store's
+    /// writer, so the service goes on committing while a long log is checked.
+    /// - Parameter since: a position an earlier verification reached: only what was added after
+    ///   it is checked (decisions after its sequence, state changes after its transition).
+    public func verifyLog(since: VerifiedPosition? = nil, maximumProblems: Int = 10) throws -> LogVerification {
+        let (head, lastTransition) = try withReader { db in
+            let head = try db.statement("SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").first { ($0.int64(0), $0.string(1)) }
+            let transition = try db.statement("SELECT COALESCE(MAX(id), 0) FROM transitions").first { $0.int64(0) } ?? 0
+            return (head, transition)
+        }
+        let chain = try verifyDecisionChain(after: since)
+        let afterSequence = since?.sequence ?? 0, afterTransition = since?.transitionId ?? 0
+        let (count, completeness): (Int, [String]) = try withReader { db in
+            let count = Int(try db.statement("SELECT COUNT(*) FROM decisions WHERE seq > ?").first([afterSequence]) { $0.int64(0) } ?? 0)
             var problems: [String] = []
             try db.statement(
                 """
                 SELECT d.seq, d.gated_change FROM decisions d
-                WHERE d.gated_change NOT LIKE '%stays PLANNED%'
+                WHERE d.seq > ? AND d.gated_change NOT LIKE '%stays PLANNED%'
                   AND NOT EXISTS (SELECT 1 FROM transitions t WHERE t.decision_seq = d.seq)
                 ORDER BY d.seq LIMIT ?
                 """
-            ).forEachRow([maximumProblems]) { row in
+            ).forEachRow([afterSequence, maximumProblems]) { row in
                 problems.append("decision \(row.int64(0)) gated '\(row.string(1))', but no such change was recorded")
             }
             try db.statement(
                 """
                 SELECT t.entity, t.entity_id, t.from_status, t.to_status, t.decision_seq FROM transitions t
-                WHERE t.decision_seq IS NOT NULL AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.seq = t.decision_seq)
+                WHERE t.id > ? AND t.decision_seq IS NOT NULL AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.seq = t.decision_seq)
                 ORDER BY t.id LIMIT ?
                 """
-            ).forEachRow([maximumProblems]) { row in
+            ).forEachRow([afterTransition, maximumProblems]) { row in
                 problems.append(
                     "\(row.string(0)) \(row.int64(1)): \(row.optionalString(2) ?? "-") -> \(row.string(3)) was gated by decision \(row.int64(4)), which is missing")
             }
             try db.statement(
                 """
                 SELECT t.entity, t.entity_id, t.from_status, t.to_status FROM transitions t
-                WHERE t.decision_seq IS NULL AND (
+                WHERE t.id > ? AND t.decision_seq IS NULL AND (
                     (t.entity = 'activity' AND t.from_status = 'PLANNED' AND t.to_status = 'PROCESSING')
                     OR (t.entity = 'activity' AND t.from_status = 'PROCESSING' AND t.to_status = 'PROCESSED'))
                 ORDER BY t.id LIMIT ?
                 """
-            ).forEachRow([maximumProblems]) { row in
+            ).forEachRow([afterTransition, maximumProblems]) { row in
                 problems.append(
                     "\(row.string(0)) \(row.int64(1)): \(row.optionalString(2) ?? "-") -> \(row.string(3)) passes a gate, but has no decision")
             }
-            return problems
+            return (count, problems)
         }
-        return LogVerification(decisions: count, head: head, chain: chain, completeness: completeness)
+        let position = head.map { VerifiedPosition(sequence: $0.0, hash: $0.1, transitionId: lastTransition) } ?? since
+        return LogVerification(
+            decisions: count, head: head.map { (sequence: $0.0, hash: $0.1) }, chain: chain, completeness: completeness, position: position)
+    }
+
+    /// Runs `body` on a read-only connection of its own (a WAL reader: it sees the last commit and
+    /// never waits for, nor holds up, the writer).
+    func withReader<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try body(try SQLiteConnection(path: path, options: .init(readOnly: true)))
     }
 }

@@ -159,6 +159,10 @@ enum StoreSchema {
             WHEN OLD.seq > COALESCE((SELECT MAX(through_seq) FROM decision_checkpoints), 0) OR EXISTS (SELECT 1 FROM legal_holds)
             BEGIN SELECT RAISE(ABORT, 'the decision log is append-only; only decisions up to a checkpoint may be pruned, and none under a legal hold'); END;
         """,
+        // 6: verification finds each decision's state change by index, not by scanning them all.
+        """
+        CREATE INDEX transitions_by_decision ON transitions (decision_seq) WHERE decision_seq IS NOT NULL;
+        """,
     ]
 
     /// Brings the database to the newest schema, one migration per transaction.

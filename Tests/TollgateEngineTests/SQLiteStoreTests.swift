@@ -120,6 +120,42 @@ struct SQLiteStoreTests {
         #expect(try store.verifyDecisionChain(parallelAbove: 0)?.sequence == expected, "split across workers, the same first problem")
     }
 
+    @Test func verificationCanGoOnFromWhereItStopped() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.url("tollgate.db")
+        let store = try SQLiteLifecycleStore(path: path)
+        let f = try EngineFixture(store: store)
+        _ = try await f.run("dev")
+        try await f.report(f.executor.requests[0].taskId, results: vm)
+        let first = try store.verifyLog()
+        #expect(first.isIntact)
+        let position = try #require(first.position)
+        #expect(position.sequence == 2)
+
+        try await f.report(f.executor.requests[1].taskId, results: ["url": "localhost:8121/helloWorld"])
+        let next = try store.verifyLog(since: position)
+        #expect(next.isIntact)
+        #expect(next.decisions == 2, "only the decisions added since")
+        #expect(next.position?.sequence == 4)
+        #expect(try store.verifyLog(since: next.position).decisions == 0)
+
+        // A decision added after the verified position that does not follow its hash is found.
+        let db = try SQLiteConnection(path: path)
+        try db.execute("DROP TRIGGER decisions_are_append_only_update")
+        try db.execute("UPDATE decisions SET verdict = 'block' WHERE seq = 4")
+        #expect(try store.verifyLog(since: position).chain?.sequence == 4)
+        #expect(try store.verifyLog(since: next.position).chain == nil, "what was verified before is not read again")
+    }
+
+    @Test func completenessLooksDecisionsUpByIndex() async throws {
+        let directory = try TemporaryDirectory()
+        _ = try await walk(directory.url("tollgate.db"))
+        let db = try SQLiteConnection(path: directory.url("tollgate.db"))
+        var plan: [String] = []
+        try db.statement("EXPLAIN QUERY PLAN SELECT 1 FROM transitions t WHERE t.decision_seq = ?").forEachRow([2]) { plan.append($0.string(3)) }
+        #expect(plan.contains { $0.contains("USING COVERING INDEX transitions_by_decision") || $0.contains("USING INDEX transitions_by_decision") }, "\(plan)")
+    }
+
     @Test func aRestartedEngineContinuesTheRun() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.url("tollgate.db")

@@ -8,6 +8,7 @@ import TollgateStore
 /// tasks and stage history, decisions with filters, one decision in full, the log's verification.
 struct AuditPages: Sendable {
     let store: SQLiteLifecycleStore
+    let watch = LogWatch()
 
     func register(on router: Router<TollgateRequestContext>) {
         router.get("audit") { _, _ in try self.overview() }
@@ -17,14 +18,16 @@ struct AuditPages: Sendable {
     }
 
     func overview() throws -> Response {
-        let report = try store.verifyLog()
+        let report = try watch.update(store)
         let banner: String
-        if report.isIntact {
-            let head = report.head.map { "through decision \($0.sequence), hash <code>\(HTML.escape(String($0.hash.prefix(16))))…</code>" } ?? "(empty)"
-            banner = "<div class=\"banner ok\">Decision log intact: \(report.decisions) decisions \(head); every gated change has its decision.</div>"
+        if report.problems.isEmpty {
+            let head = report.position.map { "through decision \($0.sequence), hash <code>\(HTML.escape(String($0.hash.prefix(16))))…</code>" } ?? "(empty)"
+            let when = report.at.map { " at \(HTML.escape(Timestamp.format($0)))" } ?? ""
+            banner = "<div class=\"banner ok\">Decision log intact: verified \(head)\(when) (\(report.decisions) decisions, "
+                + "\(report.lastChecked) new on this load); every gated change has its decision. "
+                + "<a href=\"/api/v1/tollgate/decisions/verify\">Verify the whole log again</a>.</div>"
         } else {
-            let problems = (report.chain.map { ["chain broken at decision \($0.sequence): \($0.message)"] } ?? []) + report.completeness
-            banner = "<div class=\"banner bad\"><strong>Decision log NOT intact.</strong><ul>" + problems.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul></div>"
+            banner = "<div class=\"banner bad\"><strong>Decision log NOT intact.</strong><ul>" + report.problems.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul></div>"
         }
         let rows = try store.recentActivities(limit: 50).map { a -> [String] in
             [
