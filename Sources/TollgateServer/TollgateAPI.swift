@@ -91,10 +91,15 @@ struct TollgateAPI: Sendable {
         return JSONResponse(value: .object(body))
     }
 
+    /// A page of decisions when `limit` is not given, and the most one page holds.
+    static let defaultPage = 100, maximumPage = 1_000
+
     /// `GET /api/v1/tollgate/decisions?…`: the decisions a filter selects, a page at a time
-    /// (`limit`, then `cursor` from `X-Next-Cursor`).
+    /// (`limit`, 100 by default and at most 1,000, then `cursor` from `X-Next-Cursor`). The whole
+    /// log is read with `decisions/export`, which streams.
     func decisions(_ request: Request) throws -> JSONResponse {
-        let filter = try Self.filter(request)
+        var filter = try Self.filter(request)
+        filter.limit = min(filter.limit ?? Self.defaultPage, Self.maximumPage)
         let records = try store.decisions(matching: filter)
         var response = JSONResponse(value: .array(records.map(DecisionRendering.json)))
         if let limit = filter.limit, records.count == limit { response.nextCursor = records.last?.sequence }

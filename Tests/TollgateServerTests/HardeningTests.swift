@@ -7,6 +7,7 @@ import Testing
 import TollgateJSON
 import TollgateLifecycle
 import TollgateServer
+import TollgateStore
 import TollgateTestServers
 import TollgateTestSupport
 
@@ -125,5 +126,34 @@ struct HardeningTests {
         try await f.waitFor(activity: 1, status: "PROCESSED")
         let sent = f.executor.tasks.compactMap { $0["id"]?.intValue }
         #expect(sent == [1, 2], "each task sent once, though the first answer was lost")
+    }
+
+    @Test func decisionListsArePagedByDefault() async throws {
+        let f = try ServiceFixture(respond: { _ in nil })
+        let store = try SQLiteLifecycleStore(path: f.directory.url("tollgate.db"))
+        var changes = ChangeSet()
+        for i in 0..<1_050 {
+            changes.decisions.append(
+                DecisionRecord(
+                    phase: .stageTransition, verdict: .pass, dataProductId: "p", dataProductVersion: "1", stage: "dev",
+                    activityId: Int64(i), taskId: nil, principal: "ci", policySetRevision: "r", input: ["i": .int(Int64(i))],
+                    outcomes: [], gatedChange: "activity \(i) stays PLANNED: start blocked", createdAt: Date()))
+        }
+        _ = try store.commit(changes)
+        try await f.start()
+        defer { Task { try? await f.stop() } }
+        func page(_ query: String) async throws -> (count: Int, next: String?) {
+            let response = try await f.client.execute(
+                HTTPClientRequest(url: "http://127.0.0.1:\(f.port)/api/v1/tollgate/decisions\(query)"), timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: 64 << 20)
+            return (try JSONValue.parse(Array(body.readableBytesView)).arrayValue?.count ?? -1, response.headers.first(name: "X-Next-Cursor"))
+        }
+        let first = try await page("")
+        #expect(first.count == 100, "a default page")
+        #expect(first.next == "100")
+        let most = try await page("?limit=5000")
+        #expect(most.count == 1_000, "never more than the maximum page")
+        #expect(most.next == "1000")
+        #expect(try await page("?cursor=1000&limit=5000") == (50, nil))
     }
 }
