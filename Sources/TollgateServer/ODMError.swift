@@ -26,16 +26,21 @@ public struct ODMError: Error, HTTPResponseError {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body: JSONValue = [
-            "status": .int(Int64(status.code)), "code": .string(code), "description": .string(summary),
-            "message": .string(message), "path": .string(request.uri.path),
-            "timestamp": .int(Int64(Date().timeIntervalSince1970 * 1000)),
-        ]
         var headers = headers
         headers[.contentType] = "application/json"
         return Response(
             status: status, headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(string: body.serialized())))
+            body: ResponseBody(byteBuffer: ByteBuffer(string: body(path: request.uri.path))))
+    }
+
+    /// The error body for a request to `path`.
+    func body(path: String) -> String {
+        let body: JSONValue = [
+            "status": .int(Int64(status.code)), "code": .string(code), "description": .string(summary),
+            "message": .string(message), "path": .string(path),
+            "timestamp": .int(Int64(Date().timeIntervalSince1970 * 1000)),
+        ]
+        return body.serialized()
     }
 
     // MARK: The codes

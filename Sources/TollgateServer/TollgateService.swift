@@ -1,6 +1,7 @@
 public import AsyncHTTPClient
 import Foundation
 public import Hummingbird
+import HummingbirdCore
 public import Logging
 public import NIOCore
 import Synchronization
@@ -139,8 +140,14 @@ public struct TollgateService: Sendable {
 
     /// The HTTP application.
     public func application() -> some ApplicationProtocol {
-        Application(
-            router: router(), configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+        let limits = configuration.connections
+        let open = ConnectionCount()
+        let http = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionGuard(limits: limits, count: open)],
+            idleTimeout: .nanoseconds(Int64(limits.idleTimeoutSeconds * 1e9)))
+        return Application(
+            router: router(), server: .http1(configuration: http),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
             services: [RecoveryService(engine: engine, interval: recoveryInterval)],
             logger: logger)
     }

@@ -156,4 +156,50 @@ struct HardeningTests {
         #expect(most.next == "1000")
         #expect(try await page("?cursor=1000&limit=5000") == (50, nil))
     }
+
+    @Test func connectionsBeyondTheCapAreAnswered503() async throws {
+        var limits = ConnectionLimits()
+        limits.maxConnections = 3
+        let f = try ServiceFixture(respond: { _ in nil })
+        try await f.start(connections: limits)
+        defer { Task { try? await f.stop() } }
+        // Connections opened one after another, each kept open after its answer. The test's own
+        // HTTP client may hold one more, so two or three are served.
+        var connections: [RawConnection] = []
+        var answers: [(text: String, closed: Bool)] = []
+        for _ in 0..<5 {
+            let connection = try RawConnection(port: f.port)
+            try connection.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            answers.append(connection.receiveResponse(seconds: 10))
+            connections.append(connection)
+        }
+        let served = answers.prefix { $0.text.hasPrefix("HTTP/1.1 200") }.count
+        #expect((2...3).contains(served), "\(answers.map(\.text))")
+        for refused in answers.dropFirst(served) {
+            #expect(refused.text.hasPrefix("HTTP/1.1 503"), "\(refused.text)")
+            #expect(refused.text.contains(#""code":"50300""#))
+            #expect(refused.text.contains("server.maxConnections"))
+            #expect(refused.closed, "a refused connection is closed")
+        }
+        connections.removeAll()
+    }
+
+    @Test func slowAndIdleConnectionsAreClosed() async throws {
+        var limits = ConnectionLimits()
+        limits.idleTimeoutSeconds = 0.5
+        limits.bodyTimeoutSeconds = 0.5
+        let f = try ServiceFixture(respond: { _ in nil })
+        try await f.start(connections: limits)
+        defer { Task { try? await f.stop() } }
+        let slowHead = try RawConnection(port: f.port)
+        try slowHead.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        let slowBody = try RawConnection(port: f.port)
+        try slowBody.send(
+            "POST /api/v1/pp/devops/activities HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"data")
+        let silent = try RawConnection(port: f.port)
+        #expect(slowHead.receive(seconds: 3).closed, "a head that never completes is closed")
+        #expect(slowBody.receive(seconds: 3).closed, "a body that stalls is closed")
+        #expect(silent.receive(seconds: 3).closed, "a connection that never asks is closed")
+        #expect(try await f.call(.GET, "/health").0 == 200)
+    }
 }

@@ -35,7 +35,8 @@ final class ServiceFixture: Sendable {
         executorUp: Bool = true, tokens: [ServiceConfiguration.Token] = [], checkAfterCallback: Bool = false,
         notifications: [ServiceConfiguration.Notification] = [], registry: ServiceConfiguration.Registry? = nil,
         oidc: OIDCSettings? = nil, executors: [String: ServiceConfiguration.Executor]? = nil, policies: String? = nil,
-        dispatchRetrySeconds: [String: Double] = [:], database: String? = nil, callbackOverdueSeconds: Double = 60
+        dispatchRetrySeconds: [String: Double] = [:], database: String? = nil, callbackOverdueSeconds: Double = 60,
+        connections: ConnectionLimits = ConnectionLimits()
     ) async throws {
         if executorUp { try await executor.start() }
         var configuration = ServiceConfiguration()
@@ -46,6 +47,7 @@ final class ServiceFixture: Sendable {
         configuration.executors = executors ?? ["azure-devops": .odm(address: executor.address, checkAfterCallback: checkAfterCallback)]
         configuration.dispatchRetrySeconds = dispatchRetrySeconds
         configuration.callbackOverdueSeconds = callbackOverdueSeconds
+        configuration.connections = connections
         configuration.tokens = tokens
         configuration.oidc = oidc
         configuration.notifications = notifications

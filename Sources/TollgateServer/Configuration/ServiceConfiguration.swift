@@ -5,7 +5,8 @@ import TollgateRuntime
 /// `tollgate.yaml`: everything `tollgate serve` needs. Secrets are `{ env: NAME }` references.
 ///
 /// ```yaml
-/// server:    { host: 127.0.0.1, port: 8002, publicAddress: "http://127.0.0.1:8002" }
+/// server:    { host: 127.0.0.1, port: 8002, publicAddress: "http://127.0.0.1:8002", maxConnections: 1000,
+///              idleTimeoutSeconds: 30, bodyTimeoutSeconds: 30 }
 /// database:  { path: ./tollgate.db }
 /// policies:  { directory: ./policies }
 /// tasks:     { timeoutSeconds: 3600 }    # unless a task's template definition says otherwise
@@ -51,6 +52,9 @@ public struct ServiceConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8002
     public var publicAddress: String?
+    /// The connection cap and the idle and body read timeouts (`server.maxConnections`,
+    /// `server.idleTimeoutSeconds`, `server.bodyTimeoutSeconds`).
+    public var connections = ConnectionLimits()
     public var database = "./tollgate.db"
     public var policies = "./policies"
     public var registry = Registry.directory(path: "./descriptors")
@@ -90,11 +94,15 @@ public struct ServiceConfiguration: Sendable {
         let root = ConfigReader(value: document, path: "", environment: environment)
         try root.onlyKeys(["server", "database", "policies", "registry", "executors", "notifications", "auth", "state", "tasks", "decisions"])
         let server = root.child("server")
-        try server.onlyKeys(["host", "port", "publicAddress"])
+        try server.onlyKeys(["host", "port", "publicAddress", "maxConnections", "idleTimeoutSeconds", "bodyTimeoutSeconds"])
         host = try server.child("host").string(default: host)
         port = try server.child("port").int(default: port)
         guard (1...65_535).contains(port) else { throw server.child("port").error("must be between 1 and 65535") }
         publicAddress = try server.child("publicAddress").optionalString()
+        connections.maxConnections = try server.child("maxConnections").int(default: connections.maxConnections)
+        guard connections.maxConnections > 0 else { throw server.child("maxConnections").error("must be a positive number") }
+        connections.idleTimeoutSeconds = try server.child("idleTimeoutSeconds").seconds(default: connections.idleTimeoutSeconds)
+        connections.bodyTimeoutSeconds = try server.child("bodyTimeoutSeconds").seconds(default: connections.bodyTimeoutSeconds)
         database = try root.child("database").child("path").string(default: database)
         policies = try root.child("policies").child("directory").string(default: policies)
         stateDirectory = try root.child("state").child("directory").string(default: stateDirectory)
