@@ -69,6 +69,13 @@ public final class FakeIdentityProvider: Sendable {
         return ["keys": .array(keys)]
     }
 
+    /// Publishes an RSA key of `bits` bits (too short to be trusted below 2048) under key id
+    /// `rsa-<bits>`, without making it the signing key; tokens name it with `keyId`.
+    public func publishShortKey(bits: Int) throws {
+        let key = try _RSA.Signing.PrivateKey(unsafeKeySize: .init(bitCount: bits))
+        rsaKeys.withLock { $0.insert(RSAKey(id: "rsa-\(bits)", key: key), at: 0) }
+    }
+
     /// Adds a new RSA signing key (published alongside the old ones); returns its key id.
     @discardableResult
     public func rotate() throws -> String {

@@ -157,7 +157,7 @@ struct ConfigurationTests {
         ("auth: { oidc: { audience: a, jwks: { url: \"https://x\" }, roles: [ { claim: groups, value: g, roles: [admin] } ] } }",
          "auth.oidc.issuer: missing"),
         ("auth: { oidc: { issuer: i, audience: a, jwks: { url: \"ftp://x\" }, roles: [ { claim: groups, value: g, roles: [admin] } ] } }",
-         "auth.oidc.jwks.url: must be an http(s) address"),
+         "auth.oidc.jwks.url: must be an https:// address (keys fetched over plain http could be swapped on the way; http is accepted on loopback only)"),
         ("auth: { oidc: { issuer: i, audience: a, jwks: { url: \"https://x\" }, group: g } }", "auth.oidc.group: unknown key"),
         ("executors: { g: { kind: gitlab, address: \"https://gitlab.example.com\" } }", "executors.g: needs token"),
         ("executors: { g: { kind: gitlab, address: gitlab.example.com, token: t } }", "executors.g.address: must be the instance's http(s) address"),

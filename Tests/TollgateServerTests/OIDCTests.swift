@@ -185,4 +185,40 @@ struct OIDCTests {
             "\(error)".hasPrefix("auth.oidc.jwks.file: ") && "\(error)".contains("keys[0]: an RSA key needs base64url n and e")
         }
     }
+
+    @Test func aTokenSignedWithAShortRSAKeyIsRefused() async throws {
+        try await withIssuer { issuer, f in
+            try issuer.publishShortKey(bits: 1024)
+            var claims = issuer.claims()
+            claims["groups"] = ["governance"]
+            let (status, body) = try await f.call(.POST, "/api/v1/tollgate/policies/reload", bearer: try issuer.token(claims, keyId: "rsa-1024"))
+            #expect(status == 401)
+            #expect(body["message"] == "the bearer token was refused: the issuer's key rsa-1024 is not used: RSA keys under 2048 bits are not accepted (this one has 1024)")
+            let (ok, _) = try await f.call(.POST, "/api/v1/tollgate/policies/reload", bearer: try issuer.token(claims, keyId: "rsa-1"))
+            #expect(ok == 200, "the issuer's other keys still serve")
+        }
+    }
+
+    @Test(arguments: [
+        ("http://gitlab.example.com/oauth/discovery/keys", false), ("https://gitlab.example.com/oauth/discovery/keys", true),
+        ("http://127.0.0.1:8080/keys", true), ("http://localhost/keys", true), ("http://[::1]:9/keys", true),
+        ("http://127.0.0.1.evil.example/keys", false), ("http://localhost.evil.example/keys", false),
+    ])
+    func keySetsComeOverHTTPSExceptOnLoopback(url: String, accepted: Bool) throws {
+        let yaml = """
+            auth:
+              oidc:
+                issuer: "https://gitlab.example.com"
+                audience: tollgate
+                jwks: { url: "\(url)" }
+                roles: [{ claim: groups, value: governance, roles: [policy-admin] }]
+            """
+        do {
+            _ = try ServiceConfiguration(text: yaml)
+            #expect(accepted, "\(url) was accepted")
+        } catch {
+            #expect(!accepted, "\(url): \(error)")
+            #expect("\(error)".contains("must be an https:// address"))
+        }
+    }
 }

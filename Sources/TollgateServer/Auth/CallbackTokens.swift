@@ -15,16 +15,14 @@ public struct CallbackTokens: Sendable {
 
     /// The token for `taskId`.
     public func token(taskId: Int64) -> String {
-        Base64URL.encode(HMAC<SHA256>.authenticationCode(for: Array("tollgate-callback:\(taskId)".utf8), using: SymmetricKey(data: secret)))
+        Base64URL.encode(HMAC<SHA256>.authenticationCode(for: Self.message(taskId), using: SymmetricKey(data: secret)))
     }
 
-    /// Whether `token` was made for `taskId` (compared in constant time).
+    /// Whether `token` was made for `taskId` (checked by the crypto library, in constant time).
     public func isValid(_ token: String, taskId: Int64) -> Bool {
-        let expected = Array(self.token(taskId: taskId).utf8)
-        let given = Array(token.utf8)
-        guard expected.count == given.count else { return false }
-        var difference: UInt8 = 0
-        for i in expected.indices { difference |= expected[i] ^ given[i] }
-        return difference == 0
+        guard let code = Base64URL.decode(Substring(token)) else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: Self.message(taskId), using: SymmetricKey(data: secret))
     }
+
+    static func message(_ taskId: Int64) -> [UInt8] { Array("tollgate-callback:\(taskId)".utf8) }
 }

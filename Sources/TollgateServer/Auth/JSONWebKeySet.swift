@@ -1,104 +1,117 @@
-import Crypto
-import _CryptoExtras
+import Foundation
+import JWTKit
 import TollgateJSON
 
-/// The public keys of an OIDC issuer (RFC 7517), as served at its `jwks_uri`.
+/// The public keys of an OIDC issuer (RFC 7517), as served at its `jwks_uri`, held by jwt-kit,
+/// which checks the signatures.
 ///
-/// RSA keys verify RS256/RS384/RS512, EC keys on P-256 and P-384 verify ES256 and ES384. Keys
-/// for encryption (`use: enc`) and of other types are skipped; a key that declares `alg` is only
-/// used with that algorithm.
+/// RSA keys (2048 bits or more) verify RS256/RS384/RS512, EC keys on P-256 and P-384 verify ES256
+/// and ES384. Keys for encryption (`use: enc`) and of other types are skipped; a key jwt-kit
+/// refuses (an RSA key under 2048 bits) is set aside with the reason, so a token it signed is
+/// refused saying why.
 struct JSONWebKeySet: Sendable {
-    struct Key: Sendable {
-        let id: String?
-        let declaredAlgorithm: String?
-        let material: Material
+    /// The usable keys, by key id (keys published without one get `#<index>`).
+    let keys: JWTKeyCollection
+    /// Key ids with the algorithms each may verify.
+    let algorithms: [String: Set<String>]
+    /// Keys that are published but not used, with the reason.
+    let refused: [String: String]
 
-        enum Material: Sendable {
-            case rsa(_RSA.Signing.PublicKey)
-            /// The raw `x || y` of a P-256 key, checked to be a curve point when read.
-            case p256([UInt8])
-            /// The raw `x || y` of a P-384 key, checked to be a curve point when read.
-            case p384([UInt8])
-        }
-
-        /// Whether this key can check `algorithm` signatures.
-        func fits(_ algorithm: String) -> Bool {
-            if let declaredAlgorithm, declaredAlgorithm != algorithm { return false }
-            switch material {
-            case .rsa: return ["RS256", "RS384", "RS512"].contains(algorithm)
-            case .p256: return algorithm == "ES256"
-            case .p384: return algorithm == "ES384"
-            }
-        }
-
-        func verifies(_ signature: [UInt8], over input: [UInt8], algorithm: String) -> Bool {
-            guard fits(algorithm) else { return false }
-            switch material {
-            case .rsa(let key):
-                let rsa = _RSA.Signing.RSASignature(rawRepresentation: signature)
-                switch algorithm {
-                case "RS256": return key.isValidSignature(rsa, for: SHA256.hash(data: input), padding: .insecurePKCS1v1_5)
-                case "RS384": return key.isValidSignature(rsa, for: SHA384.hash(data: input), padding: .insecurePKCS1v1_5)
-                default: return key.isValidSignature(rsa, for: SHA512.hash(data: input), padding: .insecurePKCS1v1_5)
-                }
-            case .p256(let raw):
-                guard let key = try? P256.Signing.PublicKey(rawRepresentation: raw),
-                    let ecdsa = try? P256.Signing.ECDSASignature(rawRepresentation: signature)
-                else { return false }
-                return key.isValidSignature(ecdsa, for: SHA256.hash(data: input))
-            case .p384(let raw):
-                guard let key = try? P384.Signing.PublicKey(rawRepresentation: raw),
-                    let ecdsa = try? P384.Signing.ECDSASignature(rawRepresentation: signature)
-                else { return false }
-                return key.isValidSignature(ecdsa, for: SHA384.hash(data: input))
-            }
-        }
-    }
-
-    let keys: [Key]
+    static let rsaAlgorithms: Set<String> = ["RS256", "RS384", "RS512"]
 
     /// Reads a JWKS document; fails when it holds no usable signing key.
-    init(json: JSONValue) throws(KeySetError) {
+    static func read(_ json: JSONValue) async throws(KeySetError) -> JSONWebKeySet {
         guard let list = json["keys"]?.arrayValue else { throw KeySetError("not a JWKS document (no \"keys\" list)") }
-        var keys: [Key] = []
-        for (index, jwk) in list.enumerated() {
+        let collection = JWTKeyCollection()
+        var algorithms: [String: Set<String>] = [:]
+        var refused: [String: String] = [:]
+        for (index, entry) in list.enumerated() {
+            guard case .object(var jwk) = entry else { throw KeySetError("keys[\(index)] is not an object") }
             if let use = jwk["use"]?.stringValue, use != "sig" { continue }
-            let material: Key.Material
-            do {
-                switch jwk["kty"]?.stringValue {
-                case "RSA":
-                    guard let n = jwk["n"]?.stringValue.flatMap(Base64URL.decode), let e = jwk["e"]?.stringValue.flatMap(Base64URL.decode)
-                    else { throw KeySetError("keys[\(index)]: an RSA key needs base64url n and e") }
-                    material = .rsa(try _RSA.Signing.PublicKey(n: n, e: e))
-                case "EC":
-                    guard let x = jwk["x"]?.stringValue.flatMap(Base64URL.decode), let y = jwk["y"]?.stringValue.flatMap(Base64URL.decode)
-                    else { throw KeySetError("keys[\(index)]: an EC key needs base64url x and y") }
-                    switch jwk["crv"]?.stringValue {
-                    case "P-256":
-                        _ = try P256.Signing.PublicKey(rawRepresentation: x + y)
-                        material = .p256(x + y)
-                    case "P-384":
-                        _ = try P384.Signing.PublicKey(rawRepresentation: x + y)
-                        material = .p384(x + y)
-                    default: continue
-                    }
-                default: continue
-                }
-            } catch let error as KeySetError {
-                throw error
-            } catch {
-                throw KeySetError("keys[\(index)]: not a valid public key (\(error))")
+            let kid = jwk["kid"]?.stringValue ?? "#\(index)"
+            jwk["kid"] = .string(kid)
+            var fits: Set<String>
+            switch (jwk["kty"]?.stringValue, jwk["crv"]?.stringValue) {
+            case ("RSA", _): fits = rsaAlgorithms
+            case ("EC", "P-256"): fits = ["ES256"]
+            case ("EC", "P-384"): fits = ["ES384"]
+            default: continue
             }
-            keys.append(Key(id: jwk["kid"]?.stringValue, declaredAlgorithm: jwk["alg"]?.stringValue, material: material))
+            if let declared = jwk["alg"]?.stringValue { fits.formIntersection([declared]) }
+            guard !fits.isEmpty else { continue }
+            if let bits = Self.modulusBits(jwk["n"]), bits < 2048 {
+                refused[kid] = "RSA keys under 2048 bits are not accepted (this one has \(bits))"
+                continue
+            }
+            do {
+                let key = try JSONDecoder().decode(JWK.self, from: Data(JSONValue.object(jwk).serialized().utf8))
+                // jwt-kit reads the key here, and refuses an RSA key under 2048 bits.
+                try await collection.add(jwk: key, isDefault: algorithms.isEmpty)
+                algorithms[kid] = fits
+            } catch {
+                refused[kid] = Self.reason(error)
+            }
         }
-        guard !keys.isEmpty else { throw KeySetError("holds no RSA or EC (P-256, P-384) signing key") }
-        self.keys = keys
+        guard !algorithms.isEmpty else {
+            let why = refused.isEmpty ? "" : " (" + refused.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ") + ")"
+            throw KeySetError("holds no usable RSA (2048 bits or more) or EC (P-256, P-384) signing key" + why)
+        }
+        return JSONWebKeySet(keys: collection, algorithms: algorithms, refused: refused)
     }
 
-    /// The keys that may have signed a token with `keyId` and `algorithm`.
-    func candidates(keyId: String?, algorithm: String) -> [Key] {
-        keys.filter { $0.fits(algorithm) && (keyId == nil || $0.id == keyId) }
+    /// Checks a JWKS document's shape without building keys (a key file is checked at start, so a
+    /// broken one stops the start naming the key): each signing key has its parameters in base64url.
+    static func check(_ json: JSONValue) throws(KeySetError) {
+        guard let list = json["keys"]?.arrayValue else { throw KeySetError("not a JWKS document (no \"keys\" list)") }
+        for (index, jwk) in list.enumerated() {
+            if let use = jwk["use"]?.stringValue, use != "sig" { continue }
+            let decodes = { (name: String) in jwk[name]?.stringValue.flatMap(Base64URL.decode) != nil }
+            switch jwk["kty"]?.stringValue {
+            case "RSA":
+                guard decodes("n"), decodes("e") else { throw KeySetError("keys[\(index)]: an RSA key needs base64url n and e") }
+            case "EC":
+                guard decodes("x"), decodes("y") else { throw KeySetError("keys[\(index)]: an EC key needs base64url x and y") }
+            default: continue
+            }
+        }
     }
+
+    /// Whether some key may have signed a token with `keyId` (any key when nil) and `algorithm`.
+    func hasCandidate(keyId: String?, algorithm: String) -> Bool {
+        if let keyId { return algorithms[keyId]?.contains(algorithm) == true }
+        return algorithms.values.contains { $0.contains(algorithm) }
+    }
+
+    /// The claims of `token` once its signature verifies with a key of the set.
+    func verify(_ token: String, keyId: String?) async throws(TokenRejection) -> JSONValue {
+        do {
+            return try await keys.verify(token, as: VerifiedClaims.self, iteratingKeys: keyId == nil).claims
+        } catch {
+            throw TokenRejection("the signature does not verify")
+        }
+    }
+
+    static func reason(_ error: any Error) -> String { "not a valid public key (\(error))" }
+
+    /// The size of an RSA key's modulus `n` (base64url), in bits.
+    static func modulusBits(_ n: JSONValue?) -> Int? {
+        guard let bytes = n?.stringValue.flatMap(Base64URL.decode) else { return nil }
+        let significant = bytes.drop { $0 == 0 }
+        guard let first = significant.first else { return 0 }
+        return (significant.count - 1) * 8 + (8 - first.leadingZeroBitCount)
+    }
+}
+
+/// A token's claims as jwt-kit hands them over once the signature verifies; Tollgate checks them
+/// itself (issuer, audience, times) to say precisely what is wrong.
+struct VerifiedClaims: JWTPayload {
+    let claims: JSONValue
+
+    init(from decoder: any Decoder) throws { claims = try JSONValue(from: decoder) }
+
+    func encode(to encoder: any Encoder) throws { try claims.encode(to: encoder) }
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {}
 }
 
 /// A JWKS document that cannot be used.

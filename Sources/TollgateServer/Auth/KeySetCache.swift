@@ -5,7 +5,8 @@ import TollgateJSON
 /// The issuer's keys, read from a file once or fetched from its JWKS endpoint and refreshed.
 actor KeySetCache {
     enum Source {
-        case fixed(JSONWebKeySet)
+        /// A JWKS document read from a file at start.
+        case file(path: String, json: JSONValue)
         case remote(url: String, http: OutboundHTTP)
     }
 
@@ -22,12 +23,21 @@ actor KeySetCache {
         self.source = source
         self.minimumRefresh = minimumRefresh
         self.maximumAge = maximumAge
-        if case .fixed(let keys) = source { current = keys }
     }
 
     /// The keys to check a token with; `missing` says the last copy lacked the token's key.
     func keys(missing: Bool = false) async throws(KeySetError) -> JSONWebKeySet {
-        guard case .remote(let url, let http) = source else { return current! }
+        guard case .remote(let url, let http) = source else {
+            if let current { return current }
+            guard case .file(let path, let json) = source else { throw KeySetError("no keys") }
+            do {
+                let keys = try await JSONWebKeySet.read(json)
+                current = keys
+                return keys
+            } catch {
+                throw KeySetError("\(path): \(error)")
+            }
+        }
         let now = ContinuousClock.now
         if let current, let fetchedAt {
             let age = fetchedAt.duration(to: now)
@@ -63,7 +73,7 @@ actor KeySetCache {
             guard let json = try? JSONValue.parse(answer.body) else {
                 return .failure(KeySetError("the OIDC key endpoint \(url) did not answer JSON"))
             }
-            return .success(try JSONWebKeySet(json: json))
+            return .success(try await JSONWebKeySet.read(json))
         } catch let error as KeySetError {
             return .failure(KeySetError("the OIDC key endpoint \(url): \(error)"))
         } catch {

@@ -4,8 +4,9 @@ import TollgateLifecycle
 
 /// Checks JWT bearer tokens of one OIDC issuer and maps their claims to roles.
 ///
-/// A token is accepted when its signature verifies with one of the issuer's keys (RS256/384/512,
-/// ES256/384; never `none` or a shared-secret algorithm), `iss` is the issuer, `aud` names the
+/// A token is accepted when its signature verifies with one of the issuer's keys (RS256/384/512
+/// with RSA keys of 2048 bits or more, ES256/384; never `none` or a shared-secret algorithm),
+/// checked by jwt-kit, `iss` is the issuer, `aud` names the
 /// audience, `exp` has not passed and `nbf`/`iat` are not in the future, all within the leeway.
 final class OIDCAuthenticator: Sendable {
     /// Why a token could not be checked at all (as opposed to being rejected).
@@ -33,11 +34,15 @@ final class OIDCAuthenticator: Sendable {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ConfigurationError(key: "auth.oidc.jwks.file", message: "cannot read \(path)")
             }
+            guard let json = try? JSONValue.parse(Array(data)) else {
+                throw ConfigurationError(key: "auth.oidc.jwks.file", message: "\(path) is not JSON")
+            }
             do {
-                source = .fixed(try JSONWebKeySet(json: try JSONValue.parse(Array(data))))
+                try JSONWebKeySet.check(json)
             } catch {
                 throw ConfigurationError(key: "auth.oidc.jwks.file", message: "\(path): \(error)")
             }
+            source = .file(path: path, json: json)
         }
         self.init(settings: settings, keys: KeySetCache(source: source, minimumRefresh: settings.minimumKeyRefresh))
     }
@@ -50,36 +55,37 @@ final class OIDCAuthenticator: Sendable {
             throw TokenRejection("algorithm \(algorithm) is not accepted (RS256, RS384, RS512, ES256, ES384)")
         }
         if token.header["crit"] != nil { throw TokenRejection("critical header extensions are not supported") }
-        try await verifySignature(token, algorithm: algorithm)
-        try checkClaims(token.claims)
-        guard let name = Self.text(of: token.claims[settings.nameClaim]) else {
+        let claims = try await verifySignature(text, token, algorithm: algorithm)
+        try checkClaims(claims)
+        guard let name = Self.text(of: claims[settings.nameClaim]) else {
             throw TokenRejection("the token has no \(settings.nameClaim) claim to name the caller")
         }
         var roles: Set<Role> = []
-        for rule in settings.roles where Self.values(of: token.claims[rule.claim]).contains(where: rule.matches) {
+        for rule in settings.roles where Self.values(of: claims[rule.claim]).contains(where: rule.matches) {
             roles.formUnion(rule.roles)
         }
         return (Principal(name: name, roles: roles.map(\.rawValue).sorted()), roles)
     }
 
-    private func verifySignature(_ token: JSONWebToken, algorithm: String) async throws {
+    /// The token's claims once its signature verifies (checked by jwt-kit with the issuer's keys).
+    private func verifySignature(_ text: String, _ token: JSONWebToken, algorithm: String) async throws -> JSONValue {
         var keySet: JSONWebKeySet
         do {
             keySet = try await keys.keys()
-            if keySet.candidates(keyId: token.keyId, algorithm: algorithm).isEmpty {
+            if !keySet.hasCandidate(keyId: token.keyId, algorithm: algorithm) {
                 keySet = try await keys.keys(missing: true)
             }
         } catch {
             throw KeysUnavailable(
                 description: "cannot check bearer tokens now: \(error); check auth.oidc.jwks and that the issuer is reachable (tokens are checked again on the next request)")
         }
-        let candidates = keySet.candidates(keyId: token.keyId, algorithm: algorithm)
-        guard !candidates.isEmpty else {
+        guard keySet.hasCandidate(keyId: token.keyId, algorithm: algorithm) else {
+            if let keyId = token.keyId, let reason = keySet.refused[keyId] {
+                throw TokenRejection("the issuer's key \(keyId) is not used: \(reason)")
+            }
             throw TokenRejection("no key of the issuer matches kid \(token.keyId ?? "(none)") and \(algorithm)")
         }
-        guard candidates.contains(where: { $0.verifies(token.signature, over: token.signingInput, algorithm: algorithm) }) else {
-            throw TokenRejection("the signature does not verify")
-        }
+        return try await keySet.verify(text, keyId: token.keyId)
     }
 
     private func checkClaims(_ claims: JSONValue) throws(TokenRejection) {

@@ -270,7 +270,10 @@ public struct ServiceConfiguration: Sendable {
         switch (try jwks.child("file").optionalString(), try jwks.child("url").optionalString()) {
         case (let file?, nil): keys = .file(file)
         case (nil, let url?):
-            guard url.hasPrefix("https://") || url.hasPrefix("http://") else { throw jwks.child("url").error("must be an http(s) address") }
+            guard url.hasPrefix("https://") || Self.isLoopback(url) else {
+                throw jwks.child("url").error(
+                    "must be an https:// address (keys fetched over plain http could be swapped on the way; http is accepted on loopback only)")
+            }
             keys = .url(url)
         default: throw jwks.error("needs exactly one of file (a JWKS document) or url (the issuer's JWKS endpoint)")
         }
@@ -299,5 +302,22 @@ enum YAMLConfiguration {
         let trimmed = text.drop { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }
         if trimmed.first == "{" { return try JSONValue.parse(text) }
         return try YAMLText.parse(text)
+    }
+}
+
+extension ServiceConfiguration {
+    /// Whether `url` is plain http to this machine (127.0.0.0/8, localhost or ::1).
+    static func isLoopback(_ url: String) -> Bool {
+        guard url.hasPrefix("http://") else { return false }
+        let authority = url.dropFirst("http://".count).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let host: Substring
+        if authority.hasPrefix("[") {
+            host = authority.dropFirst().prefix { $0 != "]" }
+        } else {
+            host = authority.prefix { $0 != ":" }
+        }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        let loopbackIPv4 = octets.count == 4 && octets.first == "127" && octets.allSatisfy { UInt8($0) != nil }
+        return host == "localhost" || host == "::1" || loopbackIPv4
     }
 }
