@@ -19,6 +19,8 @@ public final class FakeODMExecutor: Sendable {
     public let callbackDelay = Mutex<Duration>(.milliseconds(5))
     /// The status a task has as soon as it is received (an adapter whose run ends before its callback).
     public let statusOnReceipt = Mutex("PROCESSING")
+    /// Whether callbacks are tried again while Tollgate cannot be reached.
+    public let retryCallbacks = Mutex(false)
     /// How many of the next tasks are accepted (and run) but answered 502, as when a proxy loses the answer.
     public let loseAnswers = Mutex(0)
     /// The callback body for a received task (nil: do not call back).
@@ -50,13 +52,19 @@ public final class FakeODMExecutor: Sendable {
             headers.withLock { $0.append(fields) }
             if let callback = task["callbackRef"]?.stringValue, let result = self.respond(task) {
                 let delay = callbackDelay.withLock { $0 }
+                let retrying = retryCallbacks.withLock { $0 }
                 Task {
                     try await Task.sleep(for: delay)
-                    var call = HTTPClientRequest(url: callback)
-                    call.method = .PATCH
-                    call.headers.add(name: "Content-Type", value: "application/json")
-                    call.body = .bytes(ByteBuffer(string: result.serialized()))
-                    _ = try await self.client.execute(call, timeout: .seconds(10))
+                    // Like a pipeline's `curl --retry`: tried again while Tollgate cannot be reached
+                    // or answers 5xx, at most for a minute.
+                    for _ in 0..<(retrying ? 300 : 1) {
+                        var call = HTTPClientRequest(url: callback)
+                        call.method = .PATCH
+                        call.headers.add(name: "Content-Type", value: "application/json")
+                        call.body = .bytes(ByteBuffer(string: result.serialized()))
+                        if let answer = try? await self.client.execute(call, timeout: .seconds(10)), answer.status.code < 500 { return }
+                        try await Task.sleep(for: .milliseconds(200))
+                    }
                 }
             }
             let lost = loseAnswers.withLock { count in
