@@ -128,7 +128,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "DecisionLogBenchmark",
-            dependencies: ["TollgateJSON", "TollgateLifecycle", "TollgateStore", "TollgateServer"],
+            dependencies: [
+                "TollgateJSON", "TollgateLifecycle", "TollgateStore", "TollgateServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             path: "Benchmarks/DecisionLog",
             swiftSettings: swiftSettings
         ),

@@ -1,8 +1,14 @@
 // The decision log at scale: generates a log of N decisions (release build), then measures what
 // auditors do with it, side by side: a filtered query (product + phase + time range), a full
 // verification of the chain, and an NDJSON export of everything. Reports the database size per
-// decision.
+// decision. Last, the service's `/health` latency on that log, idle and while full verifications
+// run back to back beside a write load.
+import AsyncHTTPClient
 import Foundation
+import Hummingbird
+import NIOCore
+import NIOHTTP1
+import Synchronization
 import TollgateJSON
 import TollgateLifecycle
 import TollgateServer
@@ -98,3 +104,83 @@ while let piece = try export.next() { sink.write(Data(piece.utf8)) }
 let exported = export.exported
 let exportSeconds = seconds(ContinuousClock.now - exportStart)
 print("NDJSON export          \(exported) decisions in \(String(format: "%.2f", exportSeconds)) s (target <= 10 s: \(exportSeconds <= 10 ? "met" : "MISSED"))")
+
+// The service while the whole log is verified: `tollgate serve` in this process on the generated
+// log, `/health` asked every few milliseconds, before and while full verifications run back to
+// back and activities are created and started (each a commit with its decision).
+let healthPort = Int(argument("port", "18902")) ?? 18_902
+let sandbox = NSTemporaryDirectory() + "tollgate-decisions-serve-\(UUID().uuidString)"
+try FileManager.default.createDirectory(atPath: sandbox + "/descriptors", withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(atPath: sandbox) }
+let walkthrough = FileManager.default.contents(atPath: "examples/walkthrough/descriptor.json") ?? Data()
+_ = FileManager.default.createFile(atPath: sandbox + "/descriptors/hello.json", contents: walkthrough)
+var configuration = ServiceConfiguration()
+configuration.port = healthPort
+configuration.database = path
+configuration.policies = "policies"
+configuration.registry = .directory(path: sandbox + "/descriptors")
+configuration.executors = [:]
+let client = TollgateService.makeHTTPClient()
+let service = try TollgateService(configuration: configuration, httpClient: client)
+let serving = Task { try await service.application().runService() }
+let base = "http://127.0.0.1:\(healthPort)"
+for _ in 0..<200 {
+    if (try? await client.execute(HTTPClientRequest(url: base + "/health"), timeout: .seconds(1)))?.status == .ok { break }
+    try await Task.sleep(for: .milliseconds(50))
+}
+
+/// `/health` latencies in ms over `duration`, one request every 5 ms.
+func healthLatencies(for duration: Duration) async throws -> [Double] {
+    var latencies: [Double] = []
+    let end = ContinuousClock.now + duration
+    while ContinuousClock.now < end {
+        let began = ContinuousClock.now
+        let response = try await client.execute(HTTPClientRequest(url: base + "/health"), timeout: .seconds(120))
+        _ = try await response.body.collect(upTo: 1 << 16)
+        latencies.append(seconds(ContinuousClock.now - began) * 1000)
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    return latencies.sorted()
+}
+
+func describe(_ sorted: [Double]) -> String {
+    guard !sorted.isEmpty else { return "no answers" }
+    let p = { (q: Double) in sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
+    return "\(sorted.count) answers, p50 \(String(format: "%.2f", p(0.5))) ms, p99 \(String(format: "%.2f", p(0.99))) ms, max \(String(format: "%.2f", sorted.last ?? 0)) ms"
+}
+
+let idle = try await healthLatencies(for: .seconds(3))
+print("/health idle            \(describe(idle))")
+let busy = Mutex(false)
+busy.withLock { $0 = true }
+let verifier = Task {
+    var runs: [Double] = []
+    while busy.withLock({ $0 }) {
+        let began = ContinuousClock.now
+        let response = try await client.execute(HTTPClientRequest(url: base + "/api/v1/tollgate/decisions/verify"), timeout: .seconds(600))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        runs.append(seconds(ContinuousClock.now - began))
+    }
+    return runs
+}
+let writer = Task {
+    var writes = 0
+    while busy.withLock({ $0 }) {
+        var create = HTTPClientRequest(url: base + "/api/v1/pp/devops/activities?startAfterCreation=true")
+        create.method = .POST
+        create.headers.add(name: "Content-Type", value: "application/json")
+        create.body = .bytes(ByteBuffer(string: #"{"dataProductId":"urn:org.opendatamesh:dataproducts:hello","dataProductVersion":"1.0.0","stage":"dev"}"#))
+        let response = try await client.execute(create, timeout: .seconds(120))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        writes += 1
+    }
+    return writes
+}
+let during = try await healthLatencies(for: .seconds(Int64(argument("busy-seconds", "20")) ?? 20))
+busy.withLock { $0 = false }
+let verifications = try await verifier.value
+let writes = try await writer.value
+print("/health while verifying \(describe(during)) (target p99 < 50 ms: \(during.isEmpty ? "MISSED" : during[min(during.count - 1, Int(Double(during.count) * 0.99))] < 50 ? "met" : "MISSED"))")
+print("                        during \(verifications.count) full verifications (\(verifications.map { String(format: "%.1f s", $0) }.joined(separator: ", "))) and \(writes) activities created and started")
+serving.cancel()
+try await client.shutdown().get()

@@ -250,11 +250,15 @@ struct AzureDevOpsExecutorTests {
         #expect(try await s.executor.status(of: request) == nil, "a throttled poll is no result")
         let throttled = s.requests("GET", runPath).count
         #expect(throttled == 3, "one poll, with the HTTP layer's own retries")
-        for _ in 0..<20 {
+        // Polls within the second Azure DevOps asked for (a busy machine makes fewer of them).
+        let paused = ContinuousClock.now
+        var polls = 0
+        while polls < 20, ContinuousClock.now - paused < .milliseconds(700) {
             #expect(try await s.executor.status(of: request) == nil)
+            polls += 1
             try await Task.sleep(for: .milliseconds(10))
         }
-        #expect(s.requests("GET", runPath).count == throttled, "no polls while Azure DevOps asked to wait")
+        #expect(s.requests("GET", runPath).count == throttled, "no polls while Azure DevOps asked to wait (\(polls) polls)")
 
         s.fake.complete(runId: runId, result: "succeeded")
         try await Task.sleep(for: .milliseconds(1100))

@@ -55,6 +55,8 @@ struct ODMDropInTests {
         #expect(received["name"] == "testPipeline", "ODM names a task by its template")
         #expect(received["activityId"] == "1")
         #expect(received["startedByActivity"] == true)
+        #expect(received["callbackRef"]?.stringValue?.contains("/api/v1/pp/devops/tasks/1/status?action=STOP&token=") == true)
+        #expect(received["callbackRef"]?.stringValue?.hasSuffix("&attempt=1") == true, "the dispatch attempt travels with the callback")
         #expect(received["status"] == "PROCESSING")
         let configurations = try JSONValue.parse(try #require(received["configurations"]?.stringValue))
         #expect(configurations["stagesToSkip"] == [])

@@ -8,6 +8,12 @@ extension LifecycleEngine {
         if let dispatch {
             request.attempt = dispatch.id
             request.queuedAt = dispatch.createdAt
+            // The attempt travels in the callback address too, so a run that cannot be found again
+            // by its executor (an Azure Pipelines run started just before a crash) can still tell
+            // which attempt it belongs to.
+            if let callback = request.callbackRef, callback.contains("?"), !callback.contains("&attempt=") {
+                request.callbackRef = callback + "&attempt=\(dispatch.id)"
+            }
         }
         request.reference = task.executorReference
         request.secretHeaders = secretHeaders[request.activityId]?[request.executor] ?? [:]
