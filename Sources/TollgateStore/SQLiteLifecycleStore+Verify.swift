@@ -81,6 +81,11 @@ extension SQLiteLifecycleStore {
         return range
     }
 
+    /// The sequence of the newest decision (0 for an empty log), read on a connection of its own.
+    public func decisionHeadSequence() throws -> Int64 {
+        try withReader { db in try db.statement("SELECT COALESCE(MAX(seq), 0) FROM decisions").first { $0.int64(0) } ?? 0 }
+    }
+
     /// Number of decisions in the log.
     public func decisionCount() throws -> Int {
         try withConnection { db in Int(try db.statement("SELECT COUNT(*) FROM decisions").first { $0.int64(0) } ?? 0) }

@@ -17,38 +17,27 @@ import TollgateTestSupport
 struct HardeningTests {
     static let basicAdmin = "Basic " + Data("anyone:admin-secret".utf8).base64EncodedString()
 
-    func send(
-        _ f: ServiceFixture, _ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)]
-    ) async throws -> (Int, JSONValue) {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(f.port)\(path)")
-        request.method = method
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await f.client.execute(request, timeout: .seconds(10))
-        let bytes = try await response.body.collect(upTo: 1 << 20)
-        return (Int(response.status.code), (try? JSONValue.parse(Array(bytes.readableBytesView))) ?? .null)
-    }
-
     @Test func browserCredentialsChangeNothing() async throws {
         let f = try ServiceFixture(respond: { _ in nil })
         try await f.start(tokens: AuthTests.tokens)
         defer { Task { try? await f.stop() } }
         // What a cross-site form or fetch from a browser signed in to /audit as admin would send.
         let body = TaskActionTests.dev.serialized()
-        let (create, c) = try await send(
-            f, .POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: body,
+        let (create, _, c) = try await f.send(
+            .POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: body,
             headers: [("Authorization", Self.basicAdmin), ("Content-Type", "text/plain")])
         #expect(create == 401)
         #expect(c["code"] == "40104")
-        let (reload, _) = try await send(f, .POST, "/api/v1/tollgate/policies/reload", headers: [("Authorization", Self.basicAdmin)])
+        let (reload, _, _) = try await f.send(.POST, "/api/v1/tollgate/policies/reload", headers: [("Authorization", Self.basicAdmin)])
         #expect(reload == 401)
         #expect(try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: "admin-secret").1 == [], "nothing was created")
         // A bearer token with a body that is not declared JSON is refused too.
-        let (plain, _) = try await send(
-            f, .POST, "/api/v1/pp/devops/activities", body: body, headers: [("Authorization", "Bearer admin-secret"), ("Content-Type", "text/plain")])
+        let (plain, _, _) = try await f.send(
+            .POST, "/api/v1/pp/devops/activities", body: body,
+            headers: [("Authorization", "Bearer admin-secret"), ("Content-Type", "text/plain")])
         #expect(plain == 415)
         // The auditor's pages still open with Basic.
-        #expect(try await send(f, .GET, "/audit", headers: [("Authorization", Self.basicAdmin)]).0 == 200)
+        #expect(try await f.send(.GET, "/audit", headers: [("Authorization", Self.basicAdmin)]).0 == 200)
     }
 
     @Test func theBearerSchemeIsCaseInsensitive() async throws {
@@ -56,7 +45,7 @@ struct HardeningTests {
         try await f.start(tokens: AuthTests.tokens)
         defer { Task { try? await f.stop() } }
         for scheme in ["bearer", "BEARER", "Bearer"] {
-            let (status, _) = try await send(f, .GET, "/api/v1/pp/devops/activities", headers: [("Authorization", "\(scheme) ci-secret")])
+            let (status, _, _) = try await f.send(.GET, "/api/v1/pp/devops/activities", headers: [("Authorization", "\(scheme) ci-secret")])
             #expect(status == 200, "\(scheme)")
         }
     }

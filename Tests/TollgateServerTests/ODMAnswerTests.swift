@@ -14,20 +14,6 @@ import TollgateTestSupport
 struct ODMAnswerTests {
     static let dev = DevOpsAPITests().activity("dev")
 
-    /// Sends a raw request; returns status, headers and the JSON body.
-    func send(
-        _ f: ServiceFixture, _ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = []
-    ) async throws -> (Int, HTTPHeaders, JSONValue) {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(f.port)\(path)")
-        request.method = method
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await f.client.execute(request, timeout: .seconds(10))
-        let bytes = try await response.body.collect(upTo: 1 << 20)
-        let json = bytes.readableBytes == 0 ? JSONValue.null : (try? JSONValue.parse(Array(bytes.readableBytesView))) ?? .string(String(buffer: bytes))
-        return (Int(response.status.code), response.headers, json)
-    }
-
     func expectODMBody(_ body: JSONValue, status: Int, code: String, path: String, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(body["status"] == .int(Int64(status)), "\(body)", sourceLocation: sourceLocation)
         #expect(body["code"] == .string(code), "\(body)", sourceLocation: sourceLocation)
@@ -43,36 +29,36 @@ struct ODMAnswerTests {
         defer { Task { try? await f.stop() } }
         let activities = "/api/v1/pp/devops/activities"
 
-        let (unknown, _, u) = try await send(f, .GET, "/api/v1/pp/devops/nothing-here")
+        let (unknown, _, u) = try await f.send(.GET, "/api/v1/pp/devops/nothing-here")
         #expect(unknown == 404)
         expectODMBody(u, status: 404, code: "40400", path: "/api/v1/pp/devops/nothing-here")
 
-        let (method, headers, m) = try await send(f, .PUT, activities)
+        let (method, headers, m) = try await f.send(.PUT, activities)
         #expect(method == 405, "\(m)")
         expectODMBody(m, status: 405, code: "40500", path: activities)
         #expect(headers.first(name: "Allow") == "POST, GET")
 
         let large = "{\"stage\": \"" + String(repeating: "x", count: 5 << 20) + "\"}"
-        let (tooLarge, _, l) = try await send(f, .POST, activities, body: large, headers: [("Content-Type", "application/json")])
+        let (tooLarge, _, l) = try await f.send(.POST, activities, body: large, headers: [("Content-Type", "application/json")])
         #expect(tooLarge == 413)
         expectODMBody(l, status: 413, code: "41300", path: activities)
 
-        let (plain, _, p) = try await send(f, .POST, activities, body: Self.dev.serialized(), headers: [("Content-Type", "text/plain")])
+        let (plain, _, p) = try await f.send(.POST, activities, body: Self.dev.serialized(), headers: [("Content-Type", "text/plain")])
         #expect(plain == 415, "a text/plain body is not read as JSON")
         expectODMBody(p, status: 415, code: "41501", path: activities)
         #expect(p["description"] == "Request media type not supported")
 
-        let (pdf, _, a) = try await send(
-            f, .POST, activities, body: Self.dev.serialized(), headers: [("Content-Type", "application/json"), ("Accept", "application/pdf")])
+        let (pdf, _, a) = try await f.send(
+            .POST, activities, body: Self.dev.serialized(), headers: [("Content-Type", "application/json"), ("Accept", "application/pdf")])
         #expect(pdf == 406)
         expectODMBody(a, status: 406, code: "40601", path: activities)
 
-        let (vendor, _, _) = try await send(
-            f, .POST, activities, body: Self.dev.serialized(),
+        let (vendor, _, _) = try await f.send(
+            .POST, activities, body: Self.dev.serialized(),
             headers: [("Content-Type", "application/vnd.odmp.v1+json"), ("Accept", "application/vnd.odmp+json, */*;q=0.1")])
         #expect(vendor == 201, "ODM's own media types are JSON")
 
-        let (unreadable, _, r) = try await send(f, .POST, activities, body: "{not json", headers: [("Content-Type", "application/json")])
+        let (unreadable, _, r) = try await f.send(.POST, activities, body: "{not json", headers: [("Content-Type", "application/json")])
         #expect(unreadable == 400)
         expectODMBody(r, status: 400, code: "40000", path: activities)
         #expect(r["description"] == "Request body is not readable")
@@ -98,7 +84,7 @@ struct ODMAnswerTests {
         let f = try ServiceFixture(respond: { _ in nil })
         try await f.start()
         defer { Task { try? await f.stop() } }
-        let (status, headers, body) = try await send(f, .GET, "/api/v1/pp/devops/lifecycles/\(DevOpsAPITests.product)/1.0.0/current")
+        let (status, headers, body) = try await f.send(.GET, "/api/v1/pp/devops/lifecycles/\(DevOpsAPITests.product)/1.0.0/current")
         #expect(status == 200)
         #expect(body == .null)
         #expect(headers.first(name: "Content-Length") == "0")

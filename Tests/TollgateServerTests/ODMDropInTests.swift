@@ -32,6 +32,17 @@ struct ODMDropInTests {
 
     static let prod: JSONValue = ["dataProductId": .string(product), "dataProductVersion": "1.0.0", "stage": "prod"]
 
+    /// Starts Tollgate on `registry` as a platform replacing ODM before it has policies would (an
+    /// empty policy directory), with `executors`, and creates and starts `activity`.
+    static func promote(
+        _ f: ServiceFixture, registry: FakeODMRegistry, executors: [String: ServiceConfiguration.Executor]? = nil,
+        _ activity: JSONValue = prod, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        try await f.start(registry: .odm(address: registry.address), executors: executors, policies: try noPolicies(f))
+        let (status, created) = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: activity)
+        #expect(status == 201, "\(created)", sourceLocation: sourceLocation)
+    }
+
     /// A platform replacing ODM before it has policies: an empty policy directory.
     static func noPolicies(_ f: ServiceFixture) throws -> String {
         let path = f.directory.url("no-policies")
@@ -43,12 +54,11 @@ struct ODMDropInTests {
         let registry = try Self.registry(try Self.fixture("dpd-core-normalized.json"))
         let f = try ServiceFixture(respond: { _ in ["status": "PROCESSED", "results": ["url": "https://prod.example.com"]] })
         try await registry.start(client: f.client)
-        defer { registry.stop() }
-        try await f.start(registry: .odm(address: registry.address), policies: try Self.noPolicies(f))
-        defer { Task { try? await f.stop() } }
-
-        let (status, created) = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: Self.prod)
-        #expect(status == 201, "\(created)")
+        defer {
+            registry.stop()
+            Task { try? await f.stop() }
+        }
+        try await Self.promote(f, registry: registry)
         try await f.waitFor(activity: 1, status: "PROCESSED")
         let received = try #require(f.executor.tasks.first)
         #expect(received["template"]?.stringValue.flatMap { try? JSONValue.parse($0) } == Self.definition)
@@ -73,12 +83,11 @@ struct ODMDropInTests {
         let registry = try Self.registry(try Self.fixture("dpd-core-canonical.json"))
         let f = try ServiceFixture(respond: { _ in ["status": "PROCESSED"] })
         try await registry.start(client: f.client)
-        defer { registry.stop() }
-        try await f.start(registry: .odm(address: registry.address), policies: try Self.noPolicies(f))
-        defer { Task { try? await f.stop() } }
-
-        let (status, created) = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: Self.prod)
-        #expect(status == 201, "\(created)")
+        defer {
+            registry.stop()
+            Task { try? await f.stop() }
+        }
+        try await Self.promote(f, registry: registry)
         try await f.waitFor(activity: 1, status: "PROCESSED")
         #expect(f.executor.tasks.first?["template"]?.stringValue.flatMap { try? JSONValue.parse($0) } == Self.definition)
         #expect(registry.requests.withLock { $0.contains("/api/v1/pp/registry/templates/65f81a2f-65d8-3f03-9dff-ba598ba0292c") })
@@ -94,19 +103,15 @@ struct ODMDropInTests {
         defer {
             registry.stop()
             azure.stop()
+            Task { try? await f.stop() }
         }
         var settings = AzureDevOpsExecutorSettings(organization: azure.organizationURL, project: azure.project, token: azure.pat)
         settings.branch = "develop"
         settings.pollSeconds = 0.02
         settings.maxPollSeconds = 0.05
-        try await f.start(
-            registry: .odm(address: registry.address), executors: ["azure-devops": .azureDevOps(settings)], policies: try Self.noPolicies(f))
-        defer { Task { try? await f.stop() } }
         azure.completeNewRuns(with: "succeeded")
-
         let test: JSONValue = ["dataProductId": .string(Self.product), "dataProductVersion": "1.0.0", "stage": "test"]
-        let (status, created) = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: test)
-        #expect(status == 201, "\(created)")
+        try await Self.promote(f, registry: registry, executors: ["azure-devops": .azureDevOps(settings)], test)
         try await f.waitFor(activity: 1, status: "PROCESSED")
         let run = try #require(azure.requests.first { $0.method == "POST" && $0.path.hasSuffix("/pipelines/3/runs") })
         #expect(run.body?["resources"]?["repositories"]?["self"]?["refName"] == "refs/heads/main", "the definition's branch")
@@ -123,15 +128,10 @@ struct ODMDropInTests {
         defer {
             registry.stop()
             gitlab.stop()
+            Task { try? await f.stop() }
         }
-        try await f.start(
-            registry: .odm(address: registry.address),
-            executors: ["azure-devops": .gitlab(GitLabExecutorSettings(address: gitlab.address, token: gitlab.token))],
-            policies: try Self.noPolicies(f))
-        defer { Task { try? await f.stop() } }
-
-        let (status, created) = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: Self.prod)
-        #expect(status == 201, "\(created)")
+        try await Self.promote(
+            f, registry: registry, executors: ["azure-devops": .gitlab(GitLabExecutorSettings(address: gitlab.address, token: gitlab.token))])
         try await waitUntil("a pipeline in project opendatamesh") { gitlab.createdPipelines.count == 1 }
         #expect(gitlab.requests.contains { $0.hasPrefix("POST /api/v4/projects/opendatamesh/pipeline") }, "\(gitlab.requests)")
         // The pipeline's last job reports through the callback it was given.
@@ -161,15 +161,10 @@ struct ODMDropInTests {
         defer {
             registry.stop()
             repositories.stop()
+            Task { try? await f.stop() }
         }
-        try await f.start(
-            registry: .odm(address: registry.address),
-            executors: ["azure-devops": .gitlabFiles(GitLabFilesExecutorSettings(address: repositories.address, token: repositories.token))],
-            policies: try Self.noPolicies(f))
-        defer { Task { try? await f.stop() } }
-
-        let (status, created) = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: Self.prod)
-        #expect(status == 201, "\(created)")
+        let files = GitLabFilesExecutorSettings(address: repositories.address, token: repositories.token)
+        try await Self.promote(f, registry: registry, executors: ["azure-devops": .gitlabFiles(files)])
         try await f.waitFor(activity: 1, status: "PROCESSED")
         #expect(repositories.files(project: 5, branch: "release")["RELEASE.md"] == Array("released RUNNING".utf8))
     }
@@ -184,13 +179,12 @@ struct ODMDropInTests {
         let registry = FakeODMRegistry(versions: ["f350cab5-992b-32f7-9c90-79bca1bf10bc@1.0.0": descriptor])
         let f = try ServiceFixture(respond: { _ in ["status": "PROCESSED", "results": ["url": "https://prod.example.com"]] })
         try await registry.start(client: f.client)
-        defer { registry.stop() }
-        try await f.start(registry: .odm(address: registry.address), policies: try Self.noPolicies(f))
-        defer { Task { try? await f.stop() } }
-
+        defer {
+            registry.stop()
+            Task { try? await f.stop() }
+        }
         let prod: JSONValue = ["dataProductId": "f350cab5-992b-32f7-9c90-79bca1bf10bc", "dataProductVersion": "1.0.0", "stage": "prod"]
-        let (status, created) = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: prod)
-        #expect(status == 201, "\(created)")
+        try await Self.promote(f, registry: registry, prod)
         try await f.waitFor(activity: 1, status: "PROCESSED")
         let second = try #require(f.executor.tasks.last)
         #expect(second["name"] == "testPipeline2")

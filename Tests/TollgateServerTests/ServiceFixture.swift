@@ -93,6 +93,21 @@ final class ServiceFixture: Sendable {
         return (Int(response.status.code), json)
     }
 
+    /// Sends a request exactly as given (its own headers, any body); returns the status, the
+    /// headers and the JSON body (null when empty or not JSON).
+    func send(
+        _ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = []
+    ) async throws -> (status: Int, headers: HTTPHeaders, body: JSONValue) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await client.execute(request, timeout: .seconds(10))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        let json = bytes.readableBytes == 0 ? JSONValue.null : (try? JSONValue.parse(Array(bytes.readableBytesView))) ?? .string(String(buffer: bytes))
+        return (Int(response.status.code), response.headers, json)
+    }
+
     /// Waits until activity `id` has `status`.
     func waitFor(activity id: Int, status: String, bearer: String? = nil) async throws {
         for _ in 0..<500 {
