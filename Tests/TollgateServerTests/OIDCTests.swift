@@ -134,11 +134,16 @@ struct OIDCTests {
 
             let parts = rotated.split(separator: ".").map(String.init)
             try await Task.sleep(for: .milliseconds(1_050))
+            let began = ContinuousClock.now
             for i in 0..<10 {
                 let madeUp = FakeIdentityProvider.base64URL(Array(#"{"alg":"RS256","kid":"made-up-\#(i)"}"#.utf8)) + "." + parts[1] + "." + parts[2]
                 #expect(try await f.call(.GET, "/api/v1/pp/devops/activities", bearer: madeUp).0 == 401)
             }
-            #expect(issuer.keyFetches.withLock { $0 } == 3, "ten unknown key ids within the refresh limit cause one fetch")
+            // At most one fetch per refresh limit (one second here), however many unknown key ids
+            // come: one for ten requests on a quick machine, a few more when a busy one stretches them.
+            let windows = Int((ContinuousClock.now - began) / .seconds(1)) + 1
+            let fetches = issuer.keyFetches.withLock { $0 } - 2
+            #expect(fetches >= 1 && fetches <= windows, "ten unknown key ids in \(windows) refresh windows caused \(fetches) fetches")
         }
     }
 

@@ -114,11 +114,13 @@ extension LifecycleEngine {
                     let wait = retryLater(&changes, intent, reason: error.message, now: now)
                     changes.history.append(
                         ExecutionEvent(taskId: taskId, at: now, kind: "executor-error", message: "\(error.message) (\(wait))"))
-                    var waiting = task
-                    waiting.errors =
-                        "executor '\(request.executor)' could not take the task: \(error.message); \(wait); "
-                        + "the task fails if the executor cannot be reached within \(Int(limit)) s of its dispatch"
-                    changes.put(waiting)
+                    // Read again: the task may have ended (an abort) while the executor was called.
+                    if var waiting = try? store.task(id: taskId), waiting.status == .processing {
+                        waiting.errors =
+                            "executor '\(request.executor)' could not take the task: \(error.message); \(wait); "
+                            + "the task fails if the executor cannot be reached within \(Int(limit)) s of its dispatch"
+                        changes.put(waiting)
+                    }
                     _ = try? commit(changes)
                     return
                 }
@@ -163,6 +165,8 @@ extension LifecycleEngine {
         }
         guard let running = try? store.tasks(status: .processing) else { return }
         let now = clock()
+        let runningIds = Set(running.map(\.id))
+        statusAskedAt = statusAskedAt.filter { runningIds.contains($0.key) }  // forget tasks that ended
         for task in running {
             let intents = (try? store.outbox(taskId: task.id, kind: .dispatchTask)) ?? []
             if intents.contains(where: { inFlight.contains($0.id) }) { continue }
