@@ -52,10 +52,8 @@ extension DevOpsAPI {
             guard case .applied(let task) = outcome else { return JSONResponse(value: ODMResources.status("ABORTED")) }
             return JSONResponse(value: ODMResources.status(task.status.rawValue))
         case "START":
-            let planned = try await run { () async throws(LifecycleError) -> LifecycleTask in try await engine.task(id: id) }
-            await engine.setSecretHeaders(Self.secretHeaders(request), activityId: planned.activityId)
             let task = try await run { () async throws(LifecycleError) -> LifecycleTask in
-                try await engine.startTask(id: id, principal: caller(context))
+                try await engine.startTask(id: id, principal: caller(context), secretHeaders: Self.secretHeaders(request))
             }
             return JSONResponse(value: ODMResources.status(task.status.rawValue))
         case let other:

@@ -53,9 +53,12 @@ public struct ODMRegistryClient: DescriptorSource {
             case .object(var lifecycle)? = internals["lifecycleInfo"]
         else { return }
         var changed = false
+        var fetched: [String: String] = [:]  // a template several tasks use is read once
         if case .array(var tasks)? = lifecycle["tasksInfo"] {
             for i in tasks.indices {
-                if try await resolve(&tasks[i], path: "internalComponents.lifecycleInfo.tasksInfo[\(i + 1)]") { changed = true }
+                if try await resolve(&tasks[i], path: "internalComponents.lifecycleInfo.tasksInfo[\(i + 1)]", fetched: &fetched) {
+                    changed = true
+                }
             }
             lifecycle["tasksInfo"] = .array(tasks)
         } else {
@@ -63,7 +66,9 @@ public struct ODMRegistryClient: DescriptorSource {
                 guard case .array(var tasks) = value else { continue }
                 var stageChanged = false
                 for i in tasks.indices {
-                    if try await resolve(&tasks[i], path: "internalComponents.lifecycleInfo.\(stage)[\(i + 1)]") { stageChanged = true }
+                    if try await resolve(&tasks[i], path: "internalComponents.lifecycleInfo.\(stage)[\(i + 1)]", fetched: &fetched) {
+                        stageChanged = true
+                    }
                 }
                 if stageChanged {
                     lifecycle[stage] = .array(tasks)
@@ -77,8 +82,11 @@ public struct ODMRegistryClient: DescriptorSource {
         document = .object(root)
     }
 
-    /// Resolves the template reference of one task entry; returns whether there was one.
-    private func resolve(_ task: inout JSONValue, path: String) async throws(DescriptorSourceError) -> Bool {
+    /// Resolves the template reference of one task entry; returns whether there was one. `fetched`
+    /// holds the definitions read so far, by template id.
+    private func resolve(
+        _ task: inout JSONValue, path: String, fetched: inout [String: String]
+    ) async throws(DescriptorSourceError) -> Bool {
         guard case .object(var entry) = task, case .object(var template)? = entry["template"],
             let definition = template["definition"], let reference = TemplateDefinition.unresolvedReference(definition)
         else { return false }
@@ -94,6 +102,21 @@ public struct ODMRegistryClient: DescriptorSource {
                     message: "its definition refers to '\(reference)' ($ref), but the template has neither id nor fullyQualifiedName "
                         + "to read it from the registry by"))
         }
+        let text: String
+        if let known = fetched[id] {
+            text = known
+        } else {
+            text = try await registryDefinition(ofTemplate: id, reference: reference, path: path)
+            fetched[id] = text
+        }
+        template["definition"] = ["$ref": .string(reference), "rawContent": .string(text), "inline": false, "resolvedRef": true]
+        entry["template"] = .object(template)
+        task = .object(entry)
+        return true
+    }
+
+    /// The definition (JSON text) of the registry's template `id`.
+    private func registryDefinition(ofTemplate id: String, reference: String, path: String) async throws(DescriptorSourceError) -> String {
         let url = "\(address)/api/v1/pp/registry/templates/\(URLEncoding.segment(id))"
         let (status, body) = try await get(url)
         if status == 404 {
@@ -103,18 +126,13 @@ public struct ODMRegistryClient: DescriptorSource {
         guard (200..<300).contains(status) else {
             throw .unreachable("the registry answered \(status) to GET \(url): \(body.prefix(300))")
         }
-        let text: String
         switch (try? JSONValue.parse(body))?["definition"] {
-        case .string(let raw)?: text = raw
-        case let value? where value.objectValue != nil: text = value.serialized()
+        case .string(let raw)?: return raw
+        case let value? where value.objectValue != nil: return value.serialized()
         default:
             throw .invalid(
                 DescriptorError(path: path + ".template.definition", message: "the registry's template \(id) has no definition"))
         }
-        template["definition"] = ["$ref": .string(reference), "rawContent": .string(text), "inline": false, "resolvedRef": true]
-        entry["template"] = .object(template)
-        task = .object(entry)
-        return true
     }
 
     private func get(_ url: String) async throws(DescriptorSourceError) -> (Int, String) {

@@ -20,10 +20,11 @@ extension SQLiteLifecycleStore {
 
     /// The last decision's position and hash: what an export or a verification covers.
     public func chainHead() throws -> (sequence: Int64, hash: String)? {
-        try withConnection { db in
-            try db.statement("SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").first { ($0.int64(0), $0.string(1)) }
-        }
+        try withConnection { db in try db.statement(Self.chainHeadQuery).first { ($0.int64(0), $0.string(1)) } }
     }
+
+    /// The newest decision's sequence and hash.
+    static let chainHeadQuery = "SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1"
 
     static func whereClause(_ f: DecisionFilter) -> (String, [any SQLiteBindable]) {
         var conditions: [String] = []

@@ -102,53 +102,58 @@ extension SQLiteLifecycleStore {
     /// - Parameter since: a position an earlier verification reached: only what was added after
     ///   it is checked (decisions after its sequence, state changes after its transition).
     public func verifyLog(since: VerifiedPosition? = nil, maximumProblems: Int = 10) throws -> LogVerification {
+        // Where the log is now: what this verification covers, and where the next one starts.
         let (head, lastTransition) = try withReader { db in
-            let head = try db.statement("SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").first { ($0.int64(0), $0.string(1)) }
+            let head = try db.statement(Self.chainHeadQuery).first { (sequence: $0.int64(0), hash: $0.string(1)) }
             let transition = try db.statement("SELECT COALESCE(MAX(id), 0) FROM transitions").first { $0.int64(0) } ?? 0
             return (head, transition)
         }
         let chain = try verifyDecisionChain(after: since)
         let afterSequence = since?.sequence ?? 0, afterTransition = since?.transitionId ?? 0
+        let throughSequence = head?.sequence ?? afterSequence
         let (count, completeness): (Int, [String]) = try withReader { db in
-            let count = Int(try db.statement("SELECT COUNT(*) FROM decisions WHERE seq > ?").first([afterSequence]) { $0.int64(0) } ?? 0)
+            let count = Int(
+                try db.statement("SELECT COUNT(*) FROM decisions WHERE seq > ? AND seq <= ?").first([afterSequence, throughSequence]) {
+                    $0.int64(0)
+                } ?? 0)
             var problems: [String] = []
             try db.statement(
                 """
                 SELECT d.seq, d.gated_change FROM decisions d
-                WHERE d.seq > ? AND d.gated_change NOT LIKE '%stays PLANNED%'
+                WHERE d.seq > ? AND d.seq <= ? AND d.gated_change NOT LIKE '%stays PLANNED%'
                   AND NOT EXISTS (SELECT 1 FROM transitions t WHERE t.decision_seq = d.seq)
                 ORDER BY d.seq LIMIT ?
                 """
-            ).forEachRow([afterSequence, maximumProblems]) { row in
+            ).forEachRow([afterSequence, throughSequence, maximumProblems]) { row in
                 problems.append("decision \(row.int64(0)) gated '\(row.string(1))', but no such change was recorded")
             }
             try db.statement(
                 """
                 SELECT t.entity, t.entity_id, t.from_status, t.to_status, t.decision_seq FROM transitions t
-                WHERE t.id > ? AND t.decision_seq IS NOT NULL AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.seq = t.decision_seq)
+                WHERE t.id > ? AND t.id <= ? AND t.decision_seq IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.seq = t.decision_seq)
                 ORDER BY t.id LIMIT ?
                 """
-            ).forEachRow([afterTransition, maximumProblems]) { row in
+            ).forEachRow([afterTransition, lastTransition, maximumProblems]) { row in
                 problems.append(
                     "\(row.string(0)) \(row.int64(1)): \(row.optionalString(2) ?? "-") -> \(row.string(3)) was gated by decision \(row.int64(4)), which is missing")
             }
             try db.statement(
                 """
                 SELECT t.entity, t.entity_id, t.from_status, t.to_status FROM transitions t
-                WHERE t.id > ? AND t.decision_seq IS NULL AND (
+                WHERE t.id > ? AND t.id <= ? AND t.decision_seq IS NULL AND (
                     (t.entity = 'activity' AND t.from_status = 'PLANNED' AND t.to_status = 'PROCESSING')
                     OR (t.entity = 'activity' AND t.from_status = 'PROCESSING' AND t.to_status = 'PROCESSED'))
                 ORDER BY t.id LIMIT ?
                 """
-            ).forEachRow([afterTransition, maximumProblems]) { row in
+            ).forEachRow([afterTransition, lastTransition, maximumProblems]) { row in
                 problems.append(
                     "\(row.string(0)) \(row.int64(1)): \(row.optionalString(2) ?? "-") -> \(row.string(3)) passes a gate, but has no decision")
             }
             return (count, problems)
         }
-        let position = head.map { VerifiedPosition(sequence: $0.0, hash: $0.1, transitionId: lastTransition) } ?? since
-        return LogVerification(
-            decisions: count, head: head.map { (sequence: $0.0, hash: $0.1) }, chain: chain, completeness: completeness, position: position)
+        let position = head.map { VerifiedPosition(sequence: $0.sequence, hash: $0.hash, transitionId: lastTransition) } ?? since
+        return LogVerification(decisions: count, head: head, chain: chain, completeness: completeness, position: position)
     }
 
     /// Runs `body` on a read-only connection of its own (a WAL reader: it sees the last commit and

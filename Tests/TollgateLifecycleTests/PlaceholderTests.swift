@@ -14,13 +14,19 @@ struct PlaceholderTests {
         ]
     ]
 
-    /// The descriptor's stages: `dev`, `test` and `prod`.
-    static let stages = ["dev", "test", "prod"]
+    /// The descriptor: stages `dev`, `test` and `prod`; dev's first task uses the template
+    /// `provisionVm`, its second and third both use `shared`.
+    static let lifecycle = LifecycleDescriptor(stages: [
+        .init(
+            name: "dev",
+            tasks: [("task1", "provisionVm"), ("task2", "shared"), ("task3", "shared")].enumerated().map { i, task in
+                TaskDefinition(name: nil, key: task.0, position: i + 1, executor: "azure-devops", template: ["name": .string(task.1)])
+            }),
+        .init(name: "test", tasks: []), .init(name: "prod", tasks: []),
+    ])
 
-    func resolve(
-        _ configurations: JSONValue, mode: PlaceholderResolver.Mode = .strict, aliases: [String: [String: [String]]] = [:]
-    ) throws -> JSONValue {
-        try PlaceholderResolver(context: context, stages: Self.stages, templateAliases: aliases, mode: mode).resolve(configurations)
+    func resolve(_ configurations: JSONValue, mode: PlaceholderResolver.Mode = .strict) throws -> JSONValue {
+        try PlaceholderResolver(context: context, lifecycle: Self.lifecycle, mode: mode).resolve(configurations)
     }
 
     @Test func aWholePlaceholderKeepsTheType() throws {
@@ -90,15 +96,14 @@ struct PlaceholderTests {
     }
 
     @Test func aTemplateNameStandsForItsTask() throws {
-        let aliases = ["dev": ["provisionVm": ["task1"], "shared": ["task1", "task2"]]]
-        let out = try resolve(["ip": "${dev.results.provisionVm.vm.ip}", "own": "${dev.results.task1.vm.cores}"], aliases: aliases)
+        let out = try resolve(["ip": "${dev.results.provisionVm.vm.ip}", "own": "${dev.results.task1.vm.cores}"])
         #expect(out["ip"] == "198.168.20.120")
         #expect(out["own"] == 4)
         do {
-            _ = try resolve(["p": "${dev.results.shared.vm}"], aliases: aliases)
+            _ = try resolve(["p": "${dev.results.shared.vm}"])
             Issue.record("an ambiguous template name resolved")
         } catch let error as PlaceholderError {
-            #expect(error.reason == "template 'shared' names more than one task of stage 'dev' (task1, task2); use the task's key")
+            #expect(error.reason == "template 'shared' names more than one task of stage 'dev' (task2, task3); use the task's key")
         }
     }
 

@@ -25,23 +25,16 @@ public struct PlaceholderResolver: Sendable {
 
     public var context: JSONValue
     public var mode: Mode
-    /// The descriptor's stage names: a `${…}` starting with one of them is Tollgate's.
-    public var stages: Set<String>
-    /// `stage → template name → keys of the stage's tasks using that template`.
-    public var templateAliases: [String: [String: [String]]]
+    /// The descriptor's stages: a `${…}` starting with one of their names is Tollgate's, and their
+    /// tasks' template names stand for the tasks.
+    public var lifecycle: LifecycleDescriptor
+    private let stages: Set<String>
 
-    public init(
-        context: JSONValue, stages: some Sequence<String>, templateAliases: [String: [String: [String]]] = [:], mode: Mode = .strict
-    ) {
-        self.context = context
-        self.stages = Set(stages)
-        self.templateAliases = templateAliases
-        self.mode = mode
-    }
-
-    /// A resolver for the stages of `lifecycle`, with its tasks' template names as aliases.
     public init(context: JSONValue, lifecycle: LifecycleDescriptor, mode: Mode = .strict) {
-        self.init(context: context, stages: lifecycle.stageNames, templateAliases: lifecycle.templateAliases, mode: mode)
+        self.context = context
+        self.lifecycle = lifecycle
+        self.stages = Set(lifecycle.stageNames)
+        self.mode = mode
     }
 
     /// Resolves every string of `configurations`.
@@ -108,9 +101,9 @@ public struct PlaceholderResolver: Sendable {
     /// `path` with its task part replaced by the one task its template name stands for, when the
     /// stage has no task of that key.
     private func aliasResolved(_ path: [String], written: String, location: String) throws(PlaceholderError) -> [String] {
-        guard path.count > 2, path[1] == "results", context[path[0]]?["results"]?[path[2]] == nil,
-            let keys = templateAliases[path[0]]?[path[2]]
-        else { return path }
+        guard path.count > 2, path[1] == "results", context[path[0]]?["results"]?[path[2]] == nil else { return path }
+        let keys = lifecycle.taskKeys(usingTemplate: path[2], inStage: path[0])
+        guard !keys.isEmpty else { return path }
         guard keys.count == 1 else {
             throw PlaceholderError(
                 placeholder: written, location: location,

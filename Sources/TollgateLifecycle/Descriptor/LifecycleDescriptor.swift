@@ -22,17 +22,10 @@ public struct LifecycleDescriptor: Sendable, Equatable {
     /// The stage named `name`.
     public func stage(_ name: String) -> Stage? { stages.first { $0.name == name } }
 
-    /// `stage → template name → keys of the stage's tasks using that template`, so placeholders can
-    /// name a task by its template (as descriptors written for ODM do).
-    public var templateAliases: [String: [String: [String]]] {
-        var aliases: [String: [String: [String]]] = [:]
-        for stage in stages {
-            for task in stage.tasks {
-                guard let name = task.templateName, !name.isEmpty else { continue }
-                aliases[stage.name, default: [:]][name, default: []].append(task.key)
-            }
-        }
-        return aliases
+    /// The keys of the tasks of `stage` whose template is named `template`, so placeholders can name
+    /// a task by its template (as descriptors written for ODM do).
+    public func taskKeys(usingTemplate template: String, inStage stage: String) -> [String] {
+        self.stage(stage)?.tasks.filter { $0.templateName == template }.map(\.key) ?? []
     }
 
     /// 0-based position of stage `name`.

@@ -11,8 +11,8 @@ extension LifecycleEngine {
             // The attempt travels in the callback address too, so a run that cannot be found again
             // by its executor (an Azure Pipelines run started just before a crash) can still tell
             // which attempt it belongs to.
-            if let callback = request.callbackRef, callback.contains("?"), !callback.contains("&attempt=") {
-                request.callbackRef = callback + "&attempt=\(dispatch.id)"
+            if let callback = request.callbackRef {
+                request.callbackRef = callback + (callback.contains("?") ? "&" : "?") + "attempt=\(dispatch.id)"
             }
         }
         request.reference = task.executorReference

@@ -21,9 +21,13 @@ extension LifecycleEngine {
     /// Starts one task (ODM's `PATCH /tasks/{id}/status?action=START`). A task of a PLANNED activity
     /// starts its activity, through the stage-transition gate, as a whole start would: tasks run in
     /// order, so the activity's first task is the one dispatched. A PROCESSING task whose dispatch
-    /// waits for a retry is dispatched now.
-    public func startTask(id: Int64, principal: Principal) async throws(LifecycleError) -> LifecycleTask {
+    /// waits for a retry is dispatched now. `secretHeaders` reach the activity's executors (see
+    /// ``setSecretHeaders(_:activityId:)``).
+    public func startTask(
+        id: Int64, principal: Principal, secretHeaders: [String: [String: String]] = [:]
+    ) async throws(LifecycleError) -> LifecycleTask {
         let task = try task(id: id)
+        setSecretHeaders(secretHeaders, activityId: task.activityId)
         guard task.status == .planned else {
             try await retryDispatch(taskId: id)
             return try self.task(id: id)
