@@ -24,6 +24,9 @@ public final class FakeIdentityProvider: Sendable {
     private let rsaKeys: Mutex<[RSAKey]>
     private let ecKeyBytes = P256.Signing.PrivateKey().rawRepresentation
     private var ecKey: P256.Signing.PrivateKey { try! P256.Signing.PrivateKey(rawRepresentation: ecKeyBytes) }
+    /// Whether the RSA keys are published with `alg: RS256` (false: without `alg`, as some issuers
+    /// publish them, so they serve RS256, RS384 and RS512).
+    public let declaresAlgorithm = Mutex(true)
     /// Whether the key endpoint answers (false: 503).
     public let serving = Mutex(true)
     let server = LoopbackServer()
@@ -57,7 +60,7 @@ public final class FakeIdentityProvider: Sendable {
         for rsa in rsaKeys.withLock({ $0 }) {
             let primitives = try rsa.key.publicKey.getKeyPrimitives()
             keys.append([
-                "kty": "RSA", "kid": .string(rsa.id), "use": "sig", "alg": "RS256",
+                "kty": "RSA", "kid": .string(rsa.id), "use": "sig", "alg": declaresAlgorithm.withLock { $0 } ? "RS256" : nil,
                 "n": .string(Self.base64URL(primitives.modulus)), "e": .string(Self.base64URL(primitives.publicExponent)),
             ])
         }
@@ -92,7 +95,7 @@ public final class FakeIdentityProvider: Sendable {
         return ["iss": .string(issuer), "aud": .string(audience), "sub": .string(subject), "iat": .int(now), "nbf": .int(now - 5), "exp": .int(now + 600)]
     }
 
-    /// A signed token. `algorithm` is RS256 (newest RSA key, or `keyId`) or ES256.
+    /// A signed token. `algorithm` is RS256 or RS384 (newest RSA key, or `keyId`) or ES256.
     public func token(_ claims: JSONObject, algorithm: String = "RS256", keyId: String? = nil) throws -> String {
         let rsa = rsaKeys.withLock { keys in keyId.flatMap { id in keys.first { $0.id == id } } ?? keys.last! }
         let kid = algorithm == "ES256" ? "ec-1" : rsa.id
@@ -101,6 +104,7 @@ public final class FakeIdentityProvider: Sendable {
         let signature: [UInt8] =
             switch algorithm {
             case "ES256": Array(try ecKey.signature(for: Array(input.utf8)).rawRepresentation)
+            case "RS384": Array(try rsa.key.signature(for: SHA384.hash(data: Array(input.utf8)), padding: .insecurePKCS1v1_5).rawRepresentation)
             default: Array(try rsa.key.signature(for: Array(input.utf8), padding: .insecurePKCS1v1_5).rawRepresentation)
             }
         return input + "." + Self.base64URL(signature)

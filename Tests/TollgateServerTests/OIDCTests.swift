@@ -204,6 +204,20 @@ struct OIDCTests {
         }
     }
 
+    @Test func aKeyPublishedWithoutAlgorithmServesEachRSAAlgorithm() async throws {
+        try await withIssuer { issuer, f in
+            issuer.declaresAlgorithm.withLock { $0 = false }
+            var claims = issuer.claims()
+            claims["groups"] = ["governance"]
+            // The same key, used first with RS256, then with RS384, then with RS256 again.
+            for algorithm in ["RS256", "RS384", "RS256"] {
+                let (status, body) = try await f.call(
+                    .POST, "/api/v1/tollgate/policies/reload", bearer: try issuer.token(claims, algorithm: algorithm))
+                #expect(status == 200, "\(algorithm): \(body)")
+            }
+        }
+    }
+
     @Test(arguments: [
         ("http://gitlab.example.com/oauth/discovery/keys", false), ("https://gitlab.example.com/oauth/discovery/keys", true),
         ("http://127.0.0.1:8080/keys", true), ("http://localhost/keys", true), ("http://[::1]:9/keys", true),

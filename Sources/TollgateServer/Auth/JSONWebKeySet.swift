@@ -10,8 +10,10 @@ import TollgateJSON
 /// refuses (an RSA key under 2048 bits) is set aside with the reason, so a token it signed is
 /// refused saying why.
 struct JSONWebKeySet: Sendable {
-    /// The usable keys, by key id (keys published without one get `#<index>`).
-    let keys: JWTKeyCollection
+    /// The usable keys by algorithm, each by key id (keys published without one get `#<index>`). A
+    /// key that declares no `alg` is in the collection of every algorithm it fits, as jwt-kit ties
+    /// each key to one algorithm once it is used.
+    let collections: [String: JWTKeyCollection]
     /// Key ids with the algorithms each may verify.
     let algorithms: [String: Set<String>]
     /// Keys that are published but not used, with the reason.
@@ -22,7 +24,7 @@ struct JSONWebKeySet: Sendable {
     /// Reads a JWKS document; fails when it holds no usable signing key.
     static func read(_ json: JSONValue) async throws(KeySetError) -> JSONWebKeySet {
         guard let list = json["keys"]?.arrayValue else { throw KeySetError("not a JWKS document (no \"keys\" list)") }
-        let collection = JWTKeyCollection()
+        var collections: [String: JWTKeyCollection] = [:]
         var algorithms: [String: Set<String>] = [:]
         var refused: [String: String] = [:]
         for (index, entry) in list.enumerated() {
@@ -44,19 +46,23 @@ struct JSONWebKeySet: Sendable {
                 continue
             }
             do {
-                let key = try JSONDecoder().decode(JWK.self, from: Data(JSONValue.object(jwk).serialized().utf8))
-                // jwt-kit reads the key here, and refuses an RSA key under 2048 bits.
-                try await collection.add(jwk: key, isDefault: algorithms.isEmpty)
+                for algorithm in fits.sorted() {
+                    jwk["alg"] = .string(algorithm)
+                    let key = try JSONDecoder().decode(JWK.self, from: Data(JSONValue.object(jwk).serialized().utf8))
+                    let collection = collections[algorithm] ?? JWTKeyCollection()
+                    try await collection.add(jwk: key, isDefault: collections[algorithm] == nil)
+                    collections[algorithm] = collection
+                }
                 algorithms[kid] = fits
             } catch {
-                refused[kid] = Self.reason(error)
+                refused[kid] = "not a valid public key (\(error))"
             }
         }
         guard !algorithms.isEmpty else {
             let why = refused.isEmpty ? "" : " (" + refused.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ") + ")"
             throw KeySetError("holds no usable RSA (2048 bits or more) or EC (P-256, P-384) signing key" + why)
         }
-        return JSONWebKeySet(keys: collection, algorithms: algorithms, refused: refused)
+        return JSONWebKeySet(collections: collections, algorithms: algorithms, refused: refused)
     }
 
     /// Checks a JWKS document's shape without building keys (a key file is checked at start, so a
@@ -82,16 +88,15 @@ struct JSONWebKeySet: Sendable {
         return algorithms.values.contains { $0.contains(algorithm) }
     }
 
-    /// The claims of `token` once its signature verifies with a key of the set.
-    func verify(_ token: String, keyId: String?) async throws(TokenRejection) -> JSONValue {
+    /// The claims of `token` once its `algorithm` signature verifies with a key of the set.
+    func verify(_ token: String, keyId: String?, algorithm: String) async throws(TokenRejection) -> JSONValue {
+        guard let collection = collections[algorithm] else { throw TokenRejection("no key of the issuer is for \(algorithm)") }
         do {
-            return try await keys.verify(token, as: VerifiedClaims.self, iteratingKeys: keyId == nil).claims
+            return try await collection.verify(token, as: VerifiedClaims.self, iteratingKeys: keyId == nil).claims
         } catch {
             throw TokenRejection("the signature does not verify")
         }
     }
-
-    static func reason(_ error: any Error) -> String { "not a valid public key (\(error))" }
 
     /// The size of an RSA key's modulus `n` (base64url), in bits.
     static func modulusBits(_ n: JSONValue?) -> Int? {

@@ -85,7 +85,7 @@ final class OIDCAuthenticator: Sendable {
             }
             throw TokenRejection("no key of the issuer matches kid \(token.keyId ?? "(none)") and \(algorithm)")
         }
-        return try await keySet.verify(text, keyId: token.keyId)
+        return try await keySet.verify(text, keyId: token.keyId, algorithm: algorithm)
     }
 
     private func checkClaims(_ claims: JSONValue) throws(TokenRejection) {
