@@ -1,8 +1,8 @@
 // The decision log at scale: generates a log of N decisions (release build), then measures what
 // auditors do with it, side by side: a filtered query (product + phase + time range), a full
 // verification of the chain, and an NDJSON export of everything. Reports the database size per
-// decision. Last, the service's `/health` latency on that log, idle and while full verifications
-// run back to back beside a write load.
+// decision. Then the service's `/health` latency on that log, idle and while full verifications
+// run back to back beside a write load; last, the process's memory during four full exports at once.
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
@@ -182,5 +182,47 @@ let verifications = try await verifier.value
 let writes = try await writer.value
 print("/health while verifying \(describe(during)) (target p99 < 50 ms: \(during.isEmpty ? "MISSED" : during[min(during.count - 1, Int(Double(during.count) * 0.99))] < 50 ? "met" : "MISSED"))")
 print("                        during \(verifications.count) full verifications (\(verifications.map { String(format: "%.1f s", $0) }.joined(separator: ", "))) and \(writes) activities created and started")
+
+/// This process's resident memory in MB (server and client alike).
+func residentMegabytes() -> Double {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+    return (Double(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1024
+}
+
+// Four full NDJSON exports at once through the service, each streamed and discarded by its
+// reader, the process's resident memory sampled every 20 ms.
+let residentBefore = residentMegabytes()
+let sampling = Mutex(true)
+let residentPeak = Mutex(residentBefore)
+let sampler = Task {
+    while sampling.withLock({ $0 }) {
+        let resident = residentMegabytes()
+        residentPeak.withLock { $0 = max($0, resident) }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+let parallelExportStart = ContinuousClock.now
+let exportedBytes = try await withThrowingTaskGroup(of: Int.self) { group in
+    for _ in 0..<4 {
+        group.addTask {
+            let response = try await client.execute(
+                HTTPClientRequest(url: base + "/api/v1/tollgate/decisions/export?format=ndjson"), timeout: .seconds(3600))
+            var bytes = 0
+            for try await chunk in response.body { bytes += chunk.readableBytes }
+            return bytes
+        }
+    }
+    var sizes: [Int] = []
+    for try await bytes in group { sizes.append(bytes) }
+    return sizes
+}
+sampling.withLock { $0 = false }
+_ = try await sampler.value
+let parallelSeconds = seconds(ContinuousClock.now - parallelExportStart)
+let peak = residentPeak.withLock { $0 }
+print(
+    "4 parallel exports     \(exportedBytes.map { "\($0 / 1_048_576) MB" }.joined(separator: ", ")) in \(String(format: "%.1f", parallelSeconds)) s; "
+        + "resident \(Int(residentBefore)) MB before, peak \(Int(peak)) MB (target < 100 MB: \(peak < 100 ? "met" : "MISSED"))")
 serving.cancel()
 try await client.shutdown().get()

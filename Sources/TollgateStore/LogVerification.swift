@@ -34,16 +34,18 @@ public struct LogVerification: Sendable, Equatable {
     }
 }
 
-/// A place in the log up to which it was verified: the last decision checked and its hash, and the
-/// last recorded state change.
+/// A place in the log up to which it was verified: the last decision checked and its hash, the
+/// last recorded state change, and the last decision-input part.
 public struct VerifiedPosition: Sendable, Equatable {
     public var sequence: Int64
     public var hash: String
     public var transitionId: Int64
+    public var partId: Int64
 
-    public init(sequence: Int64, hash: String, transitionId: Int64) {
+    public init(sequence: Int64, hash: String, transitionId: Int64, partId: Int64 = 0) {
         self.sequence = sequence
         self.hash = hash
         self.transitionId = transitionId
+        self.partId = partId
     }
 }

@@ -8,13 +8,13 @@ extension SQLiteLifecycleStore {
         let (clause, binds) = Self.whereClause(filter)
         var sql = "SELECT \(StoreCoding.decisionColumns) FROM decisions \(clause) ORDER BY seq"
         if let limit = filter.limit { sql += " LIMIT \(max(0, limit))" }
-        return try withConnection { db in try db.statement(sql).rows(binds, StoreCoding.decision) }
+        return try withConnection { db in try db.statement(sql).rows(binds) { try decision($0, db) } }
     }
 
     /// One decision by its sequence number.
     public func decision(sequence: Int64) throws -> DecisionRecord? {
         try withConnection { db in
-            try db.statement("SELECT \(StoreCoding.decisionColumns) FROM decisions WHERE seq = ?").rows([sequence], StoreCoding.decision).first
+            try db.statement("SELECT \(StoreCoding.decisionColumns) FROM decisions WHERE seq = ?").first([sequence]) { try decision($0, db) }
         }
     }
 
@@ -107,12 +107,27 @@ extension SQLiteLifecycleStore {
 }
 
 extension SQLiteLifecycleStore {
-    /// The decisions `filter` selects as stored: their exact text and hash, without decoding the
-    /// input and outcomes (for exports).
-    public func storedDecisions(matching filter: DecisionFilter) throws -> [(record: DecisionChain.Canonical, hash: String)] {
+    /// The decisions `filter` selects as stored: their exact text and hash, and their input's
+    /// JSON text (read back from its parts when it was split), without decoding the input and
+    /// outcomes (for exports).
+    public func storedDecisions(matching filter: DecisionFilter) throws -> [StoredDecision] {
         let (clause, binds) = Self.whereClause(filter)
         var sql = "SELECT \(StoreCoding.decisionColumns) FROM decisions \(clause) ORDER BY seq"
         if let limit = filter.limit { sql += " LIMIT \(max(0, limit))" }
-        return try withConnection { db in try db.statement(sql).rows(binds) { (StoreCoding.canonical($0), $0.string(15)) } }
+        return try withConnection { db in
+            try db.statement(sql).rows(binds) { row in
+                let canonical = StoreCoding.canonical(row)
+                return StoredDecision(record: canonical, hash: row.string(15), input: try inputText(canonical, db))
+            }
+        }
     }
+}
+
+/// A decision as stored, with its input whole.
+public struct StoredDecision: Sendable {
+    /// The stored text, exactly as hashed.
+    public var record: DecisionChain.Canonical
+    public var hash: String
+    /// The input's JSON text.
+    public var input: String
 }

@@ -1,4 +1,5 @@
 public import Foundation
+import TollgateJSON
 import TollgateLifecycle
 import TollgateSQLite
 
@@ -65,7 +66,8 @@ extension SQLiteLifecycleStore {
 
     /// Removes the decisions made before `horizon`, in one transaction with the checkpoint that
     /// records it (the last pruned position and hash, so the rest still verifies), along with the
-    /// status changes they gated. Refused while a legal hold is set. Nil when nothing is that old.
+    /// status changes they gated and the input parts no remaining decision reaches. Refused while
+    /// a legal hold is set. Nil when nothing is that old.
     public func prune(before horizon: Date, principal: String?, now: Date = Date()) throws -> DecisionCheckpoint? {
         let holds = try legalHolds()
         guard holds.isEmpty else {
@@ -90,8 +92,38 @@ extension SQLiteLifecycleStore {
                 ])
                 try db.statement("DELETE FROM transitions WHERE decision_seq <= ?").run([through])
                 try db.statement("DELETE FROM decisions WHERE seq <= ?").run([through])
+                try deleteUnreachableParts(db)
                 return checkpoint
             }
         }
+    }
+
+    /// Deletes the decision-input parts no remaining decision reaches (marked in a temporary
+    /// table, so a log of any size is swept in bounded memory).
+    private func deleteUnreachableParts(_ db: SQLiteConnection) throws {
+        try db.execute("CREATE TEMP TABLE IF NOT EXISTS reachable_parts (hash TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM temp.reachable_parts")
+        let mark = try db.statement("INSERT OR IGNORE INTO temp.reachable_parts (hash) VALUES (?)")
+        let body = try db.statement("SELECT body FROM decision_parts WHERE hash = ?")
+        func markReachable(from node: JSONValue) throws {
+            var pending = DecisionInputParts.references(in: node)
+            while let hash = pending.popLast() {
+                try mark.run([hash])
+                guard db.changes > 0, let text = try body.first([hash], { $0.string(0) }),
+                    let part = try? JSONValue.parse(text, maxDepth: Self.nodeDepth)
+                else { continue }
+                pending += DecisionInputParts.references(in: part)
+            }
+        }
+        var roots: [String] = []
+        var after: Int64 = 0
+        repeat {
+            roots.removeAll(keepingCapacity: true)
+            try db.statement("SELECT seq, input FROM decisions WHERE input_split = 1 AND seq > ? ORDER BY seq LIMIT 1000").forEachRow([after]) { row in
+                after = row.int64(0)
+                roots.append(row.string(1))
+            }
+            for root in roots { if let node = try? JSONValue.parse(root, maxDepth: Self.nodeDepth) { try markReachable(from: node) } }
+        } while !roots.isEmpty
+        try db.execute("DELETE FROM decision_parts WHERE hash NOT IN (SELECT hash FROM temp.reachable_parts); DELETE FROM temp.reachable_parts")
     }
 }

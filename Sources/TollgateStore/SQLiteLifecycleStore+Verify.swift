@@ -19,13 +19,28 @@ extension SQLiteLifecycleStore {
     ///   starting from its hash.
     public func verifyDecisionChain(after: VerifiedPosition? = nil, parallelAbove: Int64 = 50_000) throws -> ChainProblem? {
         let checkpoint = after == nil ? try lastCheckpoint() : nil
-        let bounds = try withReader { db in
-            try db.statement("SELECT MIN(seq), MAX(seq) FROM decisions WHERE seq > ?").first([after?.sequence ?? 0]) { row -> (Int64, Int64)? in
+        let (bounds, lastPart) = try withReader { db in
+            let bounds = try db.statement("SELECT MIN(seq), MAX(seq) FROM decisions WHERE seq > ?").first([after?.sequence ?? 0]) {
+                row -> (Int64, Int64)? in
                 guard let low = row.optionalInt64(0), let high = row.optionalInt64(1) else { return nil }
                 return (low, high)
             } ?? nil
+            return (bounds, try db.statement(Self.lastPartQuery).first { $0.int64(0) } ?? 0)
         }
         guard let (low, high) = bounds else { return nil }
+        if let problem = try chainProblem(low: low, high: high, after: after, checkpoint: checkpoint, parallelAbove: parallelAbove) {
+            return problem
+        }
+        let firstPart = (after?.partId ?? 0) + 1
+        return try inputPartsProblem(parts: firstPart...max(firstPart, lastPart), afterSequence: after?.sequence ?? 0)
+    }
+
+    /// The newest decision-input part's id.
+    static let lastPartQuery = "SELECT COALESCE(MAX(id), 0) FROM decision_parts"
+
+    private func chainProblem(
+        low: Int64, high: Int64, after: VerifiedPosition?, checkpoint: DecisionCheckpoint?, parallelAbove: Int64
+    ) throws -> ChainProblem? {
         let workers = high - low >= parallelAbove ? max(2, min(ProcessInfo.processInfo.activeProcessorCount, 8)) : 1
         let width = (high - low + 1 + Int64(workers) - 1) / Int64(workers)
         let results = Mutex<[Int: Result<ChainRange, any Error>]>([:])
@@ -103,10 +118,10 @@ extension SQLiteLifecycleStore {
     ///   it is checked (decisions after its sequence, state changes after its transition).
     public func verifyLog(since: VerifiedPosition? = nil, maximumProblems: Int = 10) throws -> LogVerification {
         // Where the log is now: what this verification covers, and where the next one starts.
-        let (head, lastTransition) = try withReader { db in
+        let (head, lastTransition, lastPart) = try withReader { db in
             let head = try db.statement(Self.chainHeadQuery).first { (sequence: $0.int64(0), hash: $0.string(1)) }
             let transition = try db.statement("SELECT COALESCE(MAX(id), 0) FROM transitions").first { $0.int64(0) } ?? 0
-            return (head, transition)
+            return (head, transition, try db.statement(Self.lastPartQuery).first { $0.int64(0) } ?? 0)
         }
         let chain = try verifyDecisionChain(after: since)
         let afterSequence = since?.sequence ?? 0, afterTransition = since?.transitionId ?? 0
@@ -152,7 +167,7 @@ extension SQLiteLifecycleStore {
             }
             return (count, problems)
         }
-        let position = head.map { VerifiedPosition(sequence: $0.sequence, hash: $0.hash, transitionId: lastTransition) } ?? since
+        let position = head.map { VerifiedPosition(sequence: $0.sequence, hash: $0.hash, transitionId: lastTransition, partId: lastPart) } ?? since
         return LogVerification(decisions: count, head: head, chain: chain, completeness: completeness, position: position)
     }
 

@@ -15,6 +15,8 @@ import TollgateSQLite
 /// The connection is used by one caller at a time (the lock below); the engine is its only writer.
 public final class SQLiteLifecycleStore: LifecycleStore {
     private let connection: Mutex<SQLiteConnection>
+    /// Decision-input parts read lately (see ``DecisionInputParts``).
+    let partCache = Mutex(DecisionPartCache())
     /// The database file.
     public let path: String
 
@@ -88,17 +90,20 @@ public final class SQLiteLifecycleStore: LifecycleStore {
         let insert = try db.statement(
             """
             INSERT INTO decisions (seq, phase, verdict, data_product_id, data_product_version, stage, activity_id, task_id,
-                principal, policy_set_revision, gated_change, created_at, input, outcomes, previous_hash, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                principal, policy_set_revision, gated_change, created_at, input, outcomes, previous_hash, hash, input_split)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for var record in decisions {
             sequence += 1
-            let canonical = DecisionChain.Canonical(record, sequence: sequence, previousHash: previous)
+            let input = DecisionInputParts.encode(record.input)
+            try writeParts(input, db)
+            let canonical = DecisionChain.Canonical(record, sequence: sequence, previousHash: previous, storedInput: input)
             let hash = canonical.hash
             try insert.run([
                 sequence, canonical.phase, canonical.verdict, canonical.dataProductId, canonical.dataProductVersion,
                 canonical.stage, canonical.activityId, canonical.taskId, canonical.principal, canonical.policySetRevision,
                 canonical.gatedChange, canonical.createdAt, canonical.input, canonical.outcomes, previous, hash,
+                canonical.inputIsSplit ? 1 : 0,
             ])
             record.sequence = sequence
             record.previousHash = previous
@@ -237,7 +242,7 @@ public final class SQLiteLifecycleStore: LifecycleStore {
     public func decisions(activityId: Int64) throws -> [DecisionRecord] {
         try withConnection { db in
             try db.statement("SELECT \(StoreCoding.decisionColumns) FROM decisions WHERE activity_id = ? ORDER BY seq")
-                .rows([activityId], StoreCoding.decision)
+                .rows([activityId]) { try decision($0, db) }
         }
     }
 
@@ -245,7 +250,7 @@ public final class SQLiteLifecycleStore: LifecycleStore {
     public func decisions(taskId: Int64) throws -> [DecisionRecord] {
         try withConnection { db in
             try db.statement("SELECT \(StoreCoding.decisionColumns) FROM decisions WHERE task_id = ? ORDER BY seq")
-                .rows([taskId], StoreCoding.decision)
+                .rows([taskId]) { try decision($0, db) }
         }
     }
 

@@ -68,7 +68,7 @@ enum StoreCoding {
 
     static let decisionColumns = """
         seq, phase, verdict, data_product_id, data_product_version, stage, activity_id, task_id, principal,
-        policy_set_revision, gated_change, created_at, input, outcomes, previous_hash, hash
+        policy_set_revision, gated_change, created_at, input, outcomes, previous_hash, hash, input_split
         """
 
     /// The stored text of a decision, exactly as hashed.
@@ -77,9 +77,12 @@ enum StoreCoding {
             sequence: row.int64(0), phase: row.string(1), verdict: row.string(2), dataProductId: row.string(3),
             dataProductVersion: row.string(4), stage: row.string(5), activityId: row.int64(6), taskId: row.optionalInt64(7),
             principal: row.optionalString(8), policySetRevision: row.string(9), gatedChange: row.string(10),
-            createdAt: row.string(11), input: row.string(12), outcomes: row.string(13), previousHash: row.string(14))
+            createdAt: row.string(11), input: row.string(12), inputIsSplit: row.int64(16) != 0, outcomes: row.string(13),
+            previousHash: row.string(14))
     }
 
+    /// A decision as stored; a split input (`input_split`) is left as `.null` for the caller to
+    /// read from its parts.
     static func decision(_ row: SQLiteRow) -> DecisionRecord {
         let stored: [JSONValue] = json(row.string(13))?.arrayValue ?? []
         let outcomes = stored.map(outcome)
@@ -87,7 +90,7 @@ enum StoreCoding {
             sequence: row.int64(0), phase: GatePhase(rawValue: row.string(1)) ?? .stageTransition,
             verdict: GateVerdict(rawValue: row.string(2)) ?? .block, dataProductId: row.string(3),
             dataProductVersion: row.string(4), stage: row.string(5), activityId: row.int64(6), taskId: row.optionalInt64(7),
-            principal: row.optionalString(8), policySetRevision: row.string(9), input: json(row.string(12)) ?? .null,
+            principal: row.optionalString(8), policySetRevision: row.string(9), input: row.int64(16) != 0 ? .null : json(row.string(12)) ?? .null,
             outcomes: outcomes, gatedChange: row.string(10), createdAt: date(row.string(11)) ?? .distantPast,
             previousHash: row.string(14), hash: row.string(15))
     }

@@ -163,6 +163,21 @@ enum StoreSchema {
         """
         CREATE INDEX transitions_by_decision ON transitions (decision_seq) WHERE decision_seq IS NOT NULL;
         """,
+        // 7: a decision's input as content-addressed parts, so what repeats between decisions is stored once.
+        """
+        CREATE TABLE decision_parts (
+            id INTEGER PRIMARY KEY,
+            hash TEXT NOT NULL UNIQUE,
+            body TEXT NOT NULL
+        );
+        CREATE TRIGGER decision_parts_are_append_only_update BEFORE UPDATE ON decision_parts
+            BEGIN SELECT RAISE(ABORT, 'decision input parts are append-only'); END;
+        CREATE TRIGGER decision_parts_are_kept_under_a_legal_hold BEFORE DELETE ON decision_parts
+            WHEN EXISTS (SELECT 1 FROM legal_holds)
+            BEGIN SELECT RAISE(ABORT, 'decision input parts are kept while a legal hold is set'); END;
+        ALTER TABLE decisions ADD COLUMN input_split INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX decisions_with_split_input ON decisions (seq) WHERE input_split = 1;
+        """,
     ]
 
     /// Brings the database to the newest schema, one migration per transaction.

@@ -73,7 +73,13 @@ struct SQLiteStoreTests {
             try db.execute("UPDATE decisions SET verdict = 'block' WHERE seq = 3")
             expected = 3
         case .editInput:
-            try db.execute("UPDATE decisions SET input = replace(input, '198.168.20.120', '10.0.0.1') WHERE seq = 2")
+            // The address is in decision 2's input, in its own text or in a part it reaches.
+            try db.execute(
+                """
+                DROP TRIGGER decision_parts_are_append_only_update;
+                UPDATE decisions SET input = replace(input, '198.168.20.120', '10.0.0.1') WHERE seq = 2;
+                UPDATE decision_parts SET body = replace(body, '198.168.20.120', '10.0.0.1');
+                """)
             expected = 2
         case .deleteMiddle:
             try db.execute("DELETE FROM decisions WHERE seq = 2")
@@ -102,13 +108,14 @@ struct SQLiteStoreTests {
             // Rewriting a decision and recomputing its own hash still breaks the next link.
             try db.execute("UPDATE decisions SET verdict = 'block' WHERE seq = 4")
             let row = try db.statement(
-                "SELECT seq, phase, verdict, data_product_id, data_product_version, stage, activity_id, task_id, principal, policy_set_revision, gated_change, created_at, input, outcomes, previous_hash FROM decisions WHERE seq = 4"
+                "SELECT seq, phase, verdict, data_product_id, data_product_version, stage, activity_id, task_id, principal, policy_set_revision, gated_change, created_at, input, outcomes, previous_hash, input_split FROM decisions WHERE seq = 4"
             ).first { r in
                 DecisionChain.Canonical(
                     sequence: r.int64(0), phase: r.string(1), verdict: r.string(2), dataProductId: r.string(3),
                     dataProductVersion: r.string(4), stage: r.string(5), activityId: r.int64(6), taskId: r.optionalInt64(7),
                     principal: r.optionalString(8), policySetRevision: r.string(9), gatedChange: r.string(10),
-                    createdAt: r.string(11), input: r.string(12), outcomes: r.string(13), previousHash: r.string(14))
+                    createdAt: r.string(11), input: r.string(12), inputIsSplit: r.int64(15) != 0, outcomes: r.string(13),
+                    previousHash: r.string(14))
             }
             let forged = try #require(row).hash
             try db.statement("UPDATE decisions SET hash = ? WHERE seq = 4").run([forged])

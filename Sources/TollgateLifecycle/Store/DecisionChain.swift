@@ -19,14 +19,17 @@ public enum DecisionChain {
         public var policySetRevision: String
         public var gatedChange: String
         public var createdAt: String
+        /// The input's JSON text, or with ``inputIsSplit`` the root node of its parts
+        /// (see ``DecisionInputParts``).
         public var input: String
+        public var inputIsSplit: Bool
         public var outcomes: String
         public var previousHash: String
 
         public init(
             sequence: Int64, phase: String, verdict: String, dataProductId: String, dataProductVersion: String,
             stage: String, activityId: Int64, taskId: Int64?, principal: String?, policySetRevision: String,
-            gatedChange: String, createdAt: String, input: String, outcomes: String, previousHash: String
+            gatedChange: String, createdAt: String, input: String, inputIsSplit: Bool = false, outcomes: String, previousHash: String
         ) {
             self.sequence = sequence
             self.phase = phase
@@ -41,22 +44,26 @@ public enum DecisionChain {
             self.gatedChange = gatedChange
             self.createdAt = createdAt
             self.input = input
+            self.inputIsSplit = inputIsSplit
             self.outcomes = outcomes
             self.previousHash = previousHash
         }
 
-        /// The canonical form of `record` at `sequence` after `previousHash`.
-        public init(_ record: DecisionRecord, sequence: Int64, previousHash: String) {
+        /// The canonical form of `record` at `sequence` after `previousHash`, its input stored
+        /// whole, or as `storedInput` (the root of its parts).
+        public init(_ record: DecisionRecord, sequence: Int64, previousHash: String, storedInput: DecisionInputParts.Encoded? = nil) {
             self.init(
                 sequence: sequence, phase: record.phase.rawValue, verdict: record.verdict.rawValue,
                 dataProductId: record.dataProductId, dataProductVersion: record.dataProductVersion, stage: record.stage,
                 activityId: record.activityId, taskId: record.taskId, principal: record.principal,
                 policySetRevision: record.policySetRevision, gatedChange: record.gatedChange,
-                createdAt: Timestamp.formatMilliseconds(record.createdAt), input: record.input.serialized(),
-                outcomes: JSONValue.array(record.outcomes.map(\.jsonValue)).serialized(), previousHash: previousHash)
+                createdAt: Timestamp.formatMilliseconds(record.createdAt), input: storedInput?.root ?? record.input.serialized(),
+                inputIsSplit: storedInput?.isSplit ?? false, outcomes: JSONValue.array(record.outcomes.map(\.jsonValue)).serialized(), previousHash: previousHash)
         }
 
-        /// SHA-256 (hex) over every field, length-prefixed so no two records share a preimage.
+        /// SHA-256 (hex) over every field, length-prefixed so no two records share a preimage; a
+        /// split input is hashed as its root under another version tag, so the two forms never
+        /// share a preimage either.
         public var hash: String {
             var hasher = SHA256()
             var prefix: [UInt8] = []
@@ -71,7 +78,7 @@ public enum DecisionChain {
                     hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes))
                 }
             }
-            field("tollgate-decision-v1")
+            field(inputIsSplit ? "tollgate-decision-v2" : "tollgate-decision-v1")
             field(String(sequence))
             field(phase)
             field(verdict)

@@ -51,7 +51,7 @@ public struct DecisionExport {
                 last = records.last?.sequence
             case .ndjson:
                 let stored = try store.storedDecisions(matching: page).filter { $0.record.sequence <= end }
-                for (record, hash) in stored { text += DecisionRendering.ndjsonLine(record, hash: hash) + "\n" }
+                for decision in stored { text += DecisionRendering.ndjsonLine(decision) + "\n" }
                 count += stored.count
                 last = stored.last?.record.sequence
             }

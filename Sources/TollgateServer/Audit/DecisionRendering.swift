@@ -29,13 +29,14 @@ public enum DecisionRendering {
 
     /// One NDJSON line of a decision as stored: the same JSON as ``json(_:)``, built from the
     /// stored text without decoding the input and outcomes.
-    public static func ndjsonLine(_ d: DecisionChain.Canonical, hash: String) -> String {
+    public static func ndjsonLine(_ stored: StoredDecision) -> String {
+        let d = stored.record, hash = stored.hash
         func text(_ s: String) -> String { JSONValue.string(s).serialized() }
         var line = "{\"sequence\":\(d.sequence),\"phase\":\(text(d.phase)),\"verdict\":\(text(d.verdict))"
         line += ",\"dataProductId\":\(text(d.dataProductId)),\"dataProductVersion\":\(text(d.dataProductVersion)),\"stage\":\(text(d.stage))"
         line += ",\"activityId\":\(d.activityId),\"taskId\":\(d.taskId.map(String.init) ?? "null"),\"principal\":\(d.principal.map(text) ?? "null")"
         line += ",\"policySetRevision\":\(text(d.policySetRevision)),\"gatedChange\":\(text(d.gatedChange)),\"createdAt\":\(text(d.createdAt))"
-        line += ",\"outcomes\":\(d.outcomes),\"input\":\(d.input),\"previousHash\":\(text(d.previousHash)),\"hash\":\(text(hash))}"
+        line += ",\"outcomes\":\(d.outcomes),\"input\":\(stored.input),\"previousHash\":\(text(d.previousHash)),\"hash\":\(text(hash))}"
         return line
     }
 
