@@ -141,10 +141,13 @@ int tg_view_next(lua_State *L) {
         size_t len;
         const char *key = lua_tolstring(L, 2, &len);
         if (key == NULL || lua_type(L, 2) != LUA_TSTRING) return luaL_error(L, "invalid key to 'next'");
-        uint32_t i = 0;
-        for (; i < count; i++) {
-            const uint32_t *e = m + 3 * i;
-            if (e[1] == len && memcmp(d->bytes + e[0], key, len) == 0) break;
+        /* a traversal asks for the key it was given last: look there first */
+        uint32_t i = st->next_node == v->node ? st->next_position : 0;
+        if (i >= count || m[3 * i + 1] != len || memcmp(d->bytes + m[3 * i], key, len) != 0) {
+            for (i = 0; i < count; i++) {
+                const uint32_t *e = m + 3 * i;
+                if (e[1] == len && memcmp(d->bytes + e[0], key, len) == 0) break;
+            }
         }
         if (i == count) return luaL_error(L, "invalid key to 'next'");
         position = i + 1;
@@ -152,6 +155,8 @@ int tg_view_next(lua_State *L) {
     while (position < count && tag_of(d, m[3 * position + 2]) == TG_NODE_NULL) position++;
     if (position >= count) { lua_pushnil(L); return 1; }
     const uint32_t *e = m + 3 * position;
+    st->next_node = v->node;
+    st->next_position = position;
     lua_pushlstring(L, d->bytes + e[0], e[1]);
     push_scalar_or_view(L, st, d, e[2], 0);
     return 2;

@@ -15,10 +15,25 @@ void tg_owned_doc_free(tg_owned_doc *doc) {
     if (doc != NULL) tg_owned_doc_reset(doc);
 }
 
+/* Refuses to grow a result past the run's result limit; counts the growth against its memory. */
+static void reserve(lua_State *L, tg_owned_doc *d, size_t more_words, size_t more_bytes, size_t grown) {
+    tg_state *st = tg_from(L);
+    size_t limit = st->limits.max_result_bytes;
+    size_t size = (d->word_count + more_words) * sizeof(uint32_t) + d->byte_count + more_bytes;
+    if (limit != 0 && size > limit)
+        luaL_error(L, "%sthe result is larger than %d KiB (its reasons, details or declaration; the limit is %d KiB)",
+                   st->result_where, (int)((size + 1023) / 1024), (int)(limit / 1024));
+    tg_charge_encoding(L, grown);
+}
+
 static void grow_words(lua_State *L, tg_owned_doc *d, size_t extra) {
-    if (d->word_count + extra <= d->word_capacity) return;
+    if (d->word_count + extra <= d->word_capacity) {
+        reserve(L, d, extra, 0, 0);
+        return;
+    }
     size_t cap = d->word_capacity ? d->word_capacity * 2 : 64;
     while (cap < d->word_count + extra) cap *= 2;
+    reserve(L, d, extra, 0, (cap - d->word_capacity) * sizeof(uint32_t));
     uint32_t *w = (uint32_t *)realloc(d->words, cap * sizeof(uint32_t));
     if (w == NULL) luaL_error(L, "out of memory while encoding a value");
     d->words = w;
@@ -27,9 +42,11 @@ static void grow_words(lua_State *L, tg_owned_doc *d, size_t extra) {
 
 static uint32_t add_bytes(lua_State *L, tg_owned_doc *d, const char *s, size_t len) {
     if (d->byte_count + len > UINT32_MAX) luaL_error(L, "value too large to encode");
-    if (d->byte_count + len > d->byte_capacity) {
+    if (d->byte_count + len <= d->byte_capacity) reserve(L, d, 0, len, 0);
+    else {
         size_t cap = d->byte_capacity ? d->byte_capacity * 2 : 256;
         while (cap < d->byte_count + len) cap *= 2;
+        reserve(L, d, 0, len, cap - d->byte_capacity);
         char *b = (char *)realloc(d->bytes, cap);
         if (b == NULL) luaL_error(L, "out of memory while encoding a value");
         d->bytes = b;

@@ -8,6 +8,8 @@
 
 #define TG_MAX_POLICIES 4096
 #define TG_HOOK_PERIOD 100
+#define TG_MAX_REASONS 100
+#define TG_MAX_REASON_BYTES 4096
 
 #define TG_SMALL_CLASSES 8   /* free lists for blocks of 16, 32, ..., 128 bytes */
 #define TG_SMALL_MAX (16 * TG_SMALL_CLASSES)
@@ -25,18 +27,30 @@ struct tg_state {
     size_t memory_ceiling;   /* allocation fails beyond this (SIZE_MAX when unlimited) */
     size_t memory_peak;
     int memory_exhausted;
-    int memory_refusals;
+    int refusal_pending;     /* an allocation was refused and Lua has not yet retried it */
+    void *refused_ptr;
+    size_t refused_size;
+    size_t encoded_bytes;    /* bytes held by result encoders of the current run */
 
     /* instruction accounting */
     int64_t instructions;
     int64_t instruction_budget;
     int budget_exhausted;
 
+    /* wall-clock deadline of the current run (CLOCK_MONOTONIC_COARSE nanoseconds; 0: none) */
+    int64_t deadline;
+    int deadline_exceeded;
+
     tg_limits limits;
 
     /* the document currently visible to Lua, and its generation */
     const tg_doc *doc;
     uint32_t generation;
+    /* "file:line: " of the function whose result is being encoded, for errors about the result */
+    char result_where[LUA_IDSIZE + 32];
+    /* where the last next() over an input object stopped */
+    uint32_t next_node;
+    uint32_t next_position;
 
     /* registry references */
     int ref_object_meta;
@@ -72,6 +86,9 @@ int tg_view_next(lua_State *L);
 int tg_view_element(lua_State *L, int idx, lua_Integer i);
 void tg_doc_push_plain(lua_State *L, const tg_doc *doc, uint32_t node, int depth);
 
+/* tg_policy.c: notes the function at idx as the one whose result is encoded next */
+void tg_result_from(lua_State *L, int idx);
+
 /* tg_encode.c: encodes the value at idx (absolute) into out; returns 0 or raises */
 void tg_encode(lua_State *L, int idx, tg_owned_doc *out, int functions_as_nodes);
 void tg_owned_doc_reset(tg_owned_doc *doc);
@@ -82,9 +99,21 @@ void tg_sandbox_install(lua_State *L, tg_state *st);
 /* tg_pattern.c */
 void tg_pattern_install(lua_State *L, int string_table_idx);
 
-/* tg_run.c */
+/* tg_state.c */
 void tg_run_begin(tg_state *st);
 int tg_run_end(tg_state *st, int pcall_status);
 char *tg_strdup_error(lua_State *L, int idx);
+/* Raises when the run is over a limit (deadline, budget, memory); C functions call it before work. */
+void tg_check_limits(lua_State *L);
+/* Counts `cost` instructions of C work against the budget, then checks the limits. */
+void tg_charge(lua_State *L, double cost);
+/* Counts `bytes` more of encoder buffers against the memory cap; raises when over it. */
+void tg_charge_encoding(lua_State *L, size_t bytes);
+
+/* tg_guard.c: guards around the allowed libraries' C functions */
+void tg_guard_library(lua_State *L, int table, const char *library);
+int tg_sandbox_pairs(lua_State *L);
+int tg_sandbox_xpcall(lua_State *L);
+int tg_sandbox_tostring(lua_State *L);
 
 #endif

@@ -7,6 +7,7 @@
  * choices, times the number of start positions, bounds the steps. A call whose bound exceeds the
  * configured budget is refused with an error that says so.
  */
+#define _GNU_SOURCE /* memmem */
 #include "tg_internal.h"
 #include <ctype.h>
 #include <stdio.h>
@@ -108,7 +109,7 @@ static int only_closers(const char *p, const char *pe) {
  * item is a required character or class. */
 static double pattern_cost(const char *s, size_t n, const char *p, size_t plen, int anchored_ok) {
     const char *pe = p + plen;
-    double cost = 1, linear = 0;
+    double cost = 1, linear = 0, items = 0;
     double starts = (double)(n + 1);
     int anchored = 0, first = 1;
     if (anchored_ok && p < pe && *p == '^') { anchored = 1; p++; }
@@ -123,6 +124,7 @@ static double pattern_cost(const char *s, size_t n, const char *p, size_t plen, 
         }
         const char *ep = item_end(p, pe);
         if (ep == NULL) break; /* malformed: let Lua report it */
+        items++;
         char q = ep < pe ? *ep : 0;
         int quantified = q == '*' || q == '+' || q == '-' || q == '?';
         if (first && (!quantified || q == '+')) starts = count_matches(s, n, p, ep) + 1;
@@ -138,7 +140,35 @@ static double pattern_cost(const char *s, size_t n, const char *p, size_t plen, 
             p = ep;
         }
     }
-    return (anchored ? cost : cost * starts) + linear;
+    /* every item is tried at least once from each start */
+    return (anchored ? cost : cost * starts) * (items > 1 ? items : 1) + linear;
+}
+
+/* Whether a pattern has no special characters (Lua then searches for it as plain text). */
+static int no_specials(const char *p, size_t len) {
+    for (size_t i = 0; i < len; i++) {
+        if (strchr("^$*+?.([%-", p[i]) != NULL) return 0;
+    }
+    return 1;
+}
+
+/* string.find of plain text, in linear time (Lua's own search is quadratic at worst). */
+static int plain_find(lua_State *L, const char *s, size_t n, const char *p, size_t plen) {
+    lua_Integer init = luaL_optinteger(L, 3, 1);
+    if (init < 0) init = (lua_Integer)n + init + 1 > 0 ? (lua_Integer)n + init + 1 : 1;
+    else if (init == 0) init = 1;
+    if ((size_t)init > n + 1) {
+        luaL_pushfail(L);
+        return 1;
+    }
+    const char *found = plen == 0 ? s + init - 1 : memmem(s + init - 1, n - (size_t)(init - 1), p, plen);
+    if (found == NULL) {
+        luaL_pushfail(L);
+        return 1;
+    }
+    lua_pushinteger(L, (lua_Integer)(found - s) + 1);
+    lua_pushinteger(L, (lua_Integer)(found - s) + (lua_Integer)plen);
+    return 2;
 }
 
 /* upvalue 1: the original function; upvalue 2: its name; upvalue 3: 1 when '^' anchors */
@@ -148,8 +178,15 @@ static int fenced(lua_State *L) {
     const char *s = luaL_checklstring(L, 1, &n);
     const char *p = luaL_checklstring(L, 2, &plen);
     const char *name = lua_tostring(L, lua_upvalueindex(2));
-    int plain = strcmp(name, "find") == 0 && lua_toboolean(L, 4);
-    if (!plain) {
+    if (strcmp(name, "find") == 0 && (lua_toboolean(L, 4) || no_specials(p, plen))) {
+        tg_charge(L, 1 + (double)(n + plen) / 16);
+        return plain_find(L, s, n, p, plen);
+    }
+    /* the estimate below reads the subject once for the first item and once per quantified one */
+    double scans = 1;
+    for (size_t i = 0; i < plen; i++) scans += p[i] == '*' || p[i] == '+' || p[i] == '-' || p[i] == '?';
+    tg_charge(L, 1 + (double)n * scans / 16);
+    {
         double cost = pattern_cost(s, n, p, plen, (int)lua_tointeger(L, lua_upvalueindex(3)));
         if (cost > st->limits.pattern_budget) {
             char message[400];
@@ -159,6 +196,7 @@ static int fenced(lua_State *L) {
                      name, p, cost, n, st->limits.pattern_budget);
             return luaL_error(L, "%s", message);
         }
+        tg_charge(L, cost / 16);
     }
     int nargs = lua_gettop(L);
     lua_pushvalue(L, lua_upvalueindex(1));

@@ -1,7 +1,32 @@
 /* Loading and evaluating policies. */
 #include "tg_internal.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The message of a limit a run went over though its code caught the error (malloc'd). */
+static char *caught_limit_message(tg_state *st, int run) {
+    char text[200];
+    if (run == TG_RUN_DEADLINE)
+        snprintf(text, sizeof text, "deadline of %d ms exceeded", (int)(st->limits.deadline_nanoseconds / 1000000));
+    else if (run == TG_RUN_BUDGET)
+        snprintf(text, sizeof text, "instruction budget of %lld instructions exhausted", (long long)st->limits.instruction_budget);
+    else if (run == TG_RUN_MEMORY)
+        snprintf(text, sizeof text, "memory limit of %zu bytes reached", st->limits.memory_limit);
+    else
+        snprintf(text, sizeof text, "the run failed");
+    size_t len = strlen(text);
+    snprintf(text + len, sizeof text - len, " (the error was caught, which does not undo it)");
+    return strdup(text);
+}
+
+void tg_result_from(lua_State *L, int idx) {
+    tg_state *st = tg_from(L);
+    lua_Debug ar;
+    lua_pushvalue(L, idx);
+    if (lua_getinfo(L, ">S", &ar)) snprintf(st->result_where, sizeof st->result_where, "%s:%d: ", ar.short_src, ar.linedefined > 0 ? ar.linedefined : 1);
+    else st->result_where[0] = 0;
+}
 
 static int load_protected(lua_State *L) {
     tg_state *st = tg_from(L);
@@ -12,6 +37,7 @@ static int load_protected(lua_State *L) {
     lua_pushvalue(L, 3);
     lua_rawseti(L, -2, slot);
     lua_pop(L, 1);
+    tg_result_from(L, 3);
     lua_pushvalue(L, 3);
     lua_call(L, 0, 1);
     if (!lua_istable(L, -1))
@@ -61,17 +87,35 @@ void tg_policy_load(tg_state *st, int slot, const char *chunkname, const char *s
         }
     }
     int run = tg_run_end(st, status);
-    if (status != LUA_OK) {
+    if (status != LUA_OK || run != TG_RUN_OK) {
+        /* a top level that caught the error of a limit is still over it */
         out->status = run == TG_RUN_OK ? TG_RUN_ERROR : run;
-        out->message = tg_strdup_error(L, -1);
+        out->message = status != LUA_OK ? tg_strdup_error(L, -1) : caught_limit_message(st, run);
         tg_owned_doc_reset(&out->metadata);
     }
     lua_settop(L, top);
 }
 
+/* Refuses reasons beyond the documented limits: TG_MAX_REASONS entries of TG_MAX_REASON_BYTES each. */
+static void check_reasons(lua_State *L, int reasons) {
+    if (!lua_istable(L, reasons)) return;
+    lua_Integer count = (lua_Integer)lua_rawlen(L, reasons);
+    if (count > TG_MAX_REASONS)
+        luaL_error(L, "%sa decision may give at most %d reasons; this one gives %I", tg_from(L)->result_where, TG_MAX_REASONS, count);
+    for (lua_Integer i = 1; i <= count; i++) {
+        size_t len = 0;
+        if (lua_rawgeti(L, reasons, i) == LUA_TSTRING) lua_tolstring(L, -1, &len);
+        lua_pop(L, 1);
+        if (len > TG_MAX_REASON_BYTES)
+            luaL_error(L, "%sreason %I is %d bytes long; a reason may be at most %d bytes", tg_from(L)->result_where, i, (int)len,
+                       TG_MAX_REASON_BYTES);
+    }
+}
+
 static int reasons_payload(lua_State *L, int decision, tg_eval_result *out) {
     lua_createtable(L, 0, 2);
     lua_getfield(L, decision, "reasons");
+    check_reasons(L, lua_gettop(L));
     lua_setfield(L, -2, "reasons");
     lua_getfield(L, decision, "details");
     lua_setfield(L, -2, "details");
@@ -103,6 +147,7 @@ static int evaluate_protected(lua_State *L) {
     lua_settop(L, policy);
     if (lua_getfield(L, policy, "evaluate") != LUA_TFUNCTION)
         return luaL_error(L, "the policy table has no evaluate function");
+    tg_result_from(L, lua_gettop(L));
     tg_doc_push_view(L, st, st->doc->root);
     lua_call(L, 1, 2);
     int first = policy + 1;
@@ -169,7 +214,7 @@ void tg_policy_evaluate(tg_state *st, int slot, const tg_doc *input, tg_eval_res
         free(out->message);
         out->outcome = TG_OUTCOME_ERROR;
         out->status = (bad_result && run == TG_RUN_ERROR) ? TG_RUN_BAD_RESULT : (run == TG_RUN_OK ? TG_RUN_ERROR : run);
-        out->message = status != LUA_OK ? tg_strdup_error(L, -1) : strdup("the evaluation failed");
+        out->message = status != LUA_OK ? tg_strdup_error(L, -1) : caught_limit_message(st, run);
     }
     st->doc = NULL;
     st->generation++;

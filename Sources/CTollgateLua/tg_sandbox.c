@@ -99,28 +99,6 @@ static int sandbox_setmetatable(lua_State *L) {
     return 1;
 }
 
-/* string.rep() bounded by the configured largest string. */
-static int sandbox_rep(lua_State *L) {
-    tg_state *st = tg_from(L);
-    size_t len, seplen = 0;
-    luaL_checklstring(L, 1, &len);
-    lua_Integer n = luaL_checkinteger(L, 2);
-    luaL_optlstring(L, 3, "", &seplen);
-    if (n > 0) {
-        double total = (double)len * (double)n + (double)seplen * (double)(n - 1);
-        if (total > (double)st->limits.max_string) {
-            char message[160];
-            snprintf(message, sizeof message, "string.rep would build %.0f bytes; the limit is %zu bytes", total,
-                     st->limits.max_string);
-            return luaL_error(L, "%s", message);
-        }
-    }
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 1);
-    return 1;
-}
-
 static void copy_fields(lua_State *L, int from, int to, const char *const *names) {
     for (; *names; names++) {
         lua_getfield(L, from, *names);
@@ -134,7 +112,7 @@ static const char *const base_names[] = {
 };
 static const char *const string_names[] = {
     "byte", "char", "format", "len", "lower", "upper", "reverse", "sub", "pack", "packsize",
-    "unpack", NULL,
+    "unpack", "rep", NULL,
 };
 static const char *const table_names[] = {
     "concat", "insert", "move", "pack", "remove", "sort", "unpack", NULL,
@@ -180,6 +158,14 @@ void tg_sandbox_install(lua_State *L, tg_state *st) {
     lua_setfield(L, base, "ipairs");
     lua_pushcfunction(L, sandbox_setmetatable);
     lua_setfield(L, base, "setmetatable");
+    lua_getfield(L, G, "pairs");
+    lua_pushcclosure(L, tg_sandbox_pairs, 1);
+    lua_setfield(L, base, "pairs");
+    lua_pushcfunction(L, tg_sandbox_xpcall);
+    lua_setfield(L, base, "xpcall");
+    lua_pushcfunction(L, tg_sandbox_tostring);
+    lua_setfield(L, base, "tostring");
+    tg_guard_library(L, base, LUA_GNAME);
 
     /* string: safe functions, fenced pattern functions and rep, no dump */
     lua_getfield(L, G, LUA_STRLIBNAME);
@@ -187,9 +173,7 @@ void tg_sandbox_install(lua_State *L, tg_state *st) {
     lua_newtable(L);
     int safestring = lua_gettop(L);
     copy_fields(L, realstring, safestring, string_names);
-    lua_getfield(L, realstring, "rep");
-    lua_pushcclosure(L, sandbox_rep, 1);
-    lua_setfield(L, safestring, "rep");
+    tg_guard_library(L, safestring, LUA_STRLIBNAME);
     tg_pattern_install(L, safestring); /* reads find/match/gmatch/gsub from `string` in G */
     /* the shared string metatable now indexes the safe table and cannot be fetched */
     lua_pushliteral(L, "");
@@ -211,6 +195,7 @@ void tg_sandbox_install(lua_State *L, tg_state *st) {
         lua_getfield(L, G, libs[i].name);
         lua_newtable(L);
         copy_fields(L, -2, lua_gettop(L), libs[i].names);
+        tg_guard_library(L, -1, libs[i].name);
         make_readonly(L, readonly_newindex);
         lua_setfield(L, base, libs[i].name);
         lua_pop(L, 1);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static inline int small_class(size_t size) { return size <= TG_SMALL_MAX ? (int)((size + 15) / 16) - 1 : -1; }
 
@@ -39,9 +40,13 @@ static void *tg_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         st->memory_used -= old;
         return NULL;
     }
-    if (nsize > old && st->memory_used - old + nsize > st->memory_ceiling) {
-        /* Lua collects garbage and asks once more before it raises a memory error. */
-        if (++st->memory_refusals >= 2) st->memory_exhausted = 1;
+    if (nsize > old && st->memory_used - old + nsize + st->encoded_bytes > st->memory_ceiling) {
+        /* Lua collects garbage and asks once more for the same block before it raises a memory
+         * error; a second refusal means the run is over its cap. */
+        if (st->refusal_pending) st->memory_exhausted = 1;
+        st->refusal_pending = 1;
+        st->refused_ptr = ptr;
+        st->refused_size = nsize;
         return NULL;
     }
     void *p;
@@ -61,7 +66,12 @@ static void *tg_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         p = realloc(ptr, nsize);
     }
     if (p == NULL) return NULL;
-    st->memory_refusals = 0;
+    if (st->refusal_pending) {
+        /* Anything but Lua's retry of the refused block means the refusal became an error a
+         * policy could catch (lauxlib's buffers raise one without collecting): the run is over. */
+        if (ptr != st->refused_ptr || nsize != st->refused_size) st->memory_exhausted = 1;
+        st->refusal_pending = 0;
+    }
     st->memory_used = st->memory_used - old + nsize;
     if (st->memory_used > st->memory_peak) st->memory_peak = st->memory_used;
     return p;
@@ -71,6 +81,58 @@ static int tg_panic(lua_State *L) {
     const char *msg = lua_tostring(L, -1);
     fprintf(stderr, "tollgate: unprotected Lua error (this is a bug): %s\n", msg ? msg : "?");
     abort();
+}
+
+static int64_t monotonic_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Raises the error of a limit the run is over, and makes every later instruction raise it again,
+ * so no pcall or xpcall in the policy can carry on past it. Inside a hook, level 0 is the Lua
+ * function being run. */
+static void fail_from_now_on(lua_State *L, tg_state *st, int level) {
+    lua_sethook(L, lua_gethook(L), lua_gethookmask(L) | LUA_MASKCOUNT, 1);
+    luaL_where(L, level);
+    if (st->deadline_exceeded)
+        lua_pushfstring(L, "deadline of %d ms exceeded", (int)(st->limits.deadline_nanoseconds / 1000000));
+    else if (st->budget_exhausted)
+        lua_pushfstring(L, "instruction budget of %I instructions exhausted", (lua_Integer)st->instruction_budget);
+    else
+        lua_pushfstring(L, "memory limit of %I bytes reached", (lua_Integer)st->limits.memory_limit);
+    lua_concat(L, 2);
+    lua_error(L);
+}
+
+/* Whether the run is over a limit; notes a passed deadline. */
+static int over_limits(tg_state *st) {
+    if (!st->deadline_exceeded && st->deadline != 0 && monotonic_now() > st->deadline) st->deadline_exceeded = 1;
+    if (st->instructions > st->instruction_budget) st->budget_exhausted = 1;
+    return st->deadline_exceeded || st->budget_exhausted || st->memory_exhausted;
+}
+
+void tg_check_limits(lua_State *L) {
+    tg_state *st = tg_from(L);
+    if (over_limits(st)) fail_from_now_on(L, st, 1);
+}
+
+void tg_charge(lua_State *L, double cost) {
+    tg_state *st = tg_from(L);
+    if (cost > 0) {
+        double total = (double)st->instructions + cost;
+        st->instructions = total > 9e18 ? INT64_MAX : (int64_t)total;
+    }
+    if (over_limits(st)) fail_from_now_on(L, st, 1);
+}
+
+void tg_charge_encoding(lua_State *L, size_t bytes) {
+    tg_state *st = tg_from(L);
+    st->encoded_bytes += bytes;
+    if (st->memory_used + st->encoded_bytes > st->memory_ceiling) {
+        st->memory_exhausted = 1;
+        fail_from_now_on(L, st, 1);
+    }
 }
 
 static void tg_hook(lua_State *L, lua_Debug *ar) {
@@ -87,27 +149,22 @@ static void tg_hook(lua_State *L, lua_Debug *ar) {
         }
         return;
     }
-    int period = lua_gethookcount(L);
-    st->instructions += period;
-    if (st->budget_exhausted || st->instructions > st->instruction_budget) {
-        st->budget_exhausted = 1;
-        /* From now on every instruction fails, so a pcall in the policy cannot outlast the budget. */
-        lua_sethook(L, tg_hook, lua_gethookmask(L) | LUA_MASKCOUNT, 1);
-        luaL_where(L, 0); /* inside a hook, level 0 is the Lua function being run */
-        lua_pushfstring(L, "instruction budget of %I instructions exhausted", (lua_Integer)st->instruction_budget);
-        lua_concat(L, 2);
-        lua_error(L);
-    }
+    st->instructions += lua_gethookcount(L);
+    if (over_limits(st)) fail_from_now_on(L, st, 0);
 }
 
 void tg_run_begin(tg_state *st) {
     st->memory_ceiling = st->memory_used + st->limits.memory_limit;
     st->memory_peak = st->memory_used;
     st->memory_exhausted = 0;
-    st->memory_refusals = 0;
+    st->refusal_pending = 0;
+    st->encoded_bytes = 0;
     st->instructions = 0;
     st->instruction_budget = st->limits.instruction_budget;
     st->budget_exhausted = 0;
+    st->deadline = st->limits.deadline_nanoseconds > 0 ? monotonic_now() + st->limits.deadline_nanoseconds : 0;
+    st->deadline_exceeded = 0;
+    st->result_where[0] = 0;
     int mask = LUA_MASKCOUNT | (st->coverage ? LUA_MASKLINE : 0);
     lua_sethook(st->L, tg_hook, mask, TG_HOOK_PERIOD);
 }
@@ -115,8 +172,13 @@ void tg_run_begin(tg_state *st) {
 int tg_run_end(tg_state *st, int pcall_status) {
     lua_sethook(st->L, NULL, 0, 0);
     st->memory_ceiling = SIZE_MAX;
+    st->deadline = 0;
+    st->encoded_bytes = 0;
+    if (st->refusal_pending) st->memory_exhausted = 1;
+    st->refusal_pending = 0;
     int result = TG_RUN_OK;
-    if (st->budget_exhausted) result = TG_RUN_BUDGET;
+    if (st->deadline_exceeded) result = TG_RUN_DEADLINE;
+    else if (st->budget_exhausted) result = TG_RUN_BUDGET;
     else if (st->memory_exhausted || pcall_status == LUA_ERRMEM) result = TG_RUN_MEMORY;
     else if (pcall_status != LUA_OK) result = TG_RUN_ERROR;
     if (result == TG_RUN_MEMORY) lua_gc(st->L, LUA_GCCOLLECT);
@@ -170,6 +232,8 @@ tg_state *tg_state_new(const char *prelude, size_t prelude_len, char *errbuf, si
     st->limits.memory_limit = 16u << 20;
     st->limits.max_string = 1u << 20;
     st->limits.pattern_budget = 1e7;
+    st->limits.deadline_nanoseconds = 1000000000;
+    st->limits.max_result_bytes = 256u << 10;
     lua_State *L = lua_newstate(tg_alloc, st);
     if (L == NULL) { free(st); return NULL; }
     st->L = L;

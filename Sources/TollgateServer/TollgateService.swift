@@ -36,7 +36,7 @@ public struct TollgateService: Sendable {
         let tokens = callbackSecret.map(CallbackTokens.init(secret:)) ?? .random()
         self.tokens = tokens
         store = try SQLiteLifecycleStore(path: configuration.database)
-        policies = try PolicyEngine(directory: configuration.policies)
+        policies = try PolicyEngine(directory: configuration.policies, limits: configuration.policyLimits)
         oidc = try configuration.oidc.map { settings throws(ConfigurationError) in
             try OIDCAuthenticator(settings: settings, http: OutboundHTTP(client: httpClient))
         }

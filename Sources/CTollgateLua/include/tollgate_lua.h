@@ -70,6 +70,8 @@ typedef struct tg_limits {
     size_t memory_limit;        /* bytes the run may allocate beyond what the state held before it */
     size_t max_string;          /* largest string string.rep may build */
     double pattern_budget;      /* estimated backtracking steps a pattern function may take */
+    int64_t deadline_nanoseconds; /* wall-clock time a run may take (0: no deadline) */
+    size_t max_result_bytes;    /* largest encoded result (decision reasons and details, metadata) */
 } tg_limits;
 
 /* Creates a sandboxed state; returns NULL when the prelude fails (message in errbuf). */
@@ -85,6 +87,7 @@ enum {
     TG_RUN_BUDGET = 2,      /* the instruction budget ran out */
     TG_RUN_MEMORY = 3,      /* the memory limit was reached */
     TG_RUN_BAD_RESULT = 4,  /* the code returned something that is not a decision */
+    TG_RUN_DEADLINE = 5,    /* the wall-clock deadline passed */
 };
 
 /* ---- Policies ---- */

@@ -26,7 +26,9 @@ final class LuaSandbox {
                 instruction_budget: limits.instructionBudget,
                 memory_limit: limits.memoryLimit,
                 max_string: limits.maxStringBytes,
-                pattern_budget: limits.patternBudget))
+                pattern_budget: limits.patternBudget,
+                deadline_nanoseconds: Int64(limits.deadlineMilliseconds) * 1_000_000,
+                max_result_bytes: limits.maxResultBytes))
     }
 
     deinit { tg_state_free(state) }

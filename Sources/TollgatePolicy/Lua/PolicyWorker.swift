@@ -90,6 +90,7 @@ final class PolicyWorker: @unchecked Sendable {
         switch Int(status) {
         case Int(TG_RUN_BUDGET): .instructionBudget
         case Int(TG_RUN_MEMORY): .memoryLimit
+        case Int(TG_RUN_DEADLINE): .deadline
         case Int(TG_RUN_BAD_RESULT): .badResult
         default: .runtime
         }

@@ -10,6 +10,8 @@ public struct PolicyResult: Sendable {
         case instructionBudget = "instruction-budget"
         /// The memory limit was reached.
         case memoryLimit = "memory-limit"
+        /// The wall-clock deadline passed.
+        case deadline
         /// `evaluate` returned something that is not a decision.
         case badResult = "bad-result"
         /// The policy file is broken and was not evaluated.

@@ -20,7 +20,8 @@ public struct PolicyTestRunner: Sendable {
         self.directory = directory
         self.limits = limits
         self.testLimits = PolicyLimits(
-            instructionBudget: 50_000_000, memoryLimit: 256 << 20, maxStringBytes: 16 << 20, patternBudget: 1e8)
+            instructionBudget: 50_000_000, memoryLimit: 256 << 20, maxStringBytes: 16 << 20, patternBudget: 1e8,
+            deadlineMilliseconds: 60_000, maxResultBytes: 64 << 20)
     }
 
     /// Runs every test file, or those whose path contains `filter`.

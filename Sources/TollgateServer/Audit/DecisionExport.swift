@@ -11,6 +11,10 @@ public struct DecisionExport {
         case csv
     }
 
+    /// Decisions read and rendered per piece: small enough that exports running side by side stay
+    /// within a few megabytes each, large enough that the reads stay a small part of the work.
+    static let pageSize = 250
+
     let store: SQLiteLifecycleStore
     let format: Format
     let head: (sequence: Int64, hash: String)?
@@ -42,7 +46,7 @@ public struct DecisionExport {
         let end = head?.sequence ?? 0
         var last: Int64?
         if limit.map({ count < $0 }) ?? true {
-            page.limit = min(1_000, limit.map { $0 - count } ?? 1_000)
+            page.limit = min(Self.pageSize, limit.map { $0 - count } ?? Self.pageSize)
             switch format {
             case .csv:
                 let records = try store.decisions(matching: page).filter { $0.sequence <= end }

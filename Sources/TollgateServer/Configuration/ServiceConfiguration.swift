@@ -1,5 +1,6 @@
 public import Foundation
 import TollgateJSON
+public import TollgatePolicy
 import TollgateRuntime
 
 /// `tollgate.yaml`: everything `tollgate serve` needs. Secrets are `{ env: NAME }` references.
@@ -8,7 +9,7 @@ import TollgateRuntime
 /// server:    { host: 127.0.0.1, port: 8002, publicAddress: "http://127.0.0.1:8002", maxConnections: 1000,
 ///              idleTimeoutSeconds: 30, bodyTimeoutSeconds: 30 }
 /// database:  { path: ./tollgate.db }
-/// policies:  { directory: ./policies }
+/// policies:  { directory: ./policies, deadlineMilliseconds: 1000 }   # also instructionBudget, memoryBytes
 /// tasks:     { timeoutSeconds: 3600 }    # unless a task's template definition says otherwise
 /// registry:  { kind: directory, path: ./descriptors }        # or { kind: odm, address: "http://…" }
 /// executors:
@@ -57,6 +58,9 @@ public struct ServiceConfiguration: Sendable {
     public var connections = ConnectionLimits()
     public var database = "./tollgate.db"
     public var policies = "./policies"
+    /// The limits of every evaluation of the policy set (`policies.deadlineMilliseconds`,
+    /// `policies.instructionBudget`, `policies.memoryBytes`).
+    public var policyLimits = PolicyLimits()
     public var registry = Registry.directory(path: "./descriptors")
     public var executors: [String: Executor] = ["local": .local]
     /// Seconds each executor's dispatches are retried while it cannot be reached (`dispatchRetrySeconds`;
@@ -104,7 +108,16 @@ public struct ServiceConfiguration: Sendable {
         connections.idleTimeoutSeconds = try server.child("idleTimeoutSeconds").seconds(default: connections.idleTimeoutSeconds)
         connections.bodyTimeoutSeconds = try server.child("bodyTimeoutSeconds").seconds(default: connections.bodyTimeoutSeconds)
         database = try root.child("database").child("path").string(default: database)
-        policies = try root.child("policies").child("directory").string(default: policies)
+        let policySet = root.child("policies")
+        try policySet.onlyKeys(["directory", "deadlineMilliseconds", "instructionBudget", "memoryBytes"])
+        policies = try policySet.child("directory").string(default: policies)
+        policyLimits.deadlineMilliseconds = try policySet.child("deadlineMilliseconds").int(default: policyLimits.deadlineMilliseconds)
+        policyLimits.instructionBudget = Int64(try policySet.child("instructionBudget").int(default: Int(policyLimits.instructionBudget)))
+        policyLimits.memoryLimit = try policySet.child("memoryBytes").int(default: policyLimits.memoryLimit)
+        for (key, value) in [("deadlineMilliseconds", policyLimits.deadlineMilliseconds), ("memoryBytes", policyLimits.memoryLimit)] where value <= 0 {
+            throw policySet.child(key).error("must be a positive number")
+        }
+        guard policyLimits.instructionBudget > 0 else { throw policySet.child("instructionBudget").error("must be a positive number") }
         stateDirectory = try root.child("state").child("directory").string(default: stateDirectory)
         let decisions = root.child("decisions")
         try decisions.onlyKeys(["maskPaths"])

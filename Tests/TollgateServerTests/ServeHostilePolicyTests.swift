@@ -1,0 +1,97 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+import TollgateJSON
+import TollgatePolicy
+import TollgateServer
+import TollgateTestServers
+import TollgateTestSupport
+
+/// `tollgate serve` under an address-space limit, with policies that attack the host's memory and
+/// time: the server stays up, the decision is `error` (so the gate blocks), and SIGTERM is honoured.
+@Suite("tollgate serve against hostile policies", .serialized)
+struct ServeHostilePolicyTests {
+    /// Room for the server (its threads reserve most of it) but not for a gigabyte more.
+    static let addressSpace = 1_280 << 20
+
+    static let attacks: [(String, String)] = [
+        (
+            "shared_details.lua",
+            PolicySource.policy(
+                name: "shared-details",
+                body: #"local s = string.rep("x", 65536) local d = {} for i = 1, 16384 do d[i] = s end return deny("x", d)"#)
+        ),
+        (
+            "many_reasons.lua",
+            PolicySource.policy(
+                name: "many-reasons",
+                body: #"local s = string.rep("x", 65536) local r = {} for i = 1, 16384 do r[i] = s end return deny(r)"#)
+        ),
+        (
+            "caught_cap.lua",
+            PolicySource.policy(
+                name: "caught-cap",
+                body: #"local ok = pcall(function() local s = "x" while true do s = s .. s end end) return allow()"#)
+        ),
+        (
+            "endless_handler.lua",
+            PolicySource.policy(
+                name: "endless-handler",
+                body: "return xpcall(function() while true do end end, function() while true do end end)")
+        ),
+    ]
+
+    @Test func theServerSurvivesDecidesErrorAndStops() async throws {
+        let directory = try TemporaryDirectory()
+        for (file, source) in Self.attacks { try directory.write("policies/\(file)", source) }
+        try directory.write("descriptors/.keep", "")
+        let port = FreePort.next()
+        let config = try directory.write(
+            "tollgate.yaml",
+            """
+            server: { host: 127.0.0.1, port: \(port) }
+            database: { path: \(directory.url("tollgate.db")) }
+            policies: { directory: \(directory.url("policies")) }
+            registry: { kind: directory, path: \(directory.url("descriptors")) }
+            """)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+        server.arguments = ["--as=\(Self.addressSpace)", "--", TollgateCommand.executable, "serve", "--config", config]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        let client = TollgateService.makeHTTPClient()
+        defer { Task { try? await client.shutdown() } }
+        try await waitUntilListening(port: port, client: client)
+
+        for _ in 0..<3 {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/tollgate/policies/evaluate?phase=ACTIVITY_STAGE_TRANSITION")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: PolicyInputs.stageTransition.serialized()))
+            let response = try await client.execute(request, timeout: .seconds(30))
+            let body = try JSONValue.parse(Array(buffer: try await response.body.collect(upTo: 1 << 22)))
+            #expect(response.status == .ok)
+            #expect(body["verdict"] == "block")
+            let results = body["results"]?.arrayValue ?? []
+            #expect(results.count == Self.attacks.count)
+            for result in results {
+                #expect(result["outcome"] == "error", "\(result["policy"] ?? .null): \(result["reasons"] ?? .null)")
+            }
+        }
+        #expect(server.isRunning, "the server is alive")
+        let health = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(5))
+        #expect(health.status == .ok)
+
+        kill(server.processIdentifier, SIGTERM)
+        let asked = ContinuousClock.now
+        while server.isRunning, asked.duration(to: .now) < .seconds(10) { try await Task.sleep(for: .milliseconds(20)) }
+        let took = asked.duration(to: .now)
+        print("serve under prlimit --as=\(Self.addressSpace >> 20) MiB: four hostile policies decided error three times; SIGTERM honoured in \(took)")
+        #expect(!server.isRunning && took < .seconds(5), "SIGTERM honoured within 5 s (took \(took))")
+        #expect(server.terminationReason == .exit)
+    }
+}
