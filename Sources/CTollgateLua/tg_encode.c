@@ -20,9 +20,11 @@ static void reserve(lua_State *L, tg_owned_doc *d, size_t more_words, size_t mor
     tg_state *st = tg_from(L);
     size_t limit = st->limits.max_result_bytes;
     size_t size = (d->word_count + more_words) * sizeof(uint32_t) + d->byte_count + more_bytes;
-    if (limit != 0 && size > limit)
+    if (limit != 0 && size > limit) {
+        tg_push_result_where(L);
         luaL_error(L, "%sthe result is larger than %d KiB (its reasons, details or declaration; the limit is %d KiB)",
-                   st->result_where, (int)((size + 1023) / 1024), (int)(limit / 1024));
+                   lua_tostring(L, -1), (int)((size + 1023) / 1024), (int)(limit / 1024));
+    }
     tg_charge_encoding(L, grown);
 }
 

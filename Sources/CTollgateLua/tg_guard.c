@@ -63,16 +63,31 @@ static double cost_before(lua_State *L, int kind) {
     }
 }
 
-/* upvalue 1: the library function; upvalue 2: its cost kind */
+/* Charges what a call returned: the `results` values on top of the stack. */
+static void charge_results(lua_State *L, int results) {
+    int top = lua_gettop(L);
+    if (results > 1 || (results == 1 && lua_type(L, top) == LUA_TSTRING))
+        tg_charge(L, results + string_bytes(L, top - results + 1, top) / BYTES_PER_INSTRUCTION);
+}
+
+/* upvalue 1: the library function, which has no upvalues of its own, so it runs in this call's
+ * frame (no second call); upvalue 2: its cost kind */
 static int guarded(lua_State *L) {
+    tg_charge(L, cost_before(L, (int)lua_tointeger(L, lua_upvalueindex(2))));
+    int results = lua_tocfunction(L, lua_upvalueindex(1))(L);
+    charge_results(L, results);
+    return results;
+}
+
+/* upvalue 1: a library closure (it reads upvalues of its own, so it is called); upvalue 2: its cost kind */
+static int guarded_closure(lua_State *L) {
     tg_charge(L, cost_before(L, (int)lua_tointeger(L, lua_upvalueindex(2))));
     int base = lua_gettop(L);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, base, LUA_MULTRET);
     int results = lua_gettop(L);
-    if (results > 1 || lua_type(L, 1) == LUA_TSTRING)
-        tg_charge(L, results + string_bytes(L, 1, results) / BYTES_PER_INSTRUCTION);
+    charge_results(L, results);
     return results;
 }
 
@@ -355,6 +370,21 @@ static const special_guard specials[] = {
     { NULL, NULL, NULL, 0 },
 };
 
+/* Functions that need no guard: they do a fixed, small amount of work (or, like `pcall` and
+ * `error`, only call or raise), or have guards of their own installed by the sandbox. */
+static int is_unguarded(const char *library, const char *name) {
+    static const char *const base[] = {
+        "type", "next", "ipairs", "rawlen", "rawequal", "rawget", "getmetatable", "setmetatable", "assert",
+        "pcall", "error", "pairs", "xpcall", "tostring", NULL,
+    };
+    if (strcmp(library, LUA_MATHLIBNAME) == 0) return 1; /* constant time; max and min are listed above */
+    if (strcmp(library, LUA_GNAME) != 0) return strcmp(library, LUA_STRLIBNAME) == 0 && strcmp(name, "len") == 0;
+    for (const char *const *n = base; *n; n++) {
+        if (strcmp(*n, name) == 0) return 1;
+    }
+    return 0;
+}
+
 /* Wraps every C function of the table at `table` (a copy the sandbox owns) in its guard. The
  * pattern functions of `string` are fenced separately (tg_pattern.c) and left as they are. */
 void tg_guard_library(lua_State *L, int table, const char *library) {
@@ -371,21 +401,21 @@ void tg_guard_library(lua_State *L, int table, const char *library) {
             lua_pop(L, 1);
             continue;
         }
-        if (strcmp(library, LUA_GNAME) == 0 &&
-            (!strcmp(name, "pairs") || !strcmp(name, "xpcall") || !strcmp(name, "tostring") || !strcmp(name, "pcall") ||
-             !strcmp(name, "error"))) {
-            lua_pop(L, 1);
-            continue;
-        }
         const special_guard *special = NULL;
         for (const special_guard *g = specials; g->library; g++) {
             if (strcmp(g->library, library) == 0 && strcmp(g->name, name) == 0) { special = g; break; }
         }
+        if (special == NULL && is_unguarded(library, name)) {
+            lua_pop(L, 1);
+            continue;
+        }
         if (special && special->function) {
             lua_pushcclosure(L, special->function, 1);
         } else {
+            int closure = lua_getupvalue(L, -1, 1) != NULL;
+            if (closure) lua_pop(L, 1);
             lua_pushinteger(L, special ? special->cost : COST_RESULTS);
-            lua_pushcclosure(L, guarded, 2);
+            lua_pushcclosure(L, closure ? guarded_closure : guarded, 2);
         }
         lua_pushvalue(L, -2);
         lua_insert(L, -2);

@@ -8,6 +8,7 @@
 
 #define TG_MAX_POLICIES 4096
 #define TG_HOOK_PERIOD 100
+#define TG_CLOCK_PERIOD 1000 /* instructions between two reads of the clock */
 #define TG_MAX_REASONS 100
 #define TG_MAX_REASON_BYTES 4096
 
@@ -39,6 +40,7 @@ struct tg_state {
 
     /* wall-clock deadline of the current run (CLOCK_MONOTONIC_COARSE nanoseconds; 0: none) */
     int64_t deadline;
+    int64_t next_clock_check;
     int deadline_exceeded;
 
     tg_limits limits;
@@ -46,8 +48,9 @@ struct tg_state {
     /* the document currently visible to Lua, and its generation */
     const tg_doc *doc;
     uint32_t generation;
-    /* "file:line: " of the function whose result is being encoded, for errors about the result */
-    char result_where[LUA_IDSIZE + 32];
+    /* the stack index of the function whose result is being encoded (0: none), to name it in
+     * errors about the result */
+    int result_function;
     /* where the last next() over an input object stopped */
     uint32_t next_node;
     uint32_t next_position;
@@ -86,8 +89,8 @@ int tg_view_next(lua_State *L);
 int tg_view_element(lua_State *L, int idx, lua_Integer i);
 void tg_doc_push_plain(lua_State *L, const tg_doc *doc, uint32_t node, int depth);
 
-/* tg_policy.c: notes the function at idx as the one whose result is encoded next */
-void tg_result_from(lua_State *L, int idx);
+/* tg_policy.c: pushes "file:line: " of the function whose result is being encoded ("" if none) */
+void tg_push_result_where(lua_State *L);
 
 /* tg_encode.c: encodes the value at idx (absolute) into out; returns 0 or raises */
 void tg_encode(lua_State *L, int idx, tg_owned_doc *out, int functions_as_nodes);

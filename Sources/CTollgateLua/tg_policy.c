@@ -20,12 +20,17 @@ static char *caught_limit_message(tg_state *st, int run) {
     return strdup(text);
 }
 
-void tg_result_from(lua_State *L, int idx) {
+void tg_push_result_where(lua_State *L) {
     tg_state *st = tg_from(L);
     lua_Debug ar;
-    lua_pushvalue(L, idx);
-    if (lua_getinfo(L, ">S", &ar)) snprintf(st->result_where, sizeof st->result_where, "%s:%d: ", ar.short_src, ar.linedefined > 0 ? ar.linedefined : 1);
-    else st->result_where[0] = 0;
+    if (st->result_function != 0 && lua_type(L, st->result_function) == LUA_TFUNCTION) {
+        lua_pushvalue(L, st->result_function);
+        if (lua_getinfo(L, ">S", &ar)) {
+            lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.linedefined > 0 ? ar.linedefined : 1);
+            return;
+        }
+    }
+    lua_pushliteral(L, "");
 }
 
 static int load_protected(lua_State *L) {
@@ -37,7 +42,7 @@ static int load_protected(lua_State *L) {
     lua_pushvalue(L, 3);
     lua_rawseti(L, -2, slot);
     lua_pop(L, 1);
-    tg_result_from(L, 3);
+    st->result_function = 3;
     lua_pushvalue(L, 3);
     lua_call(L, 0, 1);
     if (!lua_istable(L, -1))
@@ -101,14 +106,19 @@ static void check_reasons(lua_State *L, int reasons) {
     if (!lua_istable(L, reasons)) return;
     lua_Integer count = (lua_Integer)lua_rawlen(L, reasons);
     if (count > TG_MAX_REASONS)
-        luaL_error(L, "%sa decision may give at most %d reasons; this one gives %I", tg_from(L)->result_where, TG_MAX_REASONS, count);
+    {
+        tg_push_result_where(L);
+        luaL_error(L, "%sa decision may give at most %d reasons; this one gives %I", lua_tostring(L, -1), TG_MAX_REASONS, count);
+    }
     for (lua_Integer i = 1; i <= count; i++) {
         size_t len = 0;
         if (lua_rawgeti(L, reasons, i) == LUA_TSTRING) lua_tolstring(L, -1, &len);
         lua_pop(L, 1);
-        if (len > TG_MAX_REASON_BYTES)
-            luaL_error(L, "%sreason %I is %d bytes long; a reason may be at most %d bytes", tg_from(L)->result_where, i, (int)len,
+        if (len > TG_MAX_REASON_BYTES) {
+            tg_push_result_where(L);
+            luaL_error(L, "%sreason %I is %d bytes long; a reason may be at most %d bytes", lua_tostring(L, -1), i, (int)len,
                        TG_MAX_REASON_BYTES);
+        }
     }
 }
 
@@ -147,10 +157,11 @@ static int evaluate_protected(lua_State *L) {
     lua_settop(L, policy);
     if (lua_getfield(L, policy, "evaluate") != LUA_TFUNCTION)
         return luaL_error(L, "the policy table has no evaluate function");
-    tg_result_from(L, lua_gettop(L));
+    st->result_function = lua_gettop(L); /* kept below the call's results */
+    lua_pushvalue(L, st->result_function);
     tg_doc_push_view(L, st, st->doc->root);
     lua_call(L, 1, 2);
-    int first = policy + 1;
+    int first = policy + 2;
     int type = lua_type(L, first);
     if (type == LUA_TBOOLEAN) {
         if (lua_toboolean(L, first)) {

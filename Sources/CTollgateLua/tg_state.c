@@ -105,9 +105,13 @@ static void fail_from_now_on(lua_State *L, tg_state *st, int level) {
     lua_error(L);
 }
 
-/* Whether the run is over a limit; notes a passed deadline. */
+/* Whether the run is over a limit; notes a passed deadline. The clock is read once per
+ * TG_CLOCK_PERIOD instructions (C work counted in), which keeps it out of a decision's cost. */
 static int over_limits(tg_state *st) {
-    if (!st->deadline_exceeded && st->deadline != 0 && monotonic_now() > st->deadline) st->deadline_exceeded = 1;
+    if (st->instructions >= st->next_clock_check && st->deadline != 0) {
+        st->next_clock_check = st->instructions + TG_CLOCK_PERIOD;
+        if (monotonic_now() > st->deadline) st->deadline_exceeded = 1;
+    }
     if (st->instructions > st->instruction_budget) st->budget_exhausted = 1;
     return st->deadline_exceeded || st->budget_exhausted || st->memory_exhausted;
 }
@@ -164,7 +168,8 @@ void tg_run_begin(tg_state *st) {
     st->budget_exhausted = 0;
     st->deadline = st->limits.deadline_nanoseconds > 0 ? monotonic_now() + st->limits.deadline_nanoseconds : 0;
     st->deadline_exceeded = 0;
-    st->result_where[0] = 0;
+    st->next_clock_check = TG_CLOCK_PERIOD;
+    st->result_function = 0;
     int mask = LUA_MASKCOUNT | (st->coverage ? LUA_MASKLINE : 0);
     lua_sethook(st->L, tg_hook, mask, TG_HOOK_PERIOD);
 }
