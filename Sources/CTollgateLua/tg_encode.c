@@ -267,11 +267,7 @@ static uint32_t encode_table(lua_State *L, int idx, tg_owned_doc *d, int functio
                     lua_pushvalue(L, -1);
                     lua_pushboolean(L, 1);
                     lua_rawset(L, placed);
-                    /* use the pointer anchored by `list` */
-                    const char *key = lua_tostring(L, -1);
-                    for (uint32_t k = 0; k < n; k++) {
-                        if (strcmp(names[k], key) == 0) { ordered[count++] = names[k]; break; }
-                    }
+                    ordered[count++] = lua_tostring(L, -1); /* anchored by the order table */
                 }
             }
             lua_pop(L, 1);

@@ -286,11 +286,12 @@ int tg_sandbox_xpcall(lua_State *L) {
     return 2;
 }
 
-/* Replaces the value at idx, when it has no __tostring or __name, by its type's name. */
+/* Replaces the value at idx, when it has no __tostring, by its type's name (Lua would show
+ * "table: 0x…", or "<__name>: 0x…"). */
 static void hide_address(lua_State *L, int idx) {
     int type = lua_type(L, idx);
     if (type != LUA_TTABLE && type != LUA_TFUNCTION && type != LUA_TUSERDATA && type != LUA_TTHREAD) return;
-    if (luaL_getmetafield(L, idx, "__tostring") != LUA_TNIL || luaL_getmetafield(L, idx, "__name") != LUA_TNIL) {
+    if (luaL_getmetafield(L, idx, "__tostring") != LUA_TNIL) {
         lua_pop(L, 1);
         return;
     }

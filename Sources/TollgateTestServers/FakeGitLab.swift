@@ -48,7 +48,20 @@ public final class FakeGitLab: Sendable {
         var jobs: [Job] = []
         var bridge: (id: Int64, downstream: Int64?)?
         var parent: Int64?
+        /// Who ran it: the token's user for pipelines Tollgate started, someone else otherwise.
+        var user = FakeGitLab.tokenUser
     }
+
+    /// The token's role on the projects: what GitLab lets it see.
+    public enum Role: Int, Sendable, Comparable {
+        case developer = 30
+        case maintainer = 40
+
+        public static func < (a: Role, b: Role) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    /// The user the tokens belong to.
+    static let tokenUser = "tollgate-bot"
 
     struct State {
         var projects: [Int64: (path: String, refs: Set<String>)] = [:]
@@ -66,6 +79,7 @@ public final class FakeGitLab: Sendable {
         var noJobSelected = false
         var creationAnswerDelay: Duration = .zero
         var requests: [String] = []
+        var role = Role.maintainer
     }
 
     public let token: String
@@ -100,6 +114,22 @@ public final class FakeGitLab: Sendable {
 
     /// The next `count` API requests answer 502 with nginx's HTML page.
     public func failNext(_ count: Int) { state.withLock { $0.failing = count } }
+
+    /// The role of the token's user on every project (Maintainer unless set).
+    public func setRole(_ role: Role) { state.withLock { $0.role = role } }
+
+    /// A pipeline someone else ran on `ref` (by pushing, on the web), with its own variables.
+    @discardableResult
+    public func addForeignPipeline(projectId: Int64, ref: String = "main", variables: [(String, String)] = [], source: String = "push") -> Int64 {
+        state.withLock { state in
+            let id = state.nextPipeline
+            state.nextPipeline += 1
+            state.pipelines[id] = Pipeline(
+                id: id, projectId: projectId, ref: ref, status: "running", source: source, variables: variables, createdAt: Date(),
+                user: "someone-else")
+            return id
+        }
+    }
 
     /// Whether pipeline variables may be set (GitLab.com's default for new projects is no).
     public func allowVariables(_ allowed: Bool) { state.withLock { $0.variablesAllowed = allowed } }
@@ -175,7 +205,8 @@ public final class FakeGitLab: Sendable {
             let noiseId = parentId + 1
             let childId = parentId + 2
             state.nextPipeline += 3
-            state.pipelines[noiseId] = Pipeline(id: noiseId, projectId: projectId, ref: ref, status: "running", source: "push", variables: [], createdAt: now)
+            state.pipelines[noiseId] = Pipeline(
+                id: noiseId, projectId: projectId, ref: ref, status: "running", source: "push", variables: [], createdAt: now, user: "someone-else")
             var jobs: [Job] = []
             for plan in state.jobs {
                 jobs.append(Job(id: state.nextJob, name: plan.name, stage: plan.stage, status: "pending", trace: plan.trace, tags: plan.tags))
@@ -344,7 +375,10 @@ public final class FakeGitLab: Sendable {
         api.get("pipelines/:id/variables") { [self] request, context -> Response in
             if let refused = gate(request, trigger: false) { return refused }
             let id = context.parameters.get("id", as: Int64.self) ?? 0
-            guard let variables = state.withLock({ $0.pipelines[id]?.variables }) else { return Self.notFound() }
+            guard let (variables, user, role) = state.withLock({ state in state.pipelines[id].map { ($0.variables, $0.user, state.role) } })
+            else { return Self.notFound() }
+            // GitLab shows a pipeline's variables to Maintainers and to the user who ran it.
+            guard role >= .maintainer || user == Self.tokenUser else { return Self.response(.forbidden, ["message": "403 Forbidden"]) }
             return Self.response(.ok, .array(variables.map { ["key": .string($0.0), "value": .string($0.1), "variable_type": "env_var"] }))
         }
         api.get("pipelines/:id/jobs") { [self] request, context -> Response in

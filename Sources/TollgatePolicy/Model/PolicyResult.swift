@@ -38,7 +38,7 @@ public struct PolicyResult: Sendable {
     public var errorKind: ErrorKind?
     /// Wall time of the evaluation in nanoseconds.
     public var durationNanoseconds: Int64
-    /// Lua VM instructions executed, counted in steps of 100.
+    /// Lua VM instructions executed, counted in steps of 100, with the C work of library functions counted in.
     public var instructions: Int64
     /// Peak bytes the evaluation allocated.
     public var memoryBytes: Int

@@ -82,19 +82,28 @@ extension GitLabExecutor {
         return logs
     }
 
-    /// The pipeline this attempt created, if one exists: found by the variables Tollgate set.
+    /// The pipeline this attempt created, if one exists: found by the variables Tollgate set,
+    /// among every pipeline of the ref created since shortly before the task was queued (all
+    /// pages of them, newest first).
     func findPipeline(for request: DispatchRequest, project: String, ref: String) async throws(GitLabFailure) -> (String, Int64)? {
         guard api.token != nil else { return nil }
         let since = (request.queuedAt ?? Date()).addingTimeInterval(-300)
         let query = GitLabAPI.query([
-            ("ref", ref), ("created_after", ISO8601DateFormatter().string(from: since)), ("order_by", "id"), ("sort", "desc"), ("per_page", "20"),
+            ("ref", ref), ("created_after", ISO8601DateFormatter().string(from: since)), ("order_by", "id"), ("sort", "desc"), ("per_page", "100"),
         ])
-        let candidates = try await api.get(
+        let candidates = try await api.list(
             "/projects/\(GitLabAPI.project(project))/pipelines?\(query)", what: "looking for the pipeline of task \(request.taskId)")
-        for pipeline in candidates.arrayValue ?? [] {
+        for pipeline in candidates {
             guard let id = pipeline["id"]?.intValue else { continue }
-            let variables = try await api.get(
-                "/projects/\(GitLabAPI.project(project))/pipelines/\(id)/variables", what: "reading the variables of pipeline \(id)")
+            let variables: JSONValue
+            do {
+                variables = try await api.get(
+                    "/projects/\(GitLabAPI.project(project))/pipelines/\(id)/variables", what: "reading the variables of pipeline \(id)")
+            } catch where error.status == 403 {
+                // GitLab shows a pipeline's variables only to Maintainers and to the user who ran
+                // it; one this token may not read was run by someone else, so it is not this task's.
+                continue
+            }
             var found: [String: String] = [:]
             for variable in variables.arrayValue ?? [] {
                 if let key = variable["key"]?.stringValue { found[key] = variable["value"]?.stringValue }

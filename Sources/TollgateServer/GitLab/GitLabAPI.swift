@@ -9,8 +9,9 @@ struct GitLabAPI: Sendable {
     let base: String
     let token: String?
     let http: OutboundHTTP
-    /// Pages read at most when following `Link: rel="next"`.
-    let maximumPages = 50
+    /// Pages read at most when following `Link: rel="next"`; a list that goes on past them is an
+    /// error, never silently cut short.
+    let maximumPages = 1_000
 
     init(settings: GitLabExecutorSettings, http: OutboundHTTP) {
         self.init(address: settings.address, token: settings.token, http: http)
@@ -38,12 +39,18 @@ struct GitLabAPI: Sendable {
         return json
     }
 
-    /// Every item of a paged list, following `Link: rel="next"`.
+    /// Every item of a paged list, following `Link: rel="next"` to the end.
     func list(_ path: String, what: String) async throws(GitLabFailure) -> [JSONValue] {
         var items: [JSONValue] = []
         var next: String? = base + path
         var pages = 0
-        while let url = next, pages < maximumPages {
+        while let url = next {
+            guard pages < maximumPages else {
+                throw GitLabFailure(
+                    retryable: false, status: 200,
+                    message: "GitLab's answer to \(what) goes on past \(maximumPages) pages (\(items.count) entries so far); Tollgate stops"
+                        + " rather than read on or use part of it. Narrow it: a group or a project of its own for the descriptors, fewer pipelines on the ref.")
+            }
             let answer = try await send(.GET, url, absolute: true, what: what)
             guard let page = (try? JSONValue.parse(answer.body))?.arrayValue else {
                 throw GitLabFailure(retryable: true, status: answer.status, message: "GitLab answered \(what) with something that is not a JSON list")

@@ -1,0 +1,71 @@
+import AsyncHTTPClient
+import Foundation
+import Testing
+import TollgateJSON
+import TollgateLifecycle
+import TollgateServer
+import TollgateTestServers
+import TollgateTestSupport
+
+/// Finding a pipeline again after its creation's answer was lost, on a busy project, with the
+/// tokens operators really use; and lists read to their end.
+extension GitLabExecutorTests {
+    /// An executor whose creation answers time out, and a first dispatch whose answer is lost
+    /// (GitLab creates pipeline 500 nonetheless).
+    func loseTheFirstAnswer(_ rig: Rig, _ request: DispatchRequest) async throws -> GitLabExecutor {
+        var settings = GitLabExecutorSettings(address: rig.gitlab.address, token: rig.gitlab.token, project: "platform/app")
+        settings.pollSeconds = 0.01
+        var http = OutboundHTTP(client: rig.client)
+        http.timeout = .milliseconds(300)
+        let executor = GitLabExecutor(name: "gitlab", settings: settings, http: http)
+        rig.gitlab.answerCreationAfter(.seconds(1))
+        _ = try? await executor.dispatch(request)
+        #expect(rig.gitlab.createdPipelines == [500], "GitLab created it though the answer was lost")
+        rig.gitlab.answerCreationAfter(.zero)
+        return executor
+    }
+
+    @Test func aDeveloperTokenSkipsPipelinesWhoseVariablesItMayNotRead() async throws {
+        let rig = Rig()
+        try await rig.start()
+        defer { rig.stop() }
+        rig.gitlab.setRole(.developer)
+        let request = Self.request(attempt: 5)
+        let executor = try await loseTheFirstAnswer(rig, request)
+        // Someone else's pipelines on the ref: GitLab answers 403 for their variables.
+        rig.gitlab.addForeignPipeline(projectId: 7, variables: [("DEPLOY_ENV", "staging")])
+        guard case .accepted(let reference?) = try await executor.dispatch(request) else { Issue.record("not accepted"); return }
+        #expect(reference == "7:500", "found its own pipeline past the ones it may not read")
+        #expect(rig.gitlab.createdPipelines == [500])
+        let asked = rig.gitlab.requests.filter { $0.hasSuffix("/variables") }
+        #expect(asked.map { $0.components(separatedBy: "/pipelines/")[1] } == ["503/variables", "501/variables", "500/variables"], "\(asked)")
+    }
+
+    @Test func theLookUpReadsEveryPipelineStartedSinceTheDispatch() async throws {
+        let rig = Rig()
+        try await rig.start()
+        defer { rig.stop() }
+        let request = Self.request(attempt: 6)
+        let executor = try await loseTheFirstAnswer(rig, request)
+        for index in 0..<25 {
+            rig.gitlab.addForeignPipeline(projectId: 7, variables: [("TOLLGATE_TASK_ID", String(900 + index)), ("TOLLGATE_ATTEMPT", "1")])
+        }
+        guard case .accepted(let reference?) = try await executor.dispatch(request) else { Issue.record("not accepted"); return }
+        #expect(reference == "7:500", "found past 26 newer pipelines")
+        #expect(rig.gitlab.createdPipelines == [500], "no second pipeline")
+    }
+
+    @Test func listsAreReadToTheirEnd() async throws {
+        let rig = Rig()
+        try await rig.start()
+        defer { rig.stop() }
+        let plans = (1...60).map { FakeGitLab.JobPlan(name: "step-\($0)", stage: "run", trace: "step \($0)\n") }
+        rig.gitlab.planJobs(plans)
+        rig.gitlab.maxPerPage(1)
+        let executor = rig.executor()
+        let request = try await started(executor, Self.request())
+        rig.gitlab.setJobs(ofChildOf: 500, Dictionary(uniqueKeysWithValues: plans.map { ($0.name, "success") }))
+        let report = try await waitForReport(executor, request)
+        #expect(report.results?["jobs"]?.arrayValue?.count == 60, "sixty pages of one job each")
+    }
+}
