@@ -80,6 +80,7 @@ public final class FakeGitLab: Sendable {
         var creationAnswerDelay: Duration = .zero
         var requests: [String] = []
         var role = Role.maintainer
+        var quotaResetAt: Date?
     }
 
     public let token: String
@@ -111,6 +112,12 @@ public final class FakeGitLab: Sendable {
 
     /// The next `count` API requests answer 429 (`Retry-After: seconds`).
     public func throttle(_ count: Int) { state.withLock { $0.throttled = count } }
+
+    /// Answers normally, but says the token's quota is spent for `seconds` (`RateLimit-Remaining: 0`
+    /// with `RateLimit-Reset`), as GitLab does on the last request a window allows.
+    public func spendQuota(forSeconds seconds: Int) {
+        state.withLock { $0.quotaResetAt = Date().addingTimeInterval(Double(seconds)) }
+    }
 
     /// The next `count` API requests answer 502 with nginx's HTML page.
     public func failNext(_ count: Int) { state.withLock { $0.failing = count } }
@@ -326,6 +333,7 @@ public final class FakeGitLab: Sendable {
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: FakeGitLabQuota { [self] in self.state.withLock { $0.quotaResetAt } })
         let address = server.address
         repositories.addRoutes(to: router, base: { address })
         let api = router.group("api/v4/projects/:project")

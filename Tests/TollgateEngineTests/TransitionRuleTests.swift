@@ -203,3 +203,24 @@ struct TransitionRuleTests {
         #expect(try await f.engine.activity(id: dev.id).status == .failed)
     }
 }
+
+extension TransitionRuleTests {
+    @Test func aDispatchRetryWaitsAsLongAsTheExecutorAsked() async throws {
+        var throttled = ExecutorError(retryable: true, message: "GitLab is rate-limiting requests (429)")
+        throttled.retryAfter = 90
+        let executor = ScriptedExecutor(.fail(throttled))
+        let f = try EngineFixture(executor: executor)
+        let dev = try await f.run("dev")
+        #expect(executor.requests.count == 1)
+        for _ in 0..<8 {
+            f.clock.advance(seconds: 10)
+            await f.engine.recover()
+        }
+        #expect(executor.requests.count == 1, "no retry before the 90 s the executor asked for")
+        f.clock.advance(seconds: 11)
+        await f.engine.recover()
+        #expect(executor.requests.count == 2)
+        let errors = f.store.history(taskId: try await f.engine.tasks(activityId: dev.id)[0].id).filter { $0.kind == "executor-error" }
+        #expect(errors.first?.message.hasSuffix("(attempt 1; next in 90 s)") == true, "\(errors.map(\.message))")
+    }
+}

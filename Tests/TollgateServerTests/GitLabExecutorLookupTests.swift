@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOHTTP1
 import Testing
 import TollgateJSON
 import TollgateLifecycle
@@ -67,5 +68,59 @@ extension GitLabExecutorTests {
         rig.gitlab.setJobs(ofChildOf: 500, Dictionary(uniqueKeysWithValues: plans.map { ($0.name, "success") }))
         let report = try await waitForReport(executor, request)
         #expect(report.results?["jobs"]?.arrayValue?.count == 60, "sixty pages of one job each")
+    }
+}
+
+/// GitLab's throttles, which last a minute or more: waited out, not given up on.
+extension GitLabExecutorTests {
+    @Test func aThrottledReadWaitsTheWholeRetryAfterUpToTheCeiling() async throws {
+        let rig = Rig()
+        try await rig.start()
+        defer { rig.stop() }
+        var http = OutboundHTTP(client: rig.client)
+        http.maxRetryAfter = .seconds(300)
+        let url = "\(rig.gitlab.address)/api/v4/projects/7/pipelines"
+        rig.gitlab.throttle(4)
+        let answer = try await http.send(.GET, url, headers: [("PRIVATE-TOKEN", rig.gitlab.token)], what: "GitLab")
+        #expect(answer.status == 200, "four 429s of Retry-After: 1 waited out")
+        http.maxRetryAfter = .seconds(2)
+        rig.gitlab.throttle(4)
+        do {
+            _ = try await http.send(.GET, url, headers: [("PRIVATE-TOKEN", rig.gitlab.token)], what: "GitLab")
+            Issue.record("read past the ceiling")
+        } catch {
+            #expect(error.status == 429)
+            #expect(error.retryAfter != nil, "the wait is passed on to the caller")
+        }
+    }
+
+    @Test func aThrottledDispatchTellsTheEngineHowLongToWait() async throws {
+        let rig = Rig()
+        try await rig.start()
+        defer { rig.stop() }
+        rig.gitlab.throttle(1)
+        do {
+            _ = try await rig.executor().dispatch(Self.request())
+            Issue.record("accepted while throttled")
+        } catch {
+            #expect(error.retryable)
+            #expect(error.retryAfter == 1, "Retry-After: 1")
+        }
+    }
+
+    @Test func pollingPausesWhileTheQuotaIsSpent() async throws {
+        let rig = Rig()
+        try await rig.start()
+        defer { rig.stop() }
+        let executor = rig.executor()
+        let request = try await started(executor, Self.request())
+        rig.gitlab.spendQuota(forSeconds: 2)
+        _ = try await executor.status(of: request)
+        let before = rig.gitlab.requests.count
+        for _ in 0..<10 {
+            _ = try await executor.status(of: request)
+            try await Task.sleep(for: .milliseconds(30))
+        }
+        #expect(rig.gitlab.requests.count == before, "no call while GitLab said RateLimit-Remaining: 0")
     }
 }

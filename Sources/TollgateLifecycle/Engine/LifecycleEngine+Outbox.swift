@@ -29,12 +29,14 @@ extension LifecycleEngine {
     }
 
     /// Puts an executor intent (dispatch, cancel, log collection) back for another try after a failed
-    /// attempt, with the executor backoff. Returns how the wait reads in the task's history:
+    /// attempt, with the executor backoff, or later when the executor's service asked for longer
+    /// (`retryAfter`, seconds). Returns how the wait reads in the task's history:
     /// `attempt N; next in S s`.
     @discardableResult
-    func retryLater(_ changes: inout ChangeSet, _ intent: OutboxIntent, reason: String, now: Date) -> String {
+    func retryLater(_ changes: inout ChangeSet, _ intent: OutboxIntent, reason: String, now: Date, retryAfter: Double? = nil) -> String {
         let attempt = intent.attempts + 1
-        let delay = Self.backoff(attempt: attempt, first: options.dispatchBackoffSeconds, maximum: options.dispatchMaxBackoffSeconds)
+        let backoff = Self.backoff(attempt: attempt, first: options.dispatchBackoffSeconds, maximum: options.dispatchMaxBackoffSeconds)
+        let delay = max(backoff, retryAfter ?? 0)
         changes.outboxRetry.append((intent.id, reason, now.addingTimeInterval(delay)))
         return "attempt \(attempt); next in \(Int(delay.rounded(.up))) s"
     }
@@ -111,7 +113,7 @@ extension LifecycleEngine {
             } catch {
                 let limit = options.dispatchRetrySeconds[request.executor] ?? options.defaultDispatchRetrySeconds
                 if error.retryable, now.timeIntervalSince(intent.createdAt) < limit {
-                    let wait = retryLater(&changes, intent, reason: error.message, now: now)
+                    let wait = retryLater(&changes, intent, reason: error.message, now: now, retryAfter: error.retryAfter)
                     changes.history.append(
                         ExecutionEvent(taskId: taskId, at: now, kind: "executor-error", message: "\(error.message) (\(wait))"))
                     // Read again: the task may have ended (an abort) while the executor was called.

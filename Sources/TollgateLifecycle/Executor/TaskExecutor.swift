@@ -105,10 +105,14 @@ public struct ExecutorError: Error, Sendable, Equatable, CustomStringConvertible
     /// Whether trying again later may succeed (unreachable, overloaded).
     public var retryable: Bool
     public var message: String
+    /// Seconds the executor's service asked to be left alone (its `Retry-After`): the next try
+    /// waits at least this long.
+    public var retryAfter: Double?
 
-    public init(retryable: Bool, message: String) {
+    public init(retryable: Bool, message: String, retryAfter: Double? = nil) {
         self.retryable = retryable
         self.message = message
+        self.retryAfter = retryAfter
     }
 
     public var description: String { message }

@@ -154,7 +154,7 @@ public struct ServiceConfiguration: Sendable {
                     self.executors[name] = .local
                 case "gitlab": self.executors[name] = .gitlab(try Self.gitlab(executor))
                 case "gitlab-files":
-                    try executor.onlyKeys(["kind", "address", "token", "project", "branch", "dispatchRetrySeconds"])
+                    try executor.onlyKeys(["kind", "address", "token", "project", "branch", "dispatchRetrySeconds", "retryAfterCeilingSeconds"])
                     let address = try executor.child("address").string()
                     guard address.hasPrefix("https://") || address.hasPrefix("http://") else {
                         throw executor.child("address").error("must be the instance's http(s) address (https://gitlab.example.com)")
@@ -162,6 +162,7 @@ public struct ServiceConfiguration: Sendable {
                     var settings = GitLabFilesExecutorSettings(
                         address: address, token: try executor.child("token").secret(), project: try executor.child("project").optionalString())
                     settings.branch = try executor.child("branch").string(default: settings.branch)
+                    settings.retryAfterCeilingSeconds = try executor.child("retryAfterCeilingSeconds").seconds(default: settings.retryAfterCeilingSeconds)
                     self.executors[name] = .gitlabFiles(settings)
                 case "azure-devops": self.executors[name] = .azureDevOps(try Self.azureDevOps(executor))
                 case let other:
@@ -233,7 +234,7 @@ public struct ServiceConfiguration: Sendable {
     }
 
     static func gitlabRegistry(_ section: ConfigReader) throws(ConfigurationError) -> GitLabDescriptorSource.Settings {
-        try section.onlyKeys(["kind", "address", "token", "group", "pattern", "ref", "versions", "refreshSeconds"])
+        try section.onlyKeys(["kind", "address", "token", "group", "pattern", "ref", "versions", "refreshSeconds", "retryAfterCeilingSeconds"])
         let address = try section.child("address").string()
         guard address.hasPrefix("https://") || address.hasPrefix("http://") else {
             throw section.child("address").error("must be the instance's http(s) address (https://gitlab.example.com)")
@@ -248,6 +249,7 @@ public struct ServiceConfiguration: Sendable {
         }
         settings.versions = parsed
         settings.refreshSeconds = try section.child("refreshSeconds").seconds(default: settings.refreshSeconds)
+        settings.retryAfterCeilingSeconds = try section.child("retryAfterCeilingSeconds").seconds(default: settings.retryAfterCeilingSeconds)
         return settings
     }
 

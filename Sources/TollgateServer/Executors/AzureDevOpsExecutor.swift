@@ -25,6 +25,10 @@ public struct AzureDevOpsExecutor: TaskExecutor {
     public init(name: String, settings: AzureDevOpsExecutorSettings, http: OutboundHTTP) {
         self.name = name
         self.settings = settings
+        // A throttle is waited out between calls, never inside one: polls pause on the schedule,
+        // a dispatch goes back to the engine with the service's Retry-After.
+        var http = http
+        http.maxRetryAfter = .zero
         api = AzureDevOpsAPI(executor: name, settings: settings, http: http)
         schedule = PollSchedule(
             first: .milliseconds(Int64(settings.pollSeconds * 1000)), maximum: .milliseconds(Int64(settings.maxPollSeconds * 1000)))

@@ -89,6 +89,9 @@ public struct GitLabFilesExecutorSettings: Sendable, Equatable {
     public var token: String
     public var project: String?
     public var branch = "main"
+    /// The longest a read waits in all for GitLab's `Retry-After` before the task fails
+    /// (`retryAfterCeilingSeconds`); GitLab's throttle windows last a minute or more.
+    public var retryAfterCeilingSeconds = 300.0
 
     public init(address: String, token: String, project: String? = nil) {
         self.address = address

@@ -23,8 +23,13 @@ public struct GitLabExecutor: TaskExecutor {
     public init(name: String, settings: GitLabExecutorSettings, http: OutboundHTTP) {
         self.name = name
         self.settings = settings
-        api = GitLabAPI(settings: settings, http: http)
-        schedule = PollSchedule(first: .milliseconds(Int64(settings.pollSeconds * 1000)), maximum: .milliseconds(Int64(settings.maxPollSeconds * 1000)))
+        let schedule = PollSchedule(first: .milliseconds(Int64(settings.pollSeconds * 1000)), maximum: .milliseconds(Int64(settings.maxPollSeconds * 1000)))
+        // A throttle is waited out between calls, never inside one: polls pause on the schedule,
+        // a dispatch goes back to the engine with GitLab's Retry-After.
+        var http = http
+        http.maxRetryAfter = .zero
+        api = GitLabAPI(settings: settings, http: http) { pause in await schedule.pause(for: pause) }
+        self.schedule = schedule
     }
 
     /// Where and how a task's pipeline runs.

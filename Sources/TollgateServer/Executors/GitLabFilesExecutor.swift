@@ -16,7 +16,8 @@ public struct GitLabFilesExecutor: TaskExecutor {
     public init(name: String, settings: GitLabFilesExecutorSettings, http: OutboundHTTP) {
         self.name = name
         self.settings = settings
-        repository = GitLabRepository(address: settings.address, token: settings.token, http: http)
+        repository = GitLabRepository(
+            address: settings.address, token: settings.token, http: http, retryAfterCeiling: .seconds(settings.retryAfterCeilingSeconds))
     }
 
     public func dispatch(_ request: DispatchRequest) async throws(ExecutorError) -> DispatchOutcome {

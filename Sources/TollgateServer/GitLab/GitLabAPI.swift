@@ -9,18 +9,22 @@ struct GitLabAPI: Sendable {
     let base: String
     let token: String?
     let http: OutboundHTTP
+    /// Told how long to hold back when an answer says the token's quota is spent
+    /// (`RateLimit-Remaining: 0`).
+    let quotaSpent: (@Sendable (Duration) async -> Void)?
     /// Pages read at most when following `Link: rel="next"`; a list that goes on past them is an
     /// error, never silently cut short.
     let maximumPages = 1_000
 
-    init(settings: GitLabExecutorSettings, http: OutboundHTTP) {
-        self.init(address: settings.address, token: settings.token, http: http)
+    init(settings: GitLabExecutorSettings, http: OutboundHTTP, quotaSpent: (@Sendable (Duration) async -> Void)? = nil) {
+        self.init(address: settings.address, token: settings.token, http: http, quotaSpent: quotaSpent)
     }
 
-    init(address: String, token: String?, http: OutboundHTTP) {
+    init(address: String, token: String?, http: OutboundHTTP, quotaSpent: (@Sendable (Duration) async -> Void)? = nil) {
         base = (address.hasSuffix("/") ? String(address.dropLast()) : address) + "/api/v4"
         self.token = token
         self.http = http
+        self.quotaSpent = quotaSpent
     }
 
     /// A project id or full path as a path segment (`platform%2Fapp`).
@@ -91,6 +95,7 @@ struct GitLabAPI: Sendable {
         } catch {
             throw GitLabFailure(error, service: "GitLab", what: what)
         }
+        if let pause = answer.retryAfter, let quotaSpent { await quotaSpent(pause) }
         guard (200..<300).contains(answer.status) else {
             throw GitLabFailure(
                 retryable: false, status: answer.status, message: Self.explain(status: answer.status, body: answer.body, what: what))

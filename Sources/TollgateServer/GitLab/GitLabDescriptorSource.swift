@@ -25,6 +25,8 @@ public struct GitLabDescriptorSource: DescriptorSource {
         public var ref: String?
         public var versions = Versions.field
         public var refreshSeconds = 60.0
+        /// The longest a read waits in all for GitLab's `Retry-After` (`retryAfterCeilingSeconds`).
+        public var retryAfterCeilingSeconds = 300.0
 
         public init(address: String, token: String, group: String) {
             self.address = address
@@ -53,7 +55,8 @@ public struct GitLabDescriptorSource: DescriptorSource {
 
     public init(settings: Settings, http: OutboundHTTP) {
         self.settings = settings
-        repository = GitLabRepository(address: settings.address, token: settings.token, http: http)
+        repository = GitLabRepository(
+            address: settings.address, token: settings.token, http: http, retryAfterCeiling: .seconds(settings.retryAfterCeilingSeconds))
         cache = DiscoveryCache(maximumAge: .milliseconds(Int64(settings.refreshSeconds * 1000)))
     }
 

@@ -10,8 +10,11 @@ public struct GitLabRepository: Sendable {
     let api: GitLabAPI
 
     /// `address` is the instance (`https://gitlab.example.com`); the token needs the `api` scope
-    /// to write, `read_api` or `read_repository` to read.
-    public init(address: String, token: String, http: OutboundHTTP) {
+    /// to write, `read_api` or `read_repository` to read. A throttled read waits out GitLab's
+    /// `Retry-After`, up to `retryAfterCeiling` in all.
+    public init(address: String, token: String, http: OutboundHTTP, retryAfterCeiling: Duration = .seconds(300)) {
+        var http = http
+        http.maxRetryAfter = retryAfterCeiling
         api = GitLabAPI(address: address, token: token, http: http)
     }
 

@@ -12,7 +12,11 @@ public struct CIServiceFailure: Error, CustomStringConvertible {
     public var retryAfter: Duration?
 
     public var description: String { message }
-    var executorError: ExecutorError { ExecutorError(retryable: retryable, message: message) }
+    var executorError: ExecutorError {
+        ExecutorError(
+            retryable: retryable, message: message,
+            retryAfter: retryAfter.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 })
+    }
 
     /// A failure the HTTP layer reports (no answer, 429, 5xx), worded for `service`.
     init(_ failure: OutboundHTTP.Failure, service: String, what: String) {

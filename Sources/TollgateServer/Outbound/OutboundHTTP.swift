@@ -41,8 +41,11 @@ public struct OutboundHTTP: Sendable {
     public var attempts = 3
     /// First backoff; doubles per attempt, with up to 50% random jitter added.
     public var backoff: Duration = .milliseconds(200)
-    /// The longest wait `Retry-After` may impose before an attempt.
+    /// The longest a call waits in all for what the remote asked (`Retry-After`, a spent quota)
+    /// before it gives up and passes the wait on to its caller. Such waits are not failed attempts.
     public var maxRetryAfter: Duration = .seconds(10)
+    /// Waits for the remote a call makes at most, however short each.
+    static let maximumRemoteWaits = 30
     /// Deadline of one attempt.
     public var timeout: Duration = .seconds(10)
 
@@ -57,6 +60,7 @@ public struct OutboundHTTP: Sendable {
         // Named in failures only, so a call that succeeds does not pay for the redaction.
         var call: String { "\(method.rawValue) \(Self.redacted(url))" }
         var attempt = 0
+        var waitedForRemote = Duration.zero, remoteWaits = 0
         while true {
             attempt += 1
             var request = HTTPClientRequest(url: url)
@@ -79,12 +83,19 @@ public struct OutboundHTTP: Sendable {
                     retryable: true, status: status,
                     description: "\(what) answered \(status) to \(call): \(Self.redacted(String(text.prefix(300))))",
                     retryAfter: pause.retryAfter ?? pause.quotaSpent, body: text)
-                if let after = failure.retryAfter { wait = min(after, maxRetryAfter) }
+                wait = failure.retryAfter
             } catch {
                 failure = Failure(retryable: true, status: nil, description: "\(what) is unreachable (\(call)): \(Self.redacted("\(error)"))")
             }
-            guard repeatable, attempt < attempts else { throw failure }
-            let base = backoff * (1 << (attempt - 1))
+            if let after = wait {
+                // The remote said how long to wait: wait it out (not a failed attempt), up to the ceiling.
+                guard repeatable, waitedForRemote + after <= maxRetryAfter, remoteWaits < Self.maximumRemoteWaits else { throw failure }
+                waitedForRemote += after
+                remoteWaits += 1
+                attempt -= 1
+            }
+            guard repeatable, attempt < attempts || wait != nil else { throw failure }
+            let base = backoff * (1 << max(0, attempt - 1))
             let jitter = Duration.milliseconds(Int64.random(in: 0...max(1, base.components.seconds * 500 + base.components.attoseconds / 2_000_000_000_000_000)))
             try? await Task.sleep(for: wait ?? (base + jitter))
         }
