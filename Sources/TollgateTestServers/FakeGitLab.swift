@@ -7,8 +7,10 @@ import Synchronization
 import TollgateJSON
 
 /// A GitLab instance on loopback speaking REST v4 as gitlab.md describes it: pipelines created
-/// through the API or a trigger token, parent pipelines whose bridge job starts a child pipeline
-/// (and, like GitLab without `strategy: depend`, succeed as soon as the child exists), jobs listed
+/// through the API or a trigger token, parent pipelines with jobs of their own and trigger (bridge)
+/// jobs that each start a child pipeline (and, like GitLab without `strategy: depend`, succeed as
+/// soon as the child exists), pipeline variables shown to Maintainers and to the user who ran the
+/// pipeline only, rate-limit headers on a spent quota, jobs listed
 /// newest first and paged with `Link` headers, raw traces, cancel, and GitLab's error bodies,
 /// rate limiting (429 with `Retry-After` and `RateLimit-*`) and proxy errors.
 public final class FakeGitLab: Sendable {
@@ -46,7 +48,8 @@ public final class FakeGitLab: Sendable {
         var variables: [(String, String)]
         var createdAt: Date
         var jobs: [Job] = []
-        var bridge: (id: Int64, downstream: Int64?)?
+        /// Its trigger jobs, each with the child pipeline it started.
+        var bridges: [(id: Int64, name: String, downstream: Int64?)] = []
         var parent: Int64?
         /// Who ran it: the token's user for pipelines Tollgate started, someone else otherwise.
         var user = FakeGitLab.tokenUser
@@ -71,6 +74,9 @@ public final class FakeGitLab: Sendable {
         var jobs: [JobPlan] = [
             JobPlan(name: "create", stage: "create"), JobPlan(name: "execute", stage: "execute"), JobPlan(name: "clean", stage: "clean"),
         ]
+        /// The jobs of further children (a trigger job each), and the parent's own jobs.
+        var moreChildren: [[JobPlan]] = []
+        var parentJobs: [JobPlan] = []
         var throttled = 0
         var failing = 0
         var variablesAllowed = true
@@ -109,6 +115,16 @@ public final class FakeGitLab: Sendable {
 
     /// The jobs the child pipeline of every new pipeline gets.
     public func planJobs(_ jobs: [JobPlan]) { state.withLock { $0.jobs = jobs } }
+
+    /// Every new pipeline gets jobs of its own and one child pipeline per entry of `children`
+    /// (each started by a trigger job of its own), in that order.
+    public func planPipeline(ownJobs: [JobPlan], children: [[JobPlan]]) {
+        state.withLock { state in
+            state.parentJobs = ownJobs
+            state.jobs = children.first ?? []
+            state.moreChildren = Array(children.dropFirst())
+        }
+    }
 
     /// The next `count` API requests answer 429 (`Retry-After: seconds`).
     public func throttle(_ count: Int) { state.withLock { $0.throttled = count } }
@@ -160,7 +176,7 @@ public final class FakeGitLab: Sendable {
     }
 
     /// The child pipeline of `parent`.
-    public func child(of parent: Int64) -> Int64? { state.withLock { $0.pipelines[parent]?.bridge?.downstream } }
+    public func child(of parent: Int64) -> Int64? { state.withLock { $0.pipelines[parent]?.bridges.first?.downstream } }
 
     /// Requests received, as `METHOD path?query`.
     public var requests: [String] { state.withLock { $0.requests } }
@@ -174,16 +190,20 @@ public final class FakeGitLab: Sendable {
     /// `canceled`); the child's status follows from its jobs.
     public func setJobs(ofChildOf parent: Int64, _ statuses: [String: String], failureReason: String = "script_failure") {
         state.withLock { state in
-            guard let childId = state.pipelines[parent]?.bridge?.downstream, var child = state.pipelines[childId] else { return }
-            for index in child.jobs.indices {
-                guard let status = statuses[child.jobs[index].name] else { continue }
-                child.jobs[index].status = status
-                child.jobs[index].failureReason = status == "failed" ? failureReason : nil
+            guard let root = state.pipelines[parent] else { return }
+            // The parent's own jobs and those of every child, by name.
+            for id in [parent] + root.bridges.compactMap(\.downstream) {
+                guard var pipeline = state.pipelines[id], !pipeline.jobs.isEmpty else { continue }
+                for index in pipeline.jobs.indices {
+                    guard let status = statuses[pipeline.jobs[index].name] else { continue }
+                    pipeline.jobs[index].status = status
+                    pipeline.jobs[index].failureReason = status == "failed" ? failureReason : nil
+                }
+                let all = pipeline.jobs.map(\.status)
+                pipeline.status =
+                    if all.contains("failed") { "failed" } else if all.contains("canceled") { "canceled" } else if all.allSatisfy({ $0 == "success" }) { "success" } else if all.contains("running") { "running" } else { "pending" }
+                state.pipelines[id] = pipeline
             }
-            let all = child.jobs.map(\.status)
-            child.status =
-                if all.contains("failed") { "failed" } else if all.contains("canceled") { "canceled" } else if all.allSatisfy({ $0 == "success" }) { "success" } else if all.contains("running") { "running" } else { "pending" }
-            state.pipelines[childId] = child
         }
     }
 
@@ -201,7 +221,7 @@ public final class FakeGitLab: Sendable {
         if !terminal.contains(pipeline.status) { pipeline.status = "canceled" }
         for index in pipeline.jobs.indices where !terminal.contains(pipeline.jobs[index].status) { pipeline.jobs[index].status = "canceled" }
         state.pipelines[id] = pipeline
-        if let child = pipeline.bridge?.downstream { cancel(child, in: &state) }
+        for child in pipeline.bridges.compactMap(\.downstream) { cancel(child, in: &state) }
     }
 
     func create(projectId: Int64, ref: String, variables: [(String, String)], source: String) -> JSONValue {
@@ -210,22 +230,31 @@ public final class FakeGitLab: Sendable {
             let parentId = state.nextPipeline
             // Another pipeline lands between parent and child, as on a busy instance: the child is never parent + 1.
             let noiseId = parentId + 1
-            let childId = parentId + 2
-            state.nextPipeline += 3
+            let plans = [state.jobs] + state.moreChildren
+            state.nextPipeline += 2 + Int64(plans.count)
             state.pipelines[noiseId] = Pipeline(
                 id: noiseId, projectId: projectId, ref: ref, status: "running", source: "push", variables: [], createdAt: now, user: "someone-else")
-            var jobs: [Job] = []
-            for plan in state.jobs {
-                jobs.append(Job(id: state.nextJob, name: plan.name, stage: plan.stage, status: "pending", trace: plan.trace, tags: plan.tags))
+            func jobs(_ plan: [JobPlan]) -> [Job] {
+                plan.map { plan in
+                    defer { state.nextJob += 1 }
+                    return Job(id: state.nextJob, name: plan.name, stage: plan.stage, status: "pending", trace: plan.trace, tags: plan.tags)
+                }
+            }
+            let own = jobs(state.parentJobs)
+            var bridges: [(id: Int64, name: String, downstream: Int64?)] = []
+            for (index, plan) in plans.enumerated() {
+                let childId = parentId + 2 + Int64(index)
+                state.pipelines[childId] = Pipeline(
+                    id: childId, projectId: projectId, ref: ref, status: "pending", source: "parent_pipeline", variables: [], createdAt: now,
+                    jobs: jobs(plan), parent: parentId)
+                bridges.append((state.nextJob, index == 0 ? "trigger_child" : "trigger_child_\(index + 1)", childId))
                 state.nextJob += 1
             }
-            state.pipelines[childId] = Pipeline(
-                id: childId, projectId: projectId, ref: ref, status: "pending", source: "parent_pipeline", variables: [], createdAt: now,
-                jobs: jobs, parent: parentId)
+            // Without `strategy: depend` a trigger job succeeds once its child exists: the parent
+            // succeeds with its own jobs.
             state.pipelines[parentId] = Pipeline(
-                id: parentId, projectId: projectId, ref: ref, status: "success", source: source, variables: variables, createdAt: now,
-                bridge: (state.nextJob, childId))
-            state.nextJob += 1
+                id: parentId, projectId: projectId, ref: ref, status: own.isEmpty ? "success" : "pending", source: source, variables: variables,
+                createdAt: now, jobs: own, bridges: bridges)
             return self.json(state.pipelines[parentId]!, state: state)
         }
     }
@@ -405,12 +434,14 @@ public final class FakeGitLab: Sendable {
                 let id = context.parameters.get("id", as: Int64.self) ?? 0
                 guard let (items, maxPerPage) = state.withLock({ state -> ([JSONValue], Int)? in
                     guard let p = state.pipelines[id] else { return nil }
-                    guard let bridge = p.bridge else { return ([], state.maxPerPage) }
-                    let downstream: JSONValue = bridge.downstream.flatMap { state.pipelines[$0] }.map { json($0, state: state) } ?? .null
-                    return ([[
-                        "id": .int(bridge.id), "name": "trigger_child", "stage": "triggers", "status": "success",
-                        "pipeline": ["id": .int(p.id), "project_id": .int(p.projectId)], "downstream_pipeline": downstream,
-                    ]], state.maxPerPage)
+                    let items: [JSONValue] = p.bridges.sorted { $0.id > $1.id }.map { bridge in
+                        let downstream: JSONValue = bridge.downstream.flatMap { state.pipelines[$0] }.map { json($0, state: state) } ?? .null
+                        return [
+                            "id": .int(bridge.id), "name": .string(bridge.name), "stage": "triggers", "status": "success",
+                            "pipeline": ["id": .int(p.id), "project_id": .int(p.projectId)], "downstream_pipeline": downstream,
+                        ]
+                    }
+                    return (items, state.maxPerPage)
                 }) else { return Self.notFound() }
                 return paged(items, request: request, maxPerPage: maxPerPage)
             }

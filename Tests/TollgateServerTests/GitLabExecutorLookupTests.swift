@@ -124,3 +124,28 @@ extension GitLabExecutorTests {
         #expect(rig.gitlab.requests.count == before, "no call while GitLab said RateLimit-Remaining: 0")
     }
 }
+
+/// Pipelines with jobs of their own and several trigger jobs.
+extension GitLabExecutorTests {
+    @Test func everyChildAndTheParentsOwnJobsAreFollowedAndTheFailedJobIsNamed() async throws {
+        let rig = Rig()
+        try await rig.start()
+        defer { rig.stop() }
+        rig.gitlab.planPipeline(
+            ownJobs: [.init(name: "lint", stage: "test", trace: "lint ok\n")],
+            children: [
+                [.init(name: "build", stage: "build", trace: "built\n")],
+                [.init(name: "deploy", stage: "deploy", trace: "deploy: permission denied\n")],
+            ])
+        let executor = rig.executor()
+        let request = try await started(executor, Self.request())
+        rig.gitlab.setJobs(ofChildOf: 500, ["lint": "success", "build": "success", "deploy": "failed"])
+        let report = try await waitForReport(executor, request)
+        #expect(report.status == .failed)
+        #expect(report.errors?.contains("job deploy (stage deploy)") == true, "\(report.errors ?? "")")
+        #expect(report.errors?.contains("build") == false, "the job that succeeded is not blamed: \(report.errors ?? "")")
+        #expect(report.logs.map(\.name) == ["lint", "build", "deploy"], "every job's log, in run order")
+        #expect(report.logs.last?.text.contains("permission denied") == true)
+        #expect(report.results?["childPipelineIds"] == [502, 503])
+    }
+}

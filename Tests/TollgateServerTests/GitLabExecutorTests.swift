@@ -97,7 +97,8 @@ struct GitLabExecutorTests {
         let child = try #require(rig.gitlab.child(of: 500))
         #expect(child == 502, "the child comes from the bridge, not parent + 1 (501 is another pipeline)")
         #expect(report.results == [
-            "pipelineId": 500, "childPipelineId": .int(child), "webUrl": .string("\(rig.gitlab.address)/platform/app/-/pipelines/500"),
+            "pipelineId": 500, "childPipelineId": .int(child), "childPipelineIds": [.int(child)],
+            "webUrl": .string("\(rig.gitlab.address)/platform/app/-/pipelines/500"),
             "status": "success", "jobs": [["name": "create", "status": "success"], ["name": "execute", "status": "success"]],
         ])
         #expect(report.logs.map(\.name) == ["create", "execute"], "in run order")

@@ -155,18 +155,11 @@ public struct GitLabExecutor: TaskExecutor {
 
     /// The task's end, from a finished pipeline: results, errors and job logs.
     func report(_ state: GitLabPipelineState) async -> TaskReport {
-        let worker = state.worker
-        let jobs = (try? await jobs(project: worker.project, pipelineId: worker.id)) ?? []
-        let logs = await logs(project: worker.project, jobs: jobs)
+        let jobs = (try? await jobs(of: state)) ?? []
+        let logs = await logs(of: jobs)
         let status = state.status
-        let results: JSONValue = [
-            "pipelineId": .int(state.parentId),
-            "childPipelineId": state.children.first?["id"]?.intValue.map(JSONValue.int) ?? .null,
-            "webUrl": state.webURL.map(JSONValue.string) ?? .null,
-            "status": .string(status),
-            "jobs": .array(jobs.map { ["name": $0["name"] ?? .null, "status": $0["status"] ?? .null] }),
-        ]
-        let pipeline = "pipeline \(state.worker.id)" + (state.children.isEmpty ? "" : " (child of \(state.parentId))")
+        let results = Self.results(state, jobs: jobs)
+        let pipeline = state.named
         switch status {
         case "success":
             return TaskReport(status: .processed, results: results, logs: logs)
@@ -175,9 +168,9 @@ public struct GitLabExecutor: TaskExecutor {
         case "skipped":
             return TaskReport(status: .failed, results: results, errors: "\(pipeline) was skipped", logs: logs)
         default:
-            let failed = jobs.filter { $0["status"]?.stringValue == "failed" }.map { job in
-                "job \(job["name"]?.stringValue ?? "?") (stage \(job["stage"]?.stringValue ?? "?"))"
-                    + (job["failure_reason"]?.stringValue.map { ": \($0)" } ?? "")
+            let failed = jobs.filter { $0.status == "failed" }.map { job in
+                "job \(job.name) (stage \(job.json["stage"]?.stringValue ?? "?"))"
+                    + (job.json["failure_reason"]?.stringValue.map { ": \($0)" } ?? "")
             }
             let which = failed.isEmpty ? "" : ": " + failed.joined(separator: "; ")
             return TaskReport(status: .failed, results: results, errors: "\(pipeline) failed\(which)" + (state.webURL.map { " (\($0))" } ?? ""), logs: logs)
@@ -186,24 +179,34 @@ public struct GitLabExecutor: TaskExecutor {
 
     /// A pipeline still going at the task's timeout: says what it waits for and cancels it.
     func timedOut(_ state: GitLabPipelineState, after seconds: Int) async -> TaskReport {
-        let worker = state.worker
-        let jobs = (try? await jobs(project: worker.project, pipelineId: worker.id)) ?? []
-        let pending = jobs.filter { ["pending", "created", "waiting_for_resource"].contains($0["status"]?.stringValue ?? "") }
+        let jobs = (try? await jobs(of: state)) ?? []
+        let pending = jobs.filter { ["pending", "created", "waiting_for_resource"].contains($0.status ?? "") }
         var errors: String
         if let stuck = pending.first {
-            let tags = stuck["tag_list"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            errors = "no runner picked up job \(stuck["name"]?.stringValue ?? "?") of pipeline \(worker.id) within \(seconds) s"
+            let tags = stuck.json["tag_list"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let pipeline = stuck.json["pipeline"]?["id"]?.intValue ?? state.parentId
+            errors = "no runner picked up job \(stuck.name) of pipeline \(pipeline) within \(seconds) s"
                 + (tags.isEmpty ? "" : " (it needs a runner with tags: \(tags.joined(separator: ", ")))")
         } else {
-            errors = "timed out after \(seconds) s: pipeline \(worker.id) is still \(state.status)"
+            errors = "timed out after \(seconds) s: \(state.named) is still \(state.status)"
         }
         let cancelled = (try? await cancel(state)) ?? []
         if !cancelled.isEmpty { errors += "; cancelled pipeline " + cancelled.map(String.init).joined(separator: " and ") }
         return TaskReport(
             status: .failed,
-            results: ["pipelineId": .int(state.parentId), "childPipelineId": state.children.first?["id"] ?? .null, "webUrl": state.webURL.map(JSONValue.string) ?? .null,
-                      "status": .string(state.status), "jobs": .array(jobs.map { ["name": $0["name"] ?? .null, "status": $0["status"] ?? .null] })],
-            errors: errors)
+            results: Self.results(state, jobs: jobs), errors: errors)
+    }
+
+    /// A task's results from its run: the pipelines, the status, and each job's name and status.
+    static func results(_ state: GitLabPipelineState, jobs: [GitLabRunJob]) -> JSONValue {
+        [
+            "pipelineId": .int(state.parentId),
+            "childPipelineId": state.children.first?["id"]?.intValue.map(JSONValue.int) ?? .null,
+            "childPipelineIds": .array(state.children.compactMap { $0["id"]?.intValue.map(JSONValue.int) }),
+            "webUrl": state.webURL.map(JSONValue.string) ?? .null,
+            "status": .string(state.status),
+            "jobs": .array(jobs.map { ["name": .string($0.name), "status": $0.status.map(JSONValue.string) ?? .null] }),
+        ]
     }
 
     /// Job logs are fetched for tasks that ended by a callback too (needs the API token).
@@ -214,8 +217,7 @@ public struct GitLabExecutor: TaskExecutor {
         do throws(GitLabFailure) {
             let state = try await pipelineState(project: project, pipelineId: id)
             guard state.isFinished else { return nil }
-            let worker = state.worker
-            return await logs(project: worker.project, jobs: try await jobs(project: worker.project, pipelineId: worker.id))
+            return await logs(of: try await jobs(of: state))
         } catch {
             if error.status == 404 { return [] }
             throw error.executorError

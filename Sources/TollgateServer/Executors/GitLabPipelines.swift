@@ -27,34 +27,76 @@ struct GitLabPipelineState {
 
     var isFinished: Bool { Self.terminal.contains(status) }
 
-    /// The pipeline whose jobs did the work: the (first) child when there is one.
-    var worker: (project: String, id: Int64) {
-        if let child = children.first, let id = child["id"]?.intValue {
-            return (child["project_id"]?.intValue.map(String.init) ?? project, id)
-        }
-        return (project, parentId)
+    /// Every pipeline of the run: the parent first, then its descendants by id.
+    var pipelines: [(project: String, id: Int64)] {
+        [(project, parentId)]
+            + children.compactMap { child in
+                child["id"]?.intValue.map { (child["project_id"]?.intValue.map(String.init) ?? project, $0) }
+            }
+    }
+
+    /// The pipeline named in messages: the only child when there is one, else the parent.
+    var named: String {
+        children.count == 1 ? "pipeline \(children[0]["id"]?.intValue ?? 0) (child of \(parentId))"
+            : children.isEmpty ? "pipeline \(parentId)" : "pipeline \(parentId) (with \(children.count) child pipelines)"
     }
 }
 
+/// A job of a run, with the project of the pipeline it belongs to (where its log is read).
+struct GitLabRunJob {
+    var project: String
+    var json: JSONValue
+
+    var id: Int64 { json["id"]?.intValue ?? 0 }
+    var name: String { json["name"]?.stringValue ?? "job" }
+    var status: String? { json["status"]?.stringValue }
+}
+
 extension GitLabExecutor {
-    /// Reads the parent pipeline and the children its bridge jobs point to (never "parent + 1").
+    /// Deepest nesting of child pipelines followed (GitLab allows two levels below the parent).
+    static let maximumChildDepth = 3
+
+    /// Reads the parent pipeline and every pipeline its trigger (bridge) jobs started, and theirs,
+    /// as the bridges point to them (never "parent + 1").
     func pipelineState(project: String, pipelineId: Int64) async throws(GitLabFailure) -> GitLabPipelineState {
-        let path = "/projects/\(GitLabAPI.project(project))/pipelines/\(pipelineId)"
-        let parent = try await api.get(path, what: "reading pipeline \(pipelineId)")
-        var bridges: [JSONValue]
-        do {
-            bridges = try await api.list(path + "/trigger_jobs?per_page=100", what: "reading the bridge jobs of pipeline \(pipelineId)")
-        } catch where error.status == 404 {
-            bridges = try await api.list(path + "/bridges?per_page=100", what: "reading the bridge jobs of pipeline \(pipelineId)")
-        }
+        let parent = try await api.get("/projects/\(GitLabAPI.project(project))/pipelines/\(pipelineId)", what: "reading pipeline \(pipelineId)")
         var children: [JSONValue] = []
-        for bridge in bridges {
-            guard let downstream = bridge["downstream_pipeline"], let id = downstream["id"]?.intValue else { continue }
-            let childProject = downstream["project_id"]?.intValue.map(String.init) ?? project
-            children.append(
-                try await api.get("/projects/\(GitLabAPI.project(childProject))/pipelines/\(id)", what: "reading child pipeline \(id)"))
+        var seen: Set<Int64> = [pipelineId]
+        var level: [(project: String, id: Int64)] = [(project, pipelineId)]
+        for _ in 0..<Self.maximumChildDepth where !level.isEmpty {
+            var next: [(project: String, id: Int64)] = []
+            for pipeline in level {
+                for bridge in try await bridges(project: pipeline.project, pipelineId: pipeline.id) {
+                    guard let downstream = bridge["downstream_pipeline"], let id = downstream["id"]?.intValue, seen.insert(id).inserted else { continue }
+                    let childProject = downstream["project_id"]?.intValue.map(String.init) ?? pipeline.project
+                    children.append(
+                        try await api.get("/projects/\(GitLabAPI.project(childProject))/pipelines/\(id)", what: "reading child pipeline \(id)"))
+                    next.append((childProject, id))
+                }
+            }
+            level = next
         }
+        children.sort { ($0["id"]?.intValue ?? 0) < ($1["id"]?.intValue ?? 0) }
         return GitLabPipelineState(project: project, parent: parent, children: children)
+    }
+
+    /// The trigger jobs of a pipeline (`trigger_jobs`, or `bridges` on GitLab versions before 17.x).
+    func bridges(project: String, pipelineId: Int64) async throws(GitLabFailure) -> [JSONValue] {
+        let path = "/projects/\(GitLabAPI.project(project))/pipelines/\(pipelineId)"
+        do {
+            return try await api.list(path + "/trigger_jobs?per_page=100", what: "reading the bridge jobs of pipeline \(pipelineId)")
+        } catch where error.status == 404 {
+            return try await api.list(path + "/bridges?per_page=100", what: "reading the bridge jobs of pipeline \(pipelineId)")
+        }
+    }
+
+    /// Every job of the run, the parent's own and each child's, in the order they ran.
+    func jobs(of state: GitLabPipelineState) async throws(GitLabFailure) -> [GitLabRunJob] {
+        var all: [GitLabRunJob] = []
+        for pipeline in state.pipelines {
+            all += try await jobs(project: pipeline.project, pipelineId: pipeline.id).map { GitLabRunJob(project: pipeline.project, json: $0) }
+        }
+        return all.sorted { $0.id < $1.id }
     }
 
     /// The jobs of a pipeline in the order they ran (GitLab lists them newest first).
@@ -66,17 +108,15 @@ extension GitLabExecutor {
     }
 
     /// Each job's cleaned log, in run order.
-    func logs(project: String, jobs: [JSONValue]) async -> [TaskLog] {
+    func logs(of jobs: [GitLabRunJob]) async -> [TaskLog] {
         var logs: [TaskLog] = []
         for job in jobs {
-            let name = job["name"]?.stringValue ?? "job"
-            let status = job["status"]?.stringValue
-            guard let id = job["id"]?.intValue else { continue }
             do {
-                let raw = try await api.text("/projects/\(GitLabAPI.project(project))/jobs/\(id)/trace", what: "reading the log of job \(name)")
-                logs.append(GitLabJobLog.clean(raw, name: name, status: status, limit: settings.logLimitBytes))
+                let raw = try await api.text(
+                    "/projects/\(GitLabAPI.project(job.project))/jobs/\(job.id)/trace", what: "reading the log of job \(job.name)")
+                logs.append(GitLabJobLog.clean(raw, name: job.name, status: job.status, limit: settings.logLimitBytes))
             } catch {
-                logs.append(TaskLog(name: name, status: status, text: "(log unavailable: \(error.message))"))
+                logs.append(TaskLog(name: job.name, status: job.status, text: "(log unavailable: \(error.message))"))
             }
         }
         return logs
