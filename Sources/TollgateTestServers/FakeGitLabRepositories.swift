@@ -119,6 +119,9 @@ public final class FakeGitLabRepositories: Sendable {
     /// The next `count` requests answer 429 `Retry later` with `Retry-After: 1` and `RateLimit-*` headers.
     public func throttle(_ count: Int) { state.withLock { $0.throttled = count } }
 
+    /// The next `count` commits are made, but their answer is a proxy's 502.
+    public func loseCommitAnswers(_ count: Int) { state.withLock { $0.lostCommitAnswers = count } }
+
     /// The largest page served (100 on real instances).
     public func maxPerPage(_ count: Int) { state.withLock { $0.maxPerPage = max(1, count) } }
 

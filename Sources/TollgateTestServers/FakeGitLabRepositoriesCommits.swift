@@ -1,8 +1,10 @@
+import Foundation
 import Hummingbird
 import Synchronization
 import TollgateJSON
 
-/// `POST /projects/:id/repository/commits`, and the one way every API write becomes a commit.
+/// `POST /projects/:id/repository/commits`, the one way every API write becomes a commit, and
+/// `GET` of the same path: a branch's commits, newest first.
 extension FakeGitLabRepositories {
     func addCommitRoutes(to api: RouterGroup<BasicRequestContext>, base: @escaping @Sendable () -> String) {
         api.post("projects/:project/repository/commits") { [self] request, context -> Response in
@@ -16,10 +18,33 @@ extension FakeGitLabRepositories {
                 let (commit, fullPath) = try write(
                     project: project, branch: params.string("branch") ?? "", startBranch: params.string("start_branch"),
                     message: params.string("commit_message") ?? "", actions: actions)
+                let lost = state.withLock { state -> Bool in
+                    guard state.lostCommitAnswers > 0 else { return false }
+                    state.lostCommitAnswers -= 1
+                    return true
+                }
+                if lost { return GitLabAnswer.badGateway() }
                 return GitLabAnswer.json(.created, Self.commitJSON(commit, webURL: "\(base())/\(fullPath)/-/commit/\(commit.id)"))
             } catch {
                 return GitLabAnswer.refused(error)
             }
+        }
+        api.get("projects/:project/repository/commits") { [self] request, context -> Response in
+            if let refused = gate(request) { return refused }
+            guard let project = project(context) else { return GitLabAnswer.notFound("Project") }
+            let query = request.uri.queryParameters
+            let since = query.get("since").flatMap { ISO8601DateFormatter().date(from: String($0)) }
+            let (items, maxPerPage) = state.withLock { state -> ([JSONValue], Int) in
+                guard let repository = state.projects[project] else { return ([], state.maxPerPage) }
+                let branch = query.get("ref_name").map { String($0) } ?? repository.defaultBranch
+                let path = state.fullPath(of: repository)
+                let history = repository.branches[branch]?.history ?? []
+                let items = history.reversed().filter { commit in since.map { commit.date >= $0 } ?? true }.map {
+                    Self.commitJSON($0, webURL: "\(base())/\(path)/-/commit/\($0.id)")
+                }
+                return (items, state.maxPerPage)
+            }
+            return GitLabPaging.offset(items, request: request, base: base(), maxPerPage: maxPerPage)
         }
     }
 

@@ -38,6 +38,13 @@ enum GitLabAnswer {
             body: .init(byteBuffer: ByteBuffer(string: "Retry later\n")))
     }
 
+    /// The proxy in front of GitLab losing an answer: nginx's 502 page.
+    static func badGateway() -> Response {
+        Response(
+            status: .badGateway, headers: [.contentType: "text/html"],
+            body: .init(byteBuffer: ByteBuffer(string: "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>")))
+    }
+
     /// GitLab's timestamps: `2025-01-31T10:00:00.000Z`.
     static func timestamp(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()

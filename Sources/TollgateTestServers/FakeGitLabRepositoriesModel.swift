@@ -75,6 +75,8 @@ struct RepositoriesState: Sendable {
     var projectCount = 0
     var throttled = 0
     var maxPerPage = 100
+    /// Commits whose answer is lost (a proxy's 502 after GitLab made them).
+    var lostCommitAnswers = 0
     var requests: [String] = []
 
     /// The id the next commit gets.

@@ -37,8 +37,9 @@ struct GitLabDescriptorSourceTests {
             gitlab.stop()
             Task { try? await client.shutdown() }
         }
-        let source = GitLabDescriptorSource(
-            settings: .init(address: gitlab.address, token: gitlab.token, group: "platform"), http: OutboundHTTP(client: client))
+        var settings = GitLabDescriptorSource.Settings(address: gitlab.address, token: gitlab.token, group: "platform")
+        settings.refreshSeconds = 0.3
+        let source = GitLabDescriptorSource(settings: settings, http: OutboundHTTP(client: client))
 
         let found = try await source.discover()
         #expect(found.count == 3)
@@ -51,9 +52,45 @@ struct GitLabDescriptorSourceTests {
         #expect(byId.version == "2.1.0")
         await #expect(throws: DescriptorSourceError.self) { try await source.descriptor(productId: "orders", version: "9.9.9") }
 
-        // A descriptor added after discovery is found by the lookup that misses.
+        // A descriptor added after discovery is found by a lookup that misses once refreshSeconds passed.
         fake.setFile(project: 22, path: "data-product-descriptor.json", content: Self.descriptor("late", version: "0.1.0"))
+        try await Task.sleep(for: .milliseconds(350))
         #expect(try await source.descriptor(productId: "late", version: "0.1.0").name == "late")
+    }
+
+    @Test func lookingAgainReadsOnlyProjectsThatMovedAndMissesDoNotRescanEachTime() async throws {
+        let gitlab = FakeGitLab()
+        let fake = gitlab.repositories
+        fake.addGroup(id: 1, path: "platform")
+        for id in Int64(20)..<30 {
+            fake.addProject(id: id, group: 1, path: "product-\(id)")
+            fake.setFile(project: id, path: "data-product-descriptor.json", content: Self.descriptor("product-\(id)", version: "1.0.0"))
+        }
+        let client = TollgateService.makeHTTPClient()
+        try await gitlab.start(client: client)
+        defer {
+            gitlab.stop()
+            Task { try? await client.shutdown() }
+        }
+        var settings = GitLabDescriptorSource.Settings(address: gitlab.address, token: gitlab.token, group: "platform")
+        settings.refreshSeconds = 0.5
+        let source = GitLabDescriptorSource(settings: settings, http: OutboundHTTP(client: client))
+        func count(_ fragment: String) -> Int { fake.requests.filter { $0.contains(fragment) }.count }
+
+        #expect(try await source.descriptor(productId: "product-20", version: "1.0.0").name == "product-20")
+        #expect(count("/repository/tree") == 10, "the first look reads every project")
+        // Misses in a row: one look again, not one each.
+        for _ in 0..<5 {
+            await #expect(throws: DescriptorSourceError.self) { try await source.descriptor(productId: "nowhere", version: "1.0.0") }
+        }
+        #expect(count("/groups/platform/projects") == 2, "one look for the first miss, none for the next four")
+        #expect(count("/repository/tree") == 10, "nothing moved: no project read again")
+
+        // One project moves; after refreshSeconds a miss reads it alone.
+        fake.setFile(project: 27, path: "data-product-descriptor.json", content: Self.descriptor("product-27", version: "1.1.0"))
+        try await Task.sleep(for: .milliseconds(550))
+        #expect(try await source.descriptor(productId: "product-27", version: "1.1.0").version == "1.1.0")
+        #expect(count("/repository/tree") == 11, "only the project whose head moved is read again")
     }
 
     @Test func withVersionsByTagAVersionIsTheDescriptorAsTagged() async throws {

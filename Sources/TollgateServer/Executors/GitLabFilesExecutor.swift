@@ -28,8 +28,20 @@ public struct GitLabFilesExecutor: TaskExecutor {
         let plan = try GitLabFilePlan(files: request.configurations["files"], at: "configurations.files of task \(request.taskId)")
         let title = request.configurations["message"]?.stringValue ?? definition?["message"]?.stringValue
             ?? "Tollgate: task \(request.taskName ?? request.taskKey) of activity \(request.activityId)"
-        let message = title + "\n\nTollgate-Task: \(request.taskId)\nTollgate-Activity: \(request.activityId)"
+        let marker = Self.marker(request)
+        let message = title + "\n\n" + marker.joined(separator: "\n")
         do throws(GitLabFailure) {
+            if request.mayHaveLanded, let made = try await earlierCommit(marker: marker, request: request, project: project, branch: branch) {
+                // The commit landed but its answer was lost: it is the task's commit.
+                let paths = plan.paths
+                return .finished(
+                    TaskReport(
+                        status: .processed,
+                        results: [
+                            "project": .string(project), "branch": .string(branch), "files": .array(paths.map(JSONValue.string)),
+                            "unchanged": [], "commitId": .string(made.id), "webUrl": made.webURL.map(JSONValue.string) ?? .null,
+                        ]))
+            }
             let (actions, unchanged) = try await plan.actions(repository: repository, project: project, ref: startBranch ?? branch)
             var results: JSONObject = [
                 "project": .string(project), "branch": .string(branch),
@@ -46,6 +58,22 @@ public struct GitLabFilesExecutor: TaskExecutor {
             return .finished(TaskReport(status: .processed, results: .object(results)))
         } catch {
             throw error.executorError
+        }
+    }
+
+    /// The lines that mark a commit as this task's, in its message.
+    static func marker(_ request: DispatchRequest) -> [String] {
+        ["Tollgate-Task: \(request.taskId)", "Tollgate-Activity: \(request.activityId)"]
+    }
+
+    /// A commit of this task already on the branch (made by an attempt whose answer was lost),
+    /// found by the marker lines of its message among the commits since shortly before the task
+    /// was queued.
+    func earlierCommit(marker: [String], request: DispatchRequest, project: String, branch: String) async throws(GitLabFailure) -> GitLabCommit? {
+        let since = (request.queuedAt ?? Date()).addingTimeInterval(-300)
+        return try await repository.commits(project: project, branch: branch, since: since).first { commit in
+            let lines = Set((commit.message ?? "").split(separator: "\n").map(String.init))
+            return marker.allSatisfy(lines.contains)
         }
     }
 

@@ -80,7 +80,7 @@ extension GitLabExecutor {
         return GitLabPipelineState(project: project, parent: parent, children: children)
     }
 
-    /// The trigger jobs of a pipeline (`trigger_jobs`, or `bridges` on GitLab versions before 17.x).
+    /// The trigger jobs of a pipeline (`trigger_jobs`, or `bridges` where GitLab answers 404 to that).
     func bridges(project: String, pipelineId: Int64) async throws(GitLabFailure) -> [JSONValue] {
         let path = "/projects/\(GitLabAPI.project(project))/pipelines/\(pipelineId)"
         do {

@@ -60,11 +60,16 @@ public struct GitLabDescriptorSource: DescriptorSource {
         cache = DiscoveryCache(maximumAge: .milliseconds(Int64(settings.refreshSeconds * 1000)))
     }
 
+    /// The descriptor of a version. What was discovered is kept for `refreshSeconds`; a lookup that
+    /// misses looks again (at most once per `refreshSeconds`), and every look reads again only the
+    /// projects whose head commit moved.
     public func descriptor(productId: String, version: String) async throws(DescriptorSourceError) -> DataProductDescriptor {
         for attempt in 0..<2 {
             let found: [Found]
             do {
-                found = try await cache.value(refresh: attempt == 1) { () async throws(GitLabFailure) -> [Found] in try await discover() }
+                found = try await cache.value(refresh: attempt == 1) { previous async throws(GitLabFailure) -> [Int64: ProjectScan] in
+                    try await discover(reusing: previous)
+                }
             } catch {
                 throw error.retryable ? .unreachable("GitLab: \(error.message)") : .notFound("GitLab: \(error.message)")
             }
@@ -102,14 +107,27 @@ public struct GitLabDescriptorSource: DescriptorSource {
 
     /// Every descriptor file of the group's projects, read.
     public func discover() async throws(GitLabFailure) -> [Found] {
-        var found: [Found] = []
-        for project in try await repository.projects(inGroup: settings.group) {
+        ProjectScan.found(in: try await discover(reusing: [:]))
+    }
+
+    /// Every descriptor file of the group's projects: read again only in projects whose head commit
+    /// at the ref differs from the one `previous` saw.
+    func discover(reusing previous: [Int64: ProjectScan]) async throws(GitLabFailure) -> [Int64: ProjectScan] {
+        var scans: [Int64: ProjectScan] = [:]
+        for (order, project) in try await repository.projects(inGroup: settings.group).enumerated() {
             guard let ref = settings.ref ?? project.defaultBranch else { continue }
+            let head = try await repository.head(project: String(project.id), ref: ref)
+            if let head, var earlier = previous[project.id], earlier.head == head, earlier.ref == ref {
+                earlier.order = order
+                scans[project.id] = earlier
+                continue
+            }
+            var found: [Found] = []
             let entries: [GitLabTreeEntry]
             do {
                 entries = try await repository.tree(project: String(project.id), ref: ref, recursive: true)
             } catch where error.status == 404 {
-                continue  // an empty repository has no tree
+                entries = []  // an empty repository has no tree
             }
             for entry in entries where !entry.isFolder && Glob.matches(settings.pattern, entry.path) {
                 guard let file = try await repository.file(project: String(project.id), path: entry.path, ref: ref) else { continue }
@@ -121,28 +139,47 @@ public struct GitLabDescriptorSource: DescriptorSource {
                 }
                 found.append(Found(project: project, path: entry.path, ref: ref, descriptor: descriptor))
             }
+            scans[project.id] = ProjectScan(order: order, ref: ref, head: head, found: found)
         }
-        return found
+        return scans
     }
 }
 
-/// What discovery found last, and when.
+/// What discovery read in one project, at which head commit of which ref.
+struct ProjectScan: Sendable {
+    var order: Int
+    var ref: String
+    var head: String?
+    var found: [GitLabDescriptorSource.Found]
+
+    /// The descriptor files of every project, in the group's order.
+    static func found(in scans: [Int64: ProjectScan]) -> [GitLabDescriptorSource.Found] {
+        scans.values.sorted { $0.order < $1.order }.flatMap(\.found)
+    }
+}
+
+/// What discovery found last, and when; a look forced by a lookup that missed is allowed once
+/// per `maximumAge`.
 actor DiscoveryCache {
     let maximumAge: Duration
-    private var value: [GitLabDescriptorSource.Found]?
+    private var scans: [Int64: ProjectScan] = [:]
     private var at: ContinuousClock.Instant?
+    private var forcedAt: ContinuousClock.Instant?
 
     init(maximumAge: Duration) { self.maximumAge = maximumAge }
 
-    /// The kept value while fresh (and not `refresh`), else a new one from `make`.
+    /// The kept descriptors while fresh (and not `refresh`, or refreshed on demand lately), else
+    /// those `make` reads from what was kept.
     func value(
-        refresh: Bool, _ make: () async throws(GitLabFailure) -> [GitLabDescriptorSource.Found]
+        refresh: Bool, _ make: ([Int64: ProjectScan]) async throws(GitLabFailure) -> [Int64: ProjectScan]
     ) async throws(GitLabFailure) -> [GitLabDescriptorSource.Found] {
-        if !refresh, let value, let at, at.duration(to: .now) < maximumAge { return value }
-        let fresh = try await make()
-        value = fresh
+        let fresh = at.map { $0.duration(to: .now) < maximumAge } ?? false
+        let mayForce = forcedAt.map { $0.duration(to: .now) >= maximumAge } ?? true
+        if fresh && (!refresh || !mayForce) { return ProjectScan.found(in: scans) }
+        if refresh { forcedAt = .now }
+        scans = try await make(scans)
         at = .now
-        return fresh
+        return ProjectScan.found(in: scans)
     }
 }
 

@@ -22,6 +22,12 @@ public struct GitLabFilePlan: Sendable {
 
     var steps: [Step]
 
+    /// The paths the actions name, in order, each once.
+    var paths: [String] {
+        var seen: Set<String> = []
+        return steps.map(\.path).filter { seen.insert($0).inserted }
+    }
+
     /// Reads a list of file actions; `at` names the list in errors.
     public init(files: JSONValue?, at: String = "files") throws(ExecutorError) {
         guard let list = files?.arrayValue, !list.isEmpty else {

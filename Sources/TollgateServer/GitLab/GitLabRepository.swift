@@ -120,6 +120,24 @@ public struct GitLabRepository: Sendable {
         return GitLabCommit(id: id, webURL: json["web_url"]?.stringValue, title: json["title"]?.stringValue)
     }
 
+    /// The id of the newest commit at `ref` (a branch or tag), or nil when the repository is empty.
+    func head(project: String, ref: String) async throws(GitLabFailure) -> String? {
+        let query = GitLabAPI.query([("ref_name", ref), ("per_page", "1")])
+        do {
+            let newest = try await api.get("/projects/\(Self.encoded(project))/repository/commits?\(query)", what: "reading the head of \(project) at \(ref)")
+            return newest.arrayValue?.first?["id"]?.stringValue
+        } catch where error.status == 404 {
+            return nil
+        }
+    }
+
+    /// The commits of `branch` made since `since`, newest first (every page).
+    func commits(project: String, branch: String, since: Date) async throws(GitLabFailure) -> [GitLabCommit] {
+        let query = GitLabAPI.query([("ref_name", branch), ("since", ISO8601DateFormatter().string(from: since)), ("per_page", "100")])
+        return try await api.list("/projects/\(Self.encoded(project))/repository/commits?\(query)", what: "listing the commits of \(project) on \(branch)")
+            .compactMap(GitLabCommit.init)
+    }
+
     /// Deletes a folder: one commit with one delete per file under it. Nil when it holds no file.
     public func deleteFolder(project: String, branch: String, path: String, message: String) async throws(GitLabFailure) -> GitLabCommit? {
         let files = try await tree(project: project, path: path, ref: branch, recursive: true).filter { !$0.isFolder }

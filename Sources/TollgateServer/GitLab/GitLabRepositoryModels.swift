@@ -45,6 +45,20 @@ public struct GitLabCommit: Sendable, Equatable {
     public var id: String
     public var webURL: String?
     public var title: String?
+    /// The whole message (lists give it; a commit's own answer too).
+    public var message: String?
+
+    init(id: String, webURL: String?, title: String?, message: String? = nil) {
+        self.id = id
+        self.webURL = webURL
+        self.title = title
+        self.message = message
+    }
+
+    init?(_ json: JSONValue) {
+        guard let id = json["id"]?.stringValue else { return nil }
+        self.init(id: id, webURL: json["web_url"]?.stringValue, title: json["title"]?.stringValue, message: json["message"]?.stringValue)
+    }
 }
 
 /// One change of a multi-file commit.
