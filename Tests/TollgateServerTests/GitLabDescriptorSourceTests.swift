@@ -20,6 +20,18 @@ struct GitLabDescriptorSourceTests {
         return Array(json.serialized().utf8)
     }
 
+    /// A client with `gitlab` listening.
+    static func started(_ gitlab: FakeGitLab) async throws -> HTTPClient {
+        let client = TollgateService.makeHTTPClient()
+        try await gitlab.start(client: client)
+        return client
+    }
+
+    static func stop(_ gitlab: FakeGitLab, _ client: HTTPClient) {
+        gitlab.stop()
+        Task { try? await client.shutdown() }
+    }
+
     @Test func descriptorsAreFoundByNameODMIdAndVersionAndBrokenOnesAreReported() async throws {
         let gitlab = FakeGitLab()
         let fake = gitlab.repositories
@@ -31,12 +43,8 @@ struct GitLabDescriptorSourceTests {
         fake.setFile(project: 21, path: "products/orders/data-product-descriptor.json", content: Self.descriptor("orders", version: "2.1.0"))
         fake.setFile(project: 21, path: "products/broken/data-product-descriptor.json", content: Array("{ not json".utf8))
         fake.setFile(project: 21, path: "README.md", content: Array("# orders".utf8))
-        let client = TollgateService.makeHTTPClient()
-        try await gitlab.start(client: client)
-        defer {
-            gitlab.stop()
-            Task { try? await client.shutdown() }
-        }
+        let client = try await Self.started(gitlab)
+        defer { Self.stop(gitlab, client) }
         var settings = GitLabDescriptorSource.Settings(address: gitlab.address, token: gitlab.token, group: "platform")
         settings.refreshSeconds = 0.3
         let source = GitLabDescriptorSource(settings: settings, http: OutboundHTTP(client: client))
@@ -66,31 +74,33 @@ struct GitLabDescriptorSourceTests {
             fake.addProject(id: id, group: 1, path: "product-\(id)")
             fake.setFile(project: id, path: "data-product-descriptor.json", content: Self.descriptor("product-\(id)", version: "1.0.0"))
         }
-        let client = TollgateService.makeHTTPClient()
-        try await gitlab.start(client: client)
-        defer {
-            gitlab.stop()
-            Task { try? await client.shutdown() }
+        let client = try await Self.started(gitlab)
+        defer { Self.stop(gitlab, client) }
+        func source(refreshSeconds: Double) -> GitLabDescriptorSource {
+            var settings = GitLabDescriptorSource.Settings(address: gitlab.address, token: gitlab.token, group: "platform")
+            settings.refreshSeconds = refreshSeconds
+            return GitLabDescriptorSource(settings: settings, http: OutboundHTTP(client: client))
         }
-        var settings = GitLabDescriptorSource.Settings(address: gitlab.address, token: gitlab.token, group: "platform")
-        settings.refreshSeconds = 0.5
-        let source = GitLabDescriptorSource(settings: settings, http: OutboundHTTP(client: client))
         func count(_ fragment: String) -> Int { fake.requests.filter { $0.contains(fragment) }.count }
 
-        #expect(try await source.descriptor(productId: "product-20", version: "1.0.0").name == "product-20")
-        #expect(count("/repository/tree") == 10, "the first look reads every project")
         // Misses in a row: one look again, not one each.
+        let patient = source(refreshSeconds: 60)
+        #expect(try await patient.descriptor(productId: "product-20", version: "1.0.0").name == "product-20")
+        #expect(count("/repository/tree") == 10, "the first look reads every project")
         for _ in 0..<5 {
-            await #expect(throws: DescriptorSourceError.self) { try await source.descriptor(productId: "nowhere", version: "1.0.0") }
+            await #expect(throws: DescriptorSourceError.self) { try await patient.descriptor(productId: "nowhere", version: "1.0.0") }
         }
         #expect(count("/groups/platform/projects") == 2, "one look for the first miss, none for the next four")
         #expect(count("/repository/tree") == 10, "nothing moved: no project read again")
 
-        // One project moves; after refreshSeconds a miss reads it alone.
+        // One project moves; once what was found is older than refreshSeconds, a look reads it alone.
+        let eager = source(refreshSeconds: 0.2)
+        #expect(try await eager.descriptor(productId: "product-20", version: "1.0.0").name == "product-20")
+        #expect(count("/repository/tree") == 20)
         fake.setFile(project: 27, path: "data-product-descriptor.json", content: Self.descriptor("product-27", version: "1.1.0"))
-        try await Task.sleep(for: .milliseconds(550))
-        #expect(try await source.descriptor(productId: "product-27", version: "1.1.0").version == "1.1.0")
-        #expect(count("/repository/tree") == 11, "only the project whose head moved is read again")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await eager.descriptor(productId: "product-27", version: "1.1.0").version == "1.1.0")
+        #expect(count("/repository/tree") == 21, "only the project whose head moved is read again")
     }
 
     @Test func withVersionsByTagAVersionIsTheDescriptorAsTagged() async throws {
@@ -102,12 +112,8 @@ struct GitLabDescriptorSourceTests {
         // The files API reads a tag by its name as it reads a branch; the fake keeps the ref as a branch.
         fake.addBranch(project: 20, branch: "v2.0.0")
         fake.setFile(project: 20, branch: "v2.0.0", path: "data-product-descriptor.json", content: Self.descriptor("hello", version: "ignored"))
-        let client = TollgateService.makeHTTPClient()
-        try await gitlab.start(client: client)
-        defer {
-            gitlab.stop()
-            Task { try? await client.shutdown() }
-        }
+        let client = try await Self.started(gitlab)
+        defer { Self.stop(gitlab, client) }
         var settings = GitLabDescriptorSource.Settings(address: gitlab.address, token: gitlab.token, group: "platform")
         settings.versions = .tags
         let source = GitLabDescriptorSource(settings: settings, http: OutboundHTTP(client: client))

@@ -12,18 +12,23 @@ import TollgateTestSupport
 /// tokens operators really use; and lists read to their end.
 extension GitLabExecutorTests {
     /// An executor whose creation answers time out, and a first dispatch whose answer is lost
-    /// (GitLab creates pipeline 500 nonetheless).
-    func loseTheFirstAnswer(_ rig: Rig, _ request: DispatchRequest) async throws -> GitLabExecutor {
+    /// (GitLab creates pipeline 500 nonetheless); with the error that dispatch reported.
+    func loseTheFirstAnswer(_ rig: Rig, _ request: DispatchRequest) async throws -> (GitLabExecutor, ExecutorError?) {
         var settings = GitLabExecutorSettings(address: rig.gitlab.address, token: rig.gitlab.token, project: "platform/app")
         settings.pollSeconds = 0.01
         var http = OutboundHTTP(client: rig.client)
         http.timeout = .milliseconds(300)
         let executor = GitLabExecutor(name: "gitlab", settings: settings, http: http)
         rig.gitlab.answerCreationAfter(.seconds(1))
-        _ = try? await executor.dispatch(request)
+        var reported: ExecutorError?
+        do {
+            _ = try await executor.dispatch(request)
+        } catch {
+            reported = error
+        }
         #expect(rig.gitlab.createdPipelines == [500], "GitLab created it though the answer was lost")
         rig.gitlab.answerCreationAfter(.zero)
-        return executor
+        return (executor, reported)
     }
 
     @Test func aDeveloperTokenSkipsPipelinesWhoseVariablesItMayNotRead() async throws {
@@ -32,7 +37,7 @@ extension GitLabExecutorTests {
         defer { rig.stop() }
         rig.gitlab.setRole(.developer)
         let request = Self.request(attempt: 5)
-        let executor = try await loseTheFirstAnswer(rig, request)
+        let (executor, _) = try await loseTheFirstAnswer(rig, request)
         // Someone else's pipelines on the ref: GitLab answers 403 for their variables.
         rig.gitlab.addForeignPipeline(projectId: 7, variables: [("DEPLOY_ENV", "staging")])
         guard case .accepted(let reference?) = try await executor.dispatch(request) else { Issue.record("not accepted"); return }
@@ -47,7 +52,7 @@ extension GitLabExecutorTests {
         try await rig.start()
         defer { rig.stop() }
         let request = Self.request(attempt: 6)
-        let executor = try await loseTheFirstAnswer(rig, request)
+        let (executor, _) = try await loseTheFirstAnswer(rig, request)
         for index in 0..<25 {
             rig.gitlab.addForeignPipeline(projectId: 7, variables: [("TOLLGATE_TASK_ID", String(900 + index)), ("TOLLGATE_ATTEMPT", "1")])
         }
