@@ -4,8 +4,9 @@
  * long the C function runs. So every library function a policy can reach runs behind a guard that
  * checks the run's limits (deadline, budget, memory) first and counts the work it is about to do
  * against the instruction budget: a byte of string read whole or produced costs 1/16 of an
- * instruction, an element moved, shifted or returned costs one. Work a single call could make unbounded (a range of
- * 2^40 indices, a repetition of an empty string 2^62 times) is refused before it starts.
+ * instruction, an element moved, shifted or returned costs one. Work a single call could make
+ * unbounded (a range of 2^40 indices, a repetition of an empty string 2^62 times) is refused
+ * before it starts.
  *
  * The guards also keep evaluations deterministic: `pairs` visits a plain table's keys in a fixed
  * order, and `tostring` and `string.format` never show an address.
@@ -70,11 +71,14 @@ static void charge_results(lua_State *L, int results) {
         tg_charge(L, results + string_bytes(L, top - results + 1, top) / BYTES_PER_INSTRUCTION);
 }
 
-/* upvalue 1: the library function, which has no upvalues of its own, so it runs in this call's
- * frame (no second call); upvalue 2: its cost kind */
+/* Runs the library function in upvalue 1 in this call's frame (no second call): it has no
+ * upvalues of its own, so it reads only its arguments. Returns its result count. */
+static int run_library_function(lua_State *L) { return lua_tocfunction(L, lua_upvalueindex(1))(L); }
+
+/* upvalue 1: the library function; upvalue 2: its cost kind */
 static int guarded(lua_State *L) {
     tg_charge(L, cost_before(L, (int)lua_tointeger(L, lua_upvalueindex(2))));
-    int results = lua_tocfunction(L, lua_upvalueindex(1))(L);
+    int results = run_library_function(L);
     charge_results(L, results);
     return results;
 }
@@ -109,10 +113,7 @@ static int guarded_rep(lua_State *L) {
         return luaL_error(L, "%s", message);
     }
     tg_charge(L, 1 + total / BYTES_PER_INSTRUCTION);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 1);
-    return 1;
+    return run_library_function(L);
 }
 
 /* The comparison table.sort uses when the policy gives none: checks the limits at every step. */
@@ -133,10 +134,7 @@ static int guarded_sort(lua_State *L) {
         lua_pushcfunction(L, guarded_less);
     }
     lua_settop(L, 2);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, 2, 0);
-    return 0;
+    return run_library_function(L);
 }
 
 /* ---- deterministic pairs ---- */
@@ -318,7 +316,7 @@ static int guarded_format(lua_State *L) {
         if (format[i] != '%') continue;
         size_t j = i + 1;
         if (format[j] == '%') { i = j; continue; }
-        while (j < len && strchr("-+ #0123456789.", format[j])) j++;
+        while (j < len && format[j] != '\0' && strchr("-+ #0123456789.", format[j])) j++;
         if (j < len && format[j] == 'p')
             return luaL_error(L, "string.format: '%%p' is not available in policies (it shows an address)");
         i = j;
@@ -326,11 +324,9 @@ static int guarded_format(lua_State *L) {
     int n = lua_gettop(L);
     for (int i = 2; i <= n; i++) hide_address(L, i);
     tg_charge(L, 1 + n + string_bytes(L, 1, n) / BYTES_PER_INSTRUCTION);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, n, 1);
-    tg_charge(L, string_bytes(L, 1, 1) / BYTES_PER_INSTRUCTION);
-    return 1;
+    int results = run_library_function(L);
+    charge_results(L, results);
+    return results;
 }
 
 /* ---- installing the guards ---- */

@@ -128,7 +128,13 @@ public enum DecisionInputParts {
         var parts: [Part] = []
         var stored: Set<String> = []
 
-        /// The node for `value` and the length of the value's JSON text.
+        /// The length of a scalar's JSON text, escapes left out (it only decides what stays inline).
+        static func textLength(of value: JSONValue) -> Int {
+            if case .string(let text) = value { return text.utf8.count + 2 }
+            return value.serialized().utf8.count
+        }
+
+        /// The node for `value` and the length of the value's JSON text (escapes left out).
         mutating func node(_ value: JSONValue) -> (node: JSONValue, size: Int) {
             switch value {
             case .object(let object):
@@ -138,7 +144,7 @@ public enum DecisionInputParts {
                 for (key, member) in object {
                     let (child, childSize) = node(member)
                     members += [.string(key), child]
-                    size += JSONValue.string(key).serialized().utf8.count + 1 + childSize
+                    size += key.utf8.count + 3 + childSize
                 }
                 guard size >= DecisionInputParts.inlineBytes else { return (["v": value], size) }
                 return (split(members, stride: 2, leaf: "o", join: "O"), size)
@@ -154,7 +160,7 @@ public enum DecisionInputParts {
                 guard size >= DecisionInputParts.inlineBytes else { return (["v": value], size) }
                 return (split(elements, stride: 1, leaf: "a", join: "A"), size)
             default:
-                let size = value.serialized().utf8.count
+                let size = Self.textLength(of: value)
                 guard size >= DecisionInputParts.inlineBytes else { return (["v": value], size) }
                 return (store(["v": value]), size)
             }

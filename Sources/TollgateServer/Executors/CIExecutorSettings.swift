@@ -81,6 +81,7 @@ public struct AzureDevOpsExecutorSettings: Sendable, Equatable {
 ///     token: { env: GITLAB_TOKEN }      # api scope
 ///     project: dtaas/user1              # default project (id or full path)
 ///     branch: main                      # default branch
+///     retryAfterCeilingSeconds: 300     # longest wait in all for GitLab's Retry-After on a read
 /// ```
 /// The task's template definition may name `project`, `branch`, `startBranch` and `message`; its
 /// configurations list the `files` actions (their content may hold `${…}` placeholders).

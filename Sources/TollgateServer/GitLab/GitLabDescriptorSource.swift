@@ -8,7 +8,8 @@ import TollgateRuntime
 ///
 /// With `versions: field` a descriptor's version is its `info.version` on the project's default
 /// branch (or `ref`); with `versions: tags` version `V` is the descriptor as tagged `V` or `vV`.
-/// What discovery found is kept for `refreshSeconds`; a lookup that misses looks again.
+/// What discovery found is kept for `refreshSeconds`; a lookup that misses looks again, at most
+/// once per `refreshSeconds`, reading again only the projects whose head commit moved.
 public struct GitLabDescriptorSource: DescriptorSource {
     /// `registry: { kind: gitlab, … }`.
     public struct Settings: Sendable, Equatable {
