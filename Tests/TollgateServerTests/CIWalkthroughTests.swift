@@ -94,7 +94,8 @@ struct CIWalkthroughTests {
         #expect(gitlab.variables(of: 503)["vmIp"] == "198.168.20.120")
         // The tasks ended by their pipelines' callbacks; the job logs follow once the pipelines finish
         // (a collection that finds the run still going tries again with the executor backoff: 1 s,
-        // 2 s, 4 s, …; on a loaded CI machine the logs have come as late as the sixth try, 31 s on).
+        // 2 s, 4 s, …; on a 2-core CI machine 30 s were not always enough, so this waits past the
+        // sixth try).
         var logs: JSONValue = []
         for _ in 0..<4_500 {
             logs = try await f.call(.GET, "/api/v1/tollgate/tasks/2/history?kind=log").1
