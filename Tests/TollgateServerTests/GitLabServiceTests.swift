@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
 import NIOHTTP1
 import Testing
 import TollgateJSON
@@ -69,5 +70,42 @@ struct GitLabServiceTests {
             return history.arrayValue?.first?["message"]?.stringValue
                 == "cancelled (activity 2 was aborted): cancelled pipeline 503 and child pipeline 505"
         }
+    }
+
+    @Test func aCallbackThatOutrunsTheDispatchAnswerStillGetsItsLogsAndCancelsNothing() async throws {
+        let gitlab = FakeGitLab()
+        gitlab.addProject(id: 9, path: "platform/hello")
+        gitlab.planJobs([.init(name: "provision", stage: "deploy", trace: "$ terraform apply\ndone\n")])
+        // GitLab creates the pipeline at once but its answer is slow: the pipeline reports first.
+        gitlab.answerCreationAfter(.seconds(1))
+        let f = try ServiceFixture(respond: { _ in nil }, recoveryInterval: .milliseconds(50))
+        try await gitlab.start(client: f.client)
+        defer { gitlab.stop() }
+        try f.useDescriptor("examples/walkthrough/descriptor-ci.json")
+        var settings = GitLabExecutorSettings(address: gitlab.address, token: gitlab.token)
+        settings.pollSeconds = 0.02
+        try await f.start(executors: ["gitlab": .gitlab(settings)])
+        defer { Task { try? await f.stop() } }
+
+        #expect(try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: Self.dev).0 == 201)
+        try await waitUntil("the first pipeline") { gitlab.createdPipelines == [500] }
+        gitlab.setJobs(ofChildOf: 500, ["provision": "success"])
+        let callback = try #require(gitlab.variables(of: 500)["TOLLGATE_CALLBACK_URL"])
+        var call = HTTPClientRequest(url: callback)
+        call.method = .PATCH
+        call.headers.add(name: "Content-Type", value: "application/json")
+        call.body = .bytes(ByteBuffer(string: JSONValue.object(["status": "PROCESSED", "results": Walkthrough.vmResults]).serialized()))
+        #expect(try await f.client.execute(call, timeout: .seconds(10)).status == .ok)
+        try await waitUntil("the dispatch answer recorded") {
+            let history = try await f.call(.GET, "/api/v1/tollgate/tasks/1/history?kind=dispatched").1
+            return history.arrayValue?.first?["message"]?.stringValue == "accepted by gitlab as 9:500"
+        }
+        try await waitUntil("the job logs collected") {
+            try await f.call(.GET, "/api/v1/tollgate/tasks/1/history?kind=log").1.arrayValue?.first?["message"] == "provision (success)"
+        }
+        #expect(try await f.call(.GET, "/api/v1/pp/devops/tasks/1/status").1["status"] == "PROCESSED")
+        let cancels = try await f.call(.GET, "/api/v1/tollgate/tasks/1/history?kind=cancel").1
+        #expect(cancels.arrayValue?.isEmpty == true, "a task that ended well has nothing to cancel: \(cancels)")
+        #expect(!gitlab.requests.contains { $0.hasSuffix("/cancel") })
     }
 }

@@ -91,8 +91,15 @@ extension LifecycleEngine {
                 _ = try? commit(changes)
                 return
             }
-            prepare(&request, dispatch: intent.payload["dispatchIntent"]?.intValue.flatMap { try? store.outboxIntent(id: $0) }, task: task)
+            let dispatch = intent.payload["dispatchIntent"]?.intValue.flatMap { try? store.outboxIntent(id: $0) }
+            prepare(&request, dispatch: dispatch, task: task)
             let deadline = intent.createdAt.addingTimeInterval(Double(request.timeoutSeconds))
+            if request.reference == nil, let dispatch, dispatch.doneAt == nil, now <= deadline {
+                // The run reported before the executor's answer to its dispatch was recorded.
+                retryLater(&changes, intent, reason: "the executor's reference for the run is not recorded yet", now: now)
+                _ = try? commit(changes)
+                return
+            }
             do throws(ExecutorError) {
                 guard let logs = try await executor.logs(of: request) else {
                     if now > deadline {

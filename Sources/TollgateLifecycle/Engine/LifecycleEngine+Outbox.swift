@@ -97,8 +97,12 @@ extension LifecycleEngine {
                         if waited { current.errors = nil }  // the executor took it: no longer waiting for it
                         if let reference { current.executorReference = reference }
                         if waited || reference != nil { changes.put(current) }
-                        if reference != nil, current.status != .processing {
-                            // Ended (aborted) while the executor was taking it: cancel what it started.
+                        if reference != nil, current.status != .processing, current.status != .processed,
+                            !((try? store.outbox(taskId: taskId, kind: .cancelTask)) ?? []).contains(where: { $0.doneAt == nil })
+                        {
+                            // Failed or aborted while the executor was taking it, and no cancel is on its
+                            // way: cancel what it started. (A task its run completed by callback before
+                            // this answer was recorded has nothing to cancel; its logs follow.)
                             queueCancel(&changes, task: current, reason: "task \(taskId) ended while it was being dispatched", now: now)
                         }
                     }

@@ -103,7 +103,9 @@ extension LifecycleEngine {
                 status: status, gated: true)
             if let cancelRun { queueCancel(&changes, task: task, reason: cancelRun, now: now) }
         }
-        if report.logs.isEmpty, task.executorReference != nil, let name = task.executor, executors[name]?.collectsLogs == true,
+        // Also when the executor's reference is not recorded yet (a callback that outran the dispatch's
+        // answer): the collection waits for it.
+        if report.logs.isEmpty, let name = task.executor, executors[name]?.collectsLogs == true,
             let dispatch = (try? store.outbox(taskId: taskId, kind: .dispatchTask))?.last
         {
             var payload = dispatch.payload.objectValue ?? [:]
