@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import Synchronization
 import TollgateJSON
 
@@ -11,12 +12,25 @@ extension FakeGitLabRepositories {
         api.get("projects/:project/repository/files/:file") { [self] request, context -> Response in
             if let refused = gate(request) { return refused }
             return read(request, context) { file, path, ref, head in
-                GitLabAnswer.json(.ok, Self.fileJSON(file, path: path, ref: ref, head: head))
+                GitLabAnswer.json(.ok, Self.fileJSON(file, path: path, ref: ref, head: head), headers: Self.fileHeaders(file, path: path, ref: ref, head: head))
             }
+        }
+        // What the file is, without its bytes: the same headers, and GitLab's statuses with no body.
+        api.head("projects/:project/repository/files/:file") { [self] request, context -> Response in
+            if let refused = gate(request) { return refused }
+            let answer = read(request, context) { file, path, ref, head in
+                Response(status: .ok, headers: Self.fileHeaders(file, path: path, ref: ref, head: head))
+            }
+            return Response(status: answer.status, headers: answer.status == .ok ? answer.headers : [:])
         }
         api.get("projects/:project/repository/files/:file/raw") { [self] request, context -> Response in
             if let refused = gate(request) { return refused }
-            return read(request, context) { file, _, _, _ in GitLabAnswer.bytes(file.content) }
+            return read(request, context) { file, path, ref, head in
+                var headers = Self.fileHeaders(file, path: path, ref: ref, head: head)
+                headers[.contentType] = "text/plain; charset=utf-8"
+                headers[.cacheControl] = "max-age=0, private, must-revalidate, no-store, no-cache"
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: file.content)))
+            }
         }
         api.post("projects/:project/repository/files/:file") { [self] request, context -> Response in
             if let refused = gate(request) { return refused }
@@ -88,6 +102,21 @@ extension FakeGitLabRepositories {
         } catch {
             return GitLabAnswer.refused(error)
         }
+    }
+
+    /// The `X-Gitlab-*` headers GitLab sets on every read of a file (the file name as raw UTF-8).
+    static func fileHeaders(_ file: RepoFile, path: String, ref: String, head: String) -> HTTPFields {
+        var fields = HTTPFields()
+        let values: [(String, String)] = [
+            ("X-Gitlab-File-Name", path.split(separator: "/").last.map(String.init) ?? path), ("X-Gitlab-File-Path", path),
+            ("X-Gitlab-Size", String(file.content.count)), ("X-Gitlab-Encoding", "base64"),
+            ("X-Gitlab-Content-Sha256", RepoIds.sha256(file.content)), ("X-Gitlab-Ref", ref), ("X-Gitlab-Blob-Id", file.blobId),
+            ("X-Gitlab-Commit-Id", head), ("X-Gitlab-Last-Commit-Id", file.lastCommitId), ("X-Gitlab-Execute-Filemode", file.executable ? "true" : "false"),
+        ]
+        for (name, value) in values {
+            if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
+        }
+        return fields
     }
 
     static func fileJSON(_ file: RepoFile, path: String, ref: String, head: String) -> JSONValue {

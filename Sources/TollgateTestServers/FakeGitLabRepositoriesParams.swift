@@ -6,13 +6,19 @@ import TollgateJSON
 /// `x-www-form-urlencoded` body.
 struct RepoParams: Sendable {
     var values: [String: JSONValue]
+    /// The body was past the largest GitLab takes (the commits API's 300 MB).
+    var tooLarge = false
+
+    static let maximumBodyBytes = 300_000_000
 
     /// Reads the query and the body of `request`.
     static func of(_ request: Request) async -> RepoParams {
         var values: [String: JSONValue] = [:]
         for (key, value) in GitLabQuery.pairs(request.uri.query) { values[key] = .string(value) }
         let type = request.headers[.contentType]?.lowercased() ?? ""
-        guard let buffer = try? await request.body.collect(upTo: 8 << 20), buffer.readableBytes > 0 else { return RepoParams(values: values) }
+        guard let buffer = try? await request.body.collect(upTo: Self.maximumBodyBytes), buffer.readableBytes > 0 else {
+            return RepoParams(values: values, tooLarge: (request.headers[.contentLength].flatMap { Int($0) } ?? 0) > Self.maximumBodyBytes)
+        }
         let bytes = Array(buffer.readableBytesView)
         if type.hasPrefix("application/x-www-form-urlencoded") {
             for (key, value) in GitLabQuery.pairs(String(decoding: bytes, as: UTF8.self)) { values[key] = .string(value) }
@@ -54,6 +60,7 @@ struct RepoParams: Sendable {
 
     /// Grape's answer for missing required parameters: `{"error":"branch is missing, content is missing"}`.
     func requireAll(_ keys: [String]) throws(RepoRefusal) {
+        if tooLarge { throw RepoRefusal(status: .contentTooLarge, body: ["message": "413 Request Entity Too Large"]) }
         let missing = keys.filter { string($0) == nil }
         if !missing.isEmpty { throw .error(missing.map { "\($0) is missing" }.joined(separator: ", ")) }
     }

@@ -9,6 +9,9 @@ public enum TollgateCommand {
         public var status: Int32
         public var standardOutput: String
         public var standardError: String
+        /// The highest resident memory the process reached, as last seen in `/proc` while it ran
+        /// (sampled every few milliseconds; nil where `/proc` is not there).
+        public var peakResidentBytes: Int?
     }
 
     /// The executable next to the running test bundle.
@@ -58,11 +61,29 @@ public enum TollgateCommand {
             errors.withLock { $0 = data }
             reader.leave()
         }
+        // VmHWM is the kernel's own high-water mark, so the last sample before the exit holds the peak
+        // up to then.
+        let peak = Mutex<Int?>(nil)
+        let sampling = Atomic(true)
+        reader.enter()
+        DispatchQueue.global().async {
+            while sampling.load(ordering: .relaxed) {
+                if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+                    let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+                    let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+                {
+                    peak.withLock { $0 = max($0 ?? 0, kilobytes * 1024) }
+                }
+                usleep(2_000)
+            }
+            reader.leave()
+        }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        reader.wait()
         process.waitUntilExit()
+        sampling.store(false, ordering: .relaxed)
+        reader.wait()
         return Output(
             status: process.terminationStatus, standardOutput: String(decoding: stdout, as: UTF8.self),
-            standardError: String(decoding: errors.withLock { $0 }, as: UTF8.self))
+            standardError: String(decoding: errors.withLock { $0 }, as: UTF8.self), peakResidentBytes: peak.withLock { $0 })
     }
 }

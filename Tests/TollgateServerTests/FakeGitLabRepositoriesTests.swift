@@ -96,8 +96,15 @@ struct FakeGitLabRepositoriesTests {
 
         let raw = try await rig.send(.GET, "/projects/dtaas%2Fuser1/repository/files/\(Self.encoded(path))/raw?ref=main")
         #expect(raw.status == 200)
-        #expect(raw.header("Content-Type") == "text/plain")
+        #expect(raw.header("Content-Type") == "text/plain; charset=utf-8")
         #expect(raw.text == "Zürich ✓\n")
+        #expect(raw.header("X-Gitlab-Last-Commit-Id") == file["last_commit_id"]?.stringValue, "the raw read says which commit it is")
+        #expect(raw.header("X-Gitlab-Content-Sha256") == file["content_sha256"]?.stringValue)
+        let head = try await rig.send(.HEAD, "/projects/dtaas%2Fuser1/repository/files/\(Self.encoded(path))?ref=main")
+        #expect(head.status == 200 && head.text.isEmpty)
+        #expect(head.header("X-Gitlab-Blob-Id") == file["blob_id"]?.stringValue)
+        #expect(head.header("X-Gitlab-Size") == "\("Zürich ✓\n".utf8.count)")
+        #expect(try await rig.send(.HEAD, "/projects/dtaas%2Fuser1/repository/files/nope.md?ref=main").status == 404)
 
         let created = try await rig.send(
             .POST, "/projects/7/repository/files/\(Self.encoded("digital_twins/Café/größe.txt"))",

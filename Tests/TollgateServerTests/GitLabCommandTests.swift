@@ -70,4 +70,69 @@ struct GitLabCommandTests {
         #expect(noToken.status == 2)
         #expect(noToken.standardError.contains("set NOT_SET_ANYWHERE to a GitLab token"))
     }
+
+    /// A local file of `size` pseudo-random bytes (incompressible, like an `.fmu`), written piece by piece.
+    static func binaryFile(_ directory: TemporaryDirectory, _ name: String, size: Int) throws -> String {
+        let path = directory.url(name)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        defer { try? handle.close() }
+        var random = SplitMix64(state: UInt64(size))
+        var written = 0
+        while written < size {
+            let count = min(1 << 20, size - written)
+            var piece = [UInt8](repeating: 0, count: count)
+            for index in stride(from: 0, to: count, by: 8) {
+                withUnsafeBytes(of: random.next()) { word in
+                    for offset in 0..<min(8, count - index) { piece[index + offset] = word[offset] }
+                }
+            }
+            try handle.write(contentsOf: piece)
+            written += count
+        }
+        return path
+    }
+
+    @Test func aFiftyMegabyteFileGoesToGitLabAndBackInBoundedMemory() async throws {
+        let gitlab = FakeGitLab()
+        let fake = gitlab.repositories
+        fake.addGroup(id: 3, path: "dtaas")
+        fake.addProject(id: 11, group: 3, path: "user1")
+        let client = TollgateService.makeHTTPClient()
+        try await gitlab.start(client: client)
+        defer {
+            gitlab.stop()
+            Task { try? await client.shutdown() }
+        }
+        let directory = try TemporaryDirectory()
+        let at = ["--address", gitlab.address]
+
+        /// Puts a file of `size` bytes, reads it back, and answers the two runs' peak memory.
+        func roundTrip(_ name: String, size: Int) async throws -> (put: Int, get: Int) {
+            let local = try Self.binaryFile(directory, name, size: size)
+            let remote = "digital_twins/plant/\(name)"
+            let put = try await tollgate(["gitlab", "put", "11", remote, "--from", local] + at, token: gitlab.token)
+            #expect(put.status == 0, "\(put.standardError)")
+            #expect(put.standardOutput == "created \(remote) on main of 11\n")
+            let back = directory.url("back-\(name)")
+            let get = try await tollgate(["gitlab", "get", "11", remote, "--output", back] + at, token: gitlab.token)
+            #expect(get.status == 0, "\(get.standardError)")
+            let sent = try Data(contentsOf: URL(fileURLWithPath: local))
+            #expect(fake.files(project: 11)[remote].map { Data($0) == sent } == true, "GitLab holds the file's bytes")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: back)) == sent, "the bytes come back unchanged")
+            let again = try await tollgate(["gitlab", "put", "11", remote, "--from", local] + at, token: gitlab.token)
+            #expect(again.standardOutput.hasPrefix("unchanged"), "compared by SHA-256: \(again.standardOutput)")
+            return (try #require(put.peakResidentBytes), try #require(get.peakResidentBytes))
+        }
+
+        let small = try await roundTrip("small.fmu", size: 1_000)
+        let large = try await roundTrip("plant.fmu", size: 50_000_000)
+        func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }
+        print(
+            "gitlab files: peak RSS put \(megabytes(small.put)) (1 kB) vs \(megabytes(large.put)) (50 MB);"
+                + " get \(megabytes(small.get)) (1 kB) vs \(megabytes(large.get)) (50 MB)")
+        // Held whole, the file would add 50 MB (and its base64 67 MB more): streamed, it adds a few pieces.
+        #expect(large.put - small.put < 20_000_000, "put: \(megabytes(small.put)) → \(megabytes(large.put))")
+        #expect(large.get - small.get < 20_000_000, "get: \(megabytes(small.get)) → \(megabytes(large.get))")
+    }
 }

@@ -73,7 +73,7 @@ struct GitLabRepositoryTests {
             #expect(try await rig.repository.file(project: "dtaas/user1", path: "nope.md", ref: "main") == nil)
 
             let binary: [UInt8] = [0, 0xFF, 0xC3, 0x28, 10]
-            try await rig.repository.createFile(project: "11", branch: "main", path: "data/Größe.bin", content: binary, message: "Add data")
+            try await rig.repository.createFile(project: "11", branch: "main", path: "data/Größe.bin", content: .bytes(binary), message: "Add data")
             #expect(rig.fake.files(project: 11)["data/Größe.bin"] == binary)
         }
     }
@@ -114,7 +114,7 @@ struct GitLabRepositoryTests {
             rig.fake.setFile(project: 11, path: "config.yml", content: Array("a: 2\n".utf8))  // someone else
             do throws(GitLabFailure) {
                 try await rig.repository.updateFile(
-                    project: "11", branch: "main", path: "config.yml", content: Array("a: 3\n".utf8), lastCommitId: read.lastCommitId, message: "Mine")
+                    project: "11", branch: "main", path: "config.yml", content: .bytes(Array("a: 3\n".utf8)), lastCommitId: read.lastCommitId, message: "Mine")
                 Issue.record("overwrote the other change")
             } catch {
                 #expect(error.message.contains("changed by someone else since it was read"), "\(error.message)")

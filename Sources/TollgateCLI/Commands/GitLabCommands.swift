@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import NIOCore
 import TollgateJSON
 import TollgateLifecycle
 import TollgateServer
@@ -100,29 +101,48 @@ struct GitLabDiscover: AsyncParsableCommand {
 }
 
 struct GitLabFileGet: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "get", abstract: "Print a file of a repository (UTF-8).")
+    static let configuration = CommandConfiguration(
+        commandName: "get", abstract: "Write a file of a repository to standard output, or to a local file (any size, streamed).")
 
     @OptionGroup var gitlab: GitLabOptions
     @Argument(help: "The project (id or full path).") var project: String
     @Argument(help: "The file's path in the repository.") var path: String
     @Option(help: "Branch, tag or commit.") var ref = "main"
+    @Option(help: "The local file to write (replaced only once the whole file has arrived).") var output: String?
 
     func run() async throws {
-        let file = try await gitlab.run("get") { repository throws(GitLabFailure) in
-            try await repository.file(project: project, path: path, ref: ref)
+        // Into a temporary file beside the output, renamed at the end: never a half-written file.
+        let partial = output.map { $0 + ".partial-\(ProcessInfo.processInfo.processIdentifier)" }
+        if let partial, !FileManager.default.createFile(atPath: partial, contents: nil) {
+            printError("tollgate gitlab get: cannot write \(output ?? partial)")
+            throw ExitCode(2)
         }
-        guard let file else {
+        let sink = partial.flatMap { FileHandle(forWritingAtPath: $0) } ?? FileHandle.standardOutput
+        defer {
+            try? sink.close()
+            if let partial { try? FileManager.default.removeItem(atPath: partial) }
+        }
+        let info = try await gitlab.run("get") { repository throws(GitLabFailure) in
+            try await repository.download(project: project, path: path, ref: ref) { piece in
+                try sink.write(contentsOf: Data(piece.readableBytesView))
+            }
+        }
+        guard info != nil else {
             printError("tollgate gitlab get: \(project) has no file \(path) at \(ref)")
             throw ExitCode(1)
         }
-        FileHandle.standardOutput.write(Data(file.bytes))
+        if let output, let partial {
+            try sink.synchronize()
+            _ = try? FileManager.default.removeItem(atPath: output)
+            try FileManager.default.moveItem(atPath: partial, toPath: output)
+        }
     }
 }
 
 struct GitLabFilePut: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "put",
-        abstract: "Create or update a file from a local file, in one commit (refused if it changed since it was read).")
+        abstract: "Create or update a file from a local file (any size, streamed), in one commit (refused if it changed since it was read).")
 
     @OptionGroup var gitlab: GitLabOptions
     @Argument(help: "The project (id or full path).") var project: String
@@ -132,20 +152,24 @@ struct GitLabFilePut: AsyncParsableCommand {
     @Option(help: "The commit message.") var message: String?
 
     func run() async throws {
-        guard let bytes = FileManager.default.contents(atPath: from) else {
-            printError("tollgate gitlab put: cannot read \(from)")
+        let content = GitLabContent.localFile(path: from)
+        let hash: String
+        do {
+            hash = try content.sha256()
+        } catch {
+            printError("tollgate gitlab put: cannot read \(from): \(error.localizedDescription)")
             throw ExitCode(2)
         }
         let outcome = try await gitlab.run("put") { repository throws(GitLabFailure) -> String in
-            let current = try await repository.file(project: project, path: path, ref: branch)
-            let text = message ?? "Update \(path)"
-            if let current {
-                if current.bytes == Array(bytes) { return "unchanged" }
+            // Compared by SHA-256, so that the file is not read back.
+            if let current = try await repository.fileInfo(project: project, path: path, ref: branch) {
+                if current.contentSHA256 == hash { return "unchanged" }
                 try await repository.updateFile(
-                    project: project, branch: branch, path: path, content: Array(bytes), lastCommitId: current.lastCommitId, message: text)
+                    project: project, branch: branch, path: path, content: content, lastCommitId: current.lastCommitId,
+                    message: message ?? "Update \(path)")
                 return "updated"
             }
-            try await repository.createFile(project: project, branch: branch, path: path, content: Array(bytes), message: message ?? "Create \(path)")
+            try await repository.createFile(project: project, branch: branch, path: path, content: content, message: message ?? "Create \(path)")
             return "created"
         }
         print("\(outcome) \(path) on \(branch) of \(project)")
@@ -165,7 +189,7 @@ struct GitLabFileDelete: AsyncParsableCommand {
     func run() async throws {
         let outcome = try await gitlab.run("delete") { repository throws(GitLabFailure) -> String in
             let text = message ?? "Delete \(path)"
-            if try await repository.file(project: project, path: path, ref: branch) != nil {
+            if try await repository.fileInfo(project: project, path: path, ref: branch) != nil {
                 try await repository.deleteFile(project: project, branch: branch, path: path, message: text)
                 return "deleted \(path)"
             }

@@ -112,9 +112,14 @@ extension GitLabExecutor {
         var logs: [TaskLog] = []
         for job in jobs {
             do {
-                let raw = try await api.text(
-                    "/projects/\(GitLabAPI.project(job.project))/jobs/\(job.id)/trace", what: "reading the log of job \(job.name)")
-                logs.append(GitLabJobLog.clean(raw, name: job.name, status: job.status, limit: settings.logLimitBytes))
+                // Logs run to 100 MB: only their end is kept, as it arrives.
+                let tail = ReceivedBytes(keepingTheLast: settings.logLimitBytes)
+                _ = try await api.receive(
+                    "/projects/\(GitLabAPI.project(job.project))/jobs/\(job.id)/trace", what: "reading the log of job \(job.name)"
+                ) { try tail.append($0) }
+                tail.trim()
+                logs.append(
+                    GitLabJobLog.clean(tail.bytes, droppedBefore: tail.dropped, name: job.name, status: job.status, limit: settings.logLimitBytes))
             } catch {
                 logs.append(TaskLog(name: job.name, status: job.status, text: "(log unavailable: \(error.message))"))
             }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import NIOHTTP1
 import TollgateJSON
 import TollgateLifecycle
@@ -66,9 +67,10 @@ struct GitLabAPI: Sendable {
         return items
     }
 
-    /// Raw text (a job trace).
-    func text(_ path: String, what: String) async throws(GitLabFailure) -> [UInt8] {
-        Array(try await send(.GET, path, what: what).body.utf8)
+    /// A GET whose answer is handed to `receive` piece by piece (a job trace, a file's bytes), so
+    /// that any size passes through bounded memory; answers the headers.
+    func receive(_ path: String, what: String, _ receive: @escaping (ByteBuffer) async throws -> Void) async throws(GitLabFailure) -> HTTPHeaders {
+        try await send(.GET, path, payload: nil, what: what, receive: receive).headers
     }
 
     func post(_ path: String, body: JSONValue, headers: [(String, String)]? = nil, what: String) async throws(GitLabFailure) -> JSONValue {
@@ -89,9 +91,18 @@ struct GitLabAPI: Sendable {
         _ method: HTTPMethod, _ path: String, absolute: Bool = false, headers: [(String, String)]? = nil, body: String? = nil,
         what: String
     ) async throws(GitLabFailure) -> OutboundHTTP.Answer {
+        try await send(method, path, absolute: absolute, headers: headers, payload: body.map(OutboundBody.text), what: what)
+    }
+
+    func send(
+        _ method: HTTPMethod, _ path: String, absolute: Bool = false, headers: [(String, String)]? = nil, payload: OutboundBody?,
+        what: String, receive: ((ByteBuffer) async throws -> Void)? = nil
+    ) async throws(GitLabFailure) -> OutboundHTTP.Answer {
         let answer: OutboundHTTP.Answer
         do {
-            answer = try await http.send(method, absolute ? path : base + path, headers: headers ?? authorization, body: body, what: "GitLab (\(what))")
+            answer = try await http.send(
+                method, absolute ? path : base + path, headers: headers ?? authorization, payload: payload, what: "GitLab (\(what))",
+                receive: receive)
         } catch {
             throw GitLabFailure(error, service: "GitLab", what: what)
         }

@@ -82,27 +82,40 @@ public struct GitLabFilePlan: Sendable {
                 let files = try await repository.tree(project: project, path: step.path, ref: ref, recursive: true).filter { !$0.isFolder }
                 if files.isEmpty { unchanged.append(step.path) }
                 actions += files.map { .delete(path: $0.path) }
-            default:
-                let current = try await repository.file(project: project, path: step.path, ref: ref)
+            case "update", "upsert":
+                // Compared by SHA-256, so that a large file is not read back.
                 let content = step.content ?? []
-                switch (step.action, current) {
-                case ("update", nil):
-                    throw GitLabFailure(retryable: false, status: 400, message: "cannot update \(step.path): there is no such file on \(ref) (use upsert to create it)")
-                case (_, nil): actions.append(.create(path: step.path, content: content))
-                case ("appendOnce", let file?):
-                    let marker = step.marker ?? String(decoding: content, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
-                    if file.text.contains(marker) {
-                        unchanged.append(step.path)
-                    } else {
-                        let separator: [UInt8] = file.bytes.last == UInt8(ascii: "\n") || file.bytes.isEmpty ? [] : [UInt8(ascii: "\n")]
-                        actions.append(.update(path: step.path, content: file.bytes + separator + content, lastCommitId: file.lastCommitId))
+                guard let current = try await repository.fileInfo(project: project, path: step.path, ref: ref) else {
+                    guard step.action == "upsert" else {
+                        throw GitLabFailure(
+                            retryable: false, status: 400, message: "cannot update \(step.path): there is no such file on \(ref) (use upsert to create it)")
                     }
-                case (_, let file?):
-                    if file.bytes == content {
-                        unchanged.append(step.path)
-                    } else {
-                        actions.append(.update(path: step.path, content: content, lastCommitId: file.lastCommitId))
-                    }
+                    actions.append(.create(path: step.path, content: content))
+                    continue
+                }
+                let same: Bool
+                if let hash = current.contentSHA256 {
+                    same = hash == (try? GitLabContent.bytes(content).sha256())
+                } else {
+                    same = try await repository.file(project: project, path: step.path, ref: ref)?.bytes == content
+                }
+                if same {
+                    unchanged.append(step.path)
+                } else {
+                    actions.append(.update(path: step.path, content: content, lastCommitId: current.lastCommitId))
+                }
+            default:  // appendOnce
+                let content = step.content ?? []
+                guard let file = try await repository.file(project: project, path: step.path, ref: ref) else {
+                    actions.append(.create(path: step.path, content: content))
+                    continue
+                }
+                let marker = step.marker ?? String(decoding: content, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+                if file.text.contains(marker) {
+                    unchanged.append(step.path)
+                } else {
+                    let separator: [UInt8] = file.bytes.last == UInt8(ascii: "\n") || file.bytes.isEmpty ? [] : [UInt8(ascii: "\n")]
+                    actions.append(.update(path: step.path, content: file.bytes + separator + content, lastCommitId: file.lastCommitId))
                 }
             }
         }

@@ -6,13 +6,15 @@ public import TollgateLifecycle
 /// dropped, the bytes decoded as UTF-8 (invalid sequences become U+FFFD), and the end kept when
 /// the log is longer than the cap (the end is where a job says why it failed).
 public enum GitLabJobLog {
-    /// The readable log of one job; `limit` caps the bytes kept (the end is kept).
-    public static func clean(_ raw: [UInt8], name: String, status: String?, limit: Int) -> TaskLog {
-        var omitted = 0
+    /// The readable log of one job; `limit` caps the bytes kept (the end is kept). `raw` may be
+    /// the end of a longer log, of which `droppedBefore` bytes were not kept.
+    public static func clean(_ raw: [UInt8], droppedBefore: Int = 0, name: String, status: String?, limit: Int) -> TaskLog {
+        var omitted = droppedBefore
         var bytes = raw[...]
-        if bytes.count > limit {
-            omitted = bytes.count - limit
-            bytes = bytes.dropFirst(omitted)
+        if bytes.count > limit || droppedBefore > 0 {
+            let excess = max(0, bytes.count - limit)
+            omitted += excess
+            bytes = bytes.dropFirst(excess)
             // Start at a line boundary, not inside a character or an escape sequence.
             if let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) {
                 omitted += newline - bytes.startIndex + 1

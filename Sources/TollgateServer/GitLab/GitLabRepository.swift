@@ -50,52 +50,6 @@ public struct GitLabRepository: Sendable {
         }
     }
 
-    /// A file's bytes and last commit; nil when there is no such file.
-    public func file(project: String, path: String, ref: String) async throws(GitLabFailure) -> GitLabFile? {
-        let json: JSONValue
-        do {
-            json = try await api.get(
-                "/projects/\(Self.encoded(project))/repository/files/\(Self.encoded(path))?\(GitLabAPI.query([("ref", ref)]))",
-                what: "reading \(path) of \(project) at \(ref)")
-        } catch where error.status == 404 && error.message.contains("File Not Found") {
-            return nil
-        }
-        guard let content = json["content"]?.stringValue else {
-            throw GitLabFailure(retryable: false, status: 200, message: "GitLab's answer for \(path) has no content")
-        }
-        let bytes: [UInt8]
-        if json["encoding"]?.stringValue == "base64" {
-            guard let decoded = Data(base64Encoded: content, options: .ignoreUnknownCharacters) else {
-                throw GitLabFailure(retryable: false, status: 200, message: "the content of \(path) is not valid base64")
-            }
-            bytes = Array(decoded)
-        } else {
-            bytes = Array(content.utf8)
-        }
-        return GitLabFile(path: path, bytes: bytes, lastCommitId: json["last_commit_id"]?.stringValue, blobId: json["blob_id"]?.stringValue)
-    }
-
-    /// Creates a file (one commit); refused when it exists.
-    public func createFile(project: String, branch: String, path: String, content: [UInt8], message: String) async throws(GitLabFailure) {
-        _ = try await api.post(
-            "/projects/\(Self.encoded(project))/repository/files/\(Self.encoded(path))",
-            body: ["branch": .string(branch), "commit_message": .string(message), "content": .string(Data(content).base64EncodedString()), "encoding": "base64"],
-            what: "creating \(path) in \(project) on \(branch)")
-    }
-
-    /// Replaces a file (one commit); with `lastCommitId`, refused when someone changed it since.
-    public func updateFile(
-        project: String, branch: String, path: String, content: [UInt8], lastCommitId: String?, message: String
-    ) async throws(GitLabFailure) {
-        var body: JSONObject = [
-            "branch": .string(branch), "commit_message": .string(message), "content": .string(Data(content).base64EncodedString()), "encoding": "base64",
-        ]
-        if let lastCommitId { body["last_commit_id"] = .string(lastCommitId) }
-        _ = try await api.put(
-            "/projects/\(Self.encoded(project))/repository/files/\(Self.encoded(path))", body: .object(body),
-            what: "updating \(path) in \(project) on \(branch)")
-    }
-
     /// Deletes one file (one commit).
     public func deleteFile(project: String, branch: String, path: String, lastCommitId: String? = nil, message: String) async throws(GitLabFailure) {
         var body: JSONObject = ["branch": .string(branch), "commit_message": .string(message)]

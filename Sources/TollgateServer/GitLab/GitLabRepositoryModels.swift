@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 import TollgateJSON
 
 /// A GitLab project as discovery lists it.
@@ -102,5 +103,28 @@ public enum GitLabCommitAction: Sendable, Equatable {
         case .create(let path, _), .update(let path, _, _), .delete(let path, _), .chmod(let path, _): path
         case .move(_, let to, _): to
         }
+    }
+}
+
+/// What GitLab says of a file without its bytes (its `X-Gitlab-*` headers). Fields GitLab did
+/// not send are nil.
+public struct GitLabFileInfo: Sendable, Equatable {
+    public var path: String
+    public var size: Int?
+    public var blobId: String?
+    /// The commit the ref pointed to when read.
+    public var commitId: String?
+    /// The last commit that changed the file.
+    public var lastCommitId: String?
+    /// The hex SHA-256 of the content.
+    public var contentSHA256: String?
+
+    init(path: String, headers: HTTPHeaders) {
+        self.path = path
+        size = headers.first(name: "X-Gitlab-Size").flatMap { Int($0) }
+        blobId = headers.first(name: "X-Gitlab-Blob-Id")
+        commitId = headers.first(name: "X-Gitlab-Commit-Id")
+        lastCommitId = headers.first(name: "X-Gitlab-Last-Commit-Id")
+        contentSHA256 = headers.first(name: "X-Gitlab-Content-Sha256")?.lowercased()
     }
 }

@@ -27,8 +27,8 @@ public struct CIServiceFailure: Error, CustomStringConvertible {
             switch failure.status {
             case 429?: "\(service) is rate-limiting requests (429) when \(what); will try again"
                 + (failure.retryAfter.map { " after \(max(1, $0.components.seconds)) s" } ?? "")
-            case let status?: "\(service) answered \(status) when \(what); will try again"
-            case nil: failure.description
+            case let status? where status >= 500: "\(service) answered \(status) when \(what); will try again"
+            default: failure.description
             }
     }
 

@@ -1,6 +1,6 @@
 public import AsyncHTTPClient
 import Foundation
-import NIOCore
+public import NIOCore
 public import NIOHTTP1
 
 /// The one way Tollgate calls other services (executors, registries, notification receivers).
@@ -51,10 +51,58 @@ public struct OutboundHTTP: Sendable {
 
     public init(client: HTTPClient) { self.client = client }
 
+    /// The most an answer's body may hold when it is read whole; larger bodies are streamed
+    /// (`receive`).
+    public static let maximumAnswerBytes = 8 << 20
+    /// What is kept of an error answer's body (for its message).
+    static let maximumErrorBytes = 1 << 20
+
     /// Sends one request. `what` names the remote in errors ("executor azure-devops").
     public func send(
         _ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: String? = nil, idempotent: Bool? = nil,
         contentType: String = "application/json", what: String
+    ) async throws(Failure) -> Answer {
+        try await send(method, url, headers: headers, payload: body.map(OutboundBody.text), idempotent: idempotent, contentType: contentType, what: what)
+    }
+
+    /// Sends one request whose body may be streamed. With `receive`, a successful (2xx) answer's
+    /// body is handed to it piece by piece, so that an answer of any size passes through bounded
+    /// memory (other answers come back with their body as text); a failure while `receive` runs
+    /// is not retried here, as part of the body has been taken. Without it, the body is read
+    /// whole, up to `maximumAnswerBytes`.
+    public func send(
+        _ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], payload: OutboundBody?, idempotent: Bool? = nil,
+        contentType: String = "application/json", what: String, receive: ((ByteBuffer) async throws -> Void)? = nil
+    ) async throws(Failure) -> Answer {
+        try await exchange(
+            method, url, headers: headers, body: payload, idempotent: idempotent, contentType: contentType, what: what,
+            restartsOnBodyFailure: receive == nil
+        ) { body throws in
+            if let receive {
+                for try await piece in body {
+                    do { try await receive(piece) } catch { throw ReceiverFailed(underlying: error) }
+                }
+                return ""
+            }
+            do {
+                return String(buffer: try await body.collect(upTo: Self.maximumAnswerBytes))
+            } catch is NIOTooManyBytesError {
+                throw AnswerTooLarge()
+            }
+        }
+    }
+
+    /// A successful answer's body was larger than `maximumAnswerBytes`.
+    struct AnswerTooLarge: Error {}
+
+    /// The caller's `receive` refused a piece of the answer (too large, a disk full).
+    struct ReceiverFailed: Error {
+        var underlying: any Error
+    }
+
+    private func exchange(
+        _ method: HTTPMethod, _ url: String, headers: [(String, String)], body: OutboundBody?, idempotent: Bool?, contentType: String,
+        what: String, restartsOnBodyFailure: Bool, read: (HTTPClientResponse.Body) async throws -> String
     ) async throws(Failure) -> Answer {
         let repeatable = idempotent ?? (method == .GET || method == .HEAD)
         // Named in failures only, so a call that succeeds does not pay for the redaction.
@@ -68,15 +116,21 @@ public struct OutboundHTTP: Sendable {
             request.headers.add(name: "Accept", value: "application/json")
             if body != nil { request.headers.add(name: "Content-Type", value: contentType) }
             for (name, value) in headers { request.headers.add(name: name, value: value) }
-            if let body { request.body = .bytes(ByteBuffer(string: body)) }
+            if let body { request.body = body.requestBody }
             var failure: Failure
             var wait: Duration?
+            var bodyStarted = false
             do {
                 let response = try await client.execute(request, deadline: .now() + TimeAmount.nanoseconds(Int64(timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)))
-                let text = String(buffer: try await response.body.collect(upTo: 8 << 20))
                 let status = Int(response.status.code)
                 let pause = Self.pause(response.headers)
-                if (200..<400).contains(status) || (400..<500).contains(status) && status != 429 {
+                if (200..<300).contains(status) {
+                    bodyStarted = true
+                    let text = try await read(response.body)
+                    return Answer(status: status, body: text, headers: response.headers, retryAfter: pause.quotaSpent)
+                }
+                let text = String(buffer: try await response.body.collect(upTo: Self.maximumErrorBytes))
+                if status < 400 || status < 500 && status != 429 {
                     return Answer(status: status, body: text, headers: response.headers, retryAfter: status < 400 ? pause.quotaSpent : nil)
                 }
                 failure = Failure(
@@ -84,8 +138,18 @@ public struct OutboundHTTP: Sendable {
                     description: "\(what) answered \(status) to \(call): \(Self.redacted(String(text.prefix(300))))",
                     retryAfter: pause.retryAfter ?? pause.quotaSpent, body: text)
                 wait = failure.retryAfter
+            } catch let refused as ReceiverFailed {
+                throw Failure(retryable: false, status: 200, description: "\(what) answered \(call), but its answer was not taken: \(refused.underlying)")
+            } catch is AnswerTooLarge {
+                throw Failure(
+                    retryable: false, status: 200,
+                    description: "\(what) answered \(call) with more than \(Self.maximumAnswerBytes >> 20) MiB, more than Tollgate reads whole")
             } catch {
                 failure = Failure(retryable: true, status: nil, description: "\(what) is unreachable (\(call)): \(Self.redacted("\(error)"))")
+                if bodyStarted && !restartsOnBodyFailure {
+                    failure.description = "\(what) broke off its answer to \(call): \(Self.redacted("\(error)"))"
+                    throw failure
+                }
             }
             if let after = wait {
                 // The remote said how long to wait: wait it out (not a failed attempt), up to the ceiling.
