@@ -87,6 +87,8 @@ public final class FakeGitLab: Sendable {
         var requests: [String] = []
         var role = Role.maintainer
         var quotaResetAt: Date?
+        /// Who owns the trigger token: the user its pipelines run as.
+        var triggerOwner = FakeGitLab.tokenUser
     }
 
     public let token: String
@@ -140,6 +142,10 @@ public final class FakeGitLab: Sendable {
 
     /// The role of the token's user on every project (Maintainer unless set).
     public func setRole(_ role: Role) { state.withLock { $0.role = role } }
+
+    /// Makes the trigger token another user's (by default it is the token user's own): its
+    /// pipelines run as that user, and GitLab shows their variables only to them and Maintainers.
+    public func giveTriggerToAnotherUser() { state.withLock { $0.triggerOwner = "release-manager" } }
 
     /// A pipeline someone else ran on `ref` (by pushing, on the web), with its own variables.
     @discardableResult
@@ -254,7 +260,7 @@ public final class FakeGitLab: Sendable {
             // succeeds with its own jobs.
             state.pipelines[parentId] = Pipeline(
                 id: parentId, projectId: projectId, ref: ref, status: own.isEmpty ? "success" : "pending", source: source, variables: variables,
-                createdAt: now, jobs: own, bridges: bridges)
+                createdAt: now, jobs: own, bridges: bridges, user: source == "trigger" ? state.triggerOwner : FakeGitLab.tokenUser)
             return self.json(state.pipelines[parentId]!, state: state)
         }
     }

@@ -156,3 +156,61 @@ extension GitLabExecutorTests {
         #expect(report.results?["childPipelineIds"] == [502, 503])
     }
 }
+
+/// Pipelines started with a trigger token, whose answers were lost: found again when the token
+/// may read them, and never started twice blindly when it may not.
+extension GitLabExecutorTests {
+    /// Dispatches `request` through the trigger token while GitLab's answer is too slow to arrive.
+    func loseATriggerAnswer(_ rig: Rig, _ request: DispatchRequest) async throws {
+        var settings = GitLabExecutorSettings(address: rig.gitlab.address, token: rig.gitlab.token, triggerToken: rig.gitlab.triggerToken, project: "platform/app")
+        settings.pollSeconds = 0.01
+        var http = OutboundHTTP(client: rig.client)
+        http.timeout = .milliseconds(300)
+        rig.gitlab.answerCreationAfter(.seconds(1))
+        _ = try? await GitLabExecutor(name: "gitlab", settings: settings, http: http).dispatch(request)
+        #expect(rig.gitlab.createdPipelines == [500], "GitLab started it though the answer was lost")
+        rig.gitlab.answerCreationAfter(.zero)
+    }
+
+    @Test func aLostTriggerAnswerIsFoundAgainAmongTheTriggeredPipelines() async throws {
+        let rig = Rig()
+        try await rig.start()
+        defer { rig.stop() }
+        rig.gitlab.giveTriggerToAnotherUser()
+        var request = Self.request(attempt: 8, template: ["trigger": "token"])
+        try await loseATriggerAnswer(rig, request)
+        request.mayHaveLanded = true
+        guard case .accepted(let reference?) = try await rig.executor(trigger: rig.gitlab.triggerToken).dispatch(request) else {
+            Issue.record("not accepted")
+            return
+        }
+        #expect(reference == "7:500", "a Maintainer reads the variables of the trigger owner's pipelines")
+        #expect(rig.gitlab.createdPipelines == [500])
+    }
+
+    @Test func aTriggeredPipelineTheTokenMayNotReadIsNotDuplicatedBlindly() async throws {
+        let rig = Rig()
+        try await rig.start()
+        defer { rig.stop() }
+        rig.gitlab.giveTriggerToAnotherUser()
+        rig.gitlab.setRole(.developer)
+        var request = Self.request(attempt: 9, template: ["trigger": "token"])
+        try await loseATriggerAnswer(rig, request)
+        request.mayHaveLanded = true
+        do {
+            _ = try await rig.executor(trigger: rig.gitlab.triggerToken).dispatch(request)
+            Issue.record("started a second pipeline")
+        } catch {
+            #expect(error.retryable, "its callback may still come")
+            #expect(error.message.contains("pipeline 500"), "\(error.message)")
+            #expect(error.message.contains("Maintainer") && error.message.contains("owner"), "\(error.message)")
+        }
+        #expect(rig.gitlab.createdPipelines == [500], "no second pipeline")
+        // A first try, which cannot have landed before, starts its pipeline whatever it cannot read.
+        guard case .accepted = try await rig.executor(trigger: rig.gitlab.triggerToken).dispatch(Self.request(attempt: 10, template: ["trigger": "token"])) else {
+            Issue.record("not accepted")
+            return
+        }
+        #expect(rig.gitlab.createdPipelines.count == 2)
+    }
+}

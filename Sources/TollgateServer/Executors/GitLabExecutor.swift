@@ -92,8 +92,18 @@ public struct GitLabExecutor: TaskExecutor {
         if let reference = request.reference { return .accepted(reference: reference) }
         let target = try target(request)
         do throws(GitLabFailure) {
-            if let (project, id) = try await findPipeline(for: request, project: target.project, ref: target.ref) {
+            let search = try await searchPipeline(for: request, project: target.project, ref: target.ref)
+            if let (project, id) = search.found {
                 return .accepted(reference: Self.reference(project: project, pipelineId: id))
+            }
+            if target.useTriggerToken, request.mayHaveLanded, !search.unreadableTriggered.isEmpty {
+                let named = search.unreadableTriggered.map { "pipeline \($0)" }.joined(separator: ", ")
+                throw GitLabFailure(
+                    retryable: true, status: 403,
+                    message: "an earlier try may have started this task's pipeline, and GitLab does not show the token the variables of"
+                        + " \(named), started through a trigger token since; Tollgate does not start a second pipeline that may repeat one of"
+                        + " them (its callback may still come). To let Tollgate tell, give executors.\(name).token the Maintainer role or"
+                        + " use a token of the trigger token's owner")
             }
             let pipeline = try await create(request, target)
             guard let id = pipeline["id"]?.intValue else {

@@ -131,7 +131,20 @@ extension GitLabExecutor {
     /// among every pipeline of the ref created since shortly before the task was queued (all
     /// pages of them, newest first).
     func findPipeline(for request: DispatchRequest, project: String, ref: String) async throws(GitLabFailure) -> (String, Int64)? {
-        guard api.token != nil else { return nil }
+        try await searchPipeline(for: request, project: project, ref: ref).found
+    }
+
+    /// What a search for this attempt's pipeline found: the pipeline, and the pipelines started by
+    /// a trigger token whose variables the token may not read (one of them may be this attempt's
+    /// when it was started through the trigger token of another user).
+    struct PipelineSearch {
+        var found: (project: String, id: Int64)?
+        var unreadableTriggered: [Int64] = []
+    }
+
+    func searchPipeline(for request: DispatchRequest, project: String, ref: String) async throws(GitLabFailure) -> PipelineSearch {
+        var search = PipelineSearch()
+        guard api.token != nil else { return search }
         let since = (request.queuedAt ?? Date()).addingTimeInterval(-300)
         let query = GitLabAPI.query([
             ("ref", ref), ("created_after", ISO8601DateFormatter().string(from: since)), ("order_by", "id"), ("sort", "desc"), ("per_page", "100"),
@@ -146,7 +159,9 @@ extension GitLabExecutor {
                     "/projects/\(GitLabAPI.project(project))/pipelines/\(id)/variables", what: "reading the variables of pipeline \(id)")
             } catch where error.status == 403 {
                 // GitLab shows a pipeline's variables only to Maintainers and to the user who ran
-                // it; one this token may not read was run by someone else, so it is not this task's.
+                // it; one this token may not read was run by someone else: not this task's, unless
+                // it was started through a trigger token that user owns.
+                if pipeline["source"]?.stringValue == "trigger" { search.unreadableTriggered.append(id) }
                 continue
             }
             var found: [String: String] = [:]
@@ -154,9 +169,10 @@ extension GitLabExecutor {
                 if let key = variable["key"]?.stringValue { found[key] = variable["value"]?.stringValue }
             }
             if found["TOLLGATE_TASK_ID"] == String(request.taskId) && found["TOLLGATE_ATTEMPT"] == String(request.attempt) {
-                return (pipeline["project_id"]?.intValue.map(String.init) ?? project, id)
+                search.found = (pipeline["project_id"]?.intValue.map(String.init) ?? project, id)
+                return search
             }
         }
-        return nil
+        return search
     }
 }
