@@ -56,15 +56,10 @@ public final class FakeGitLab: Sendable {
     }
 
     /// The token's role on the projects: what GitLab lets it see.
-    public enum Role: Int, Sendable, Comparable {
-        case developer = 30
-        case maintainer = 40
-
-        public static func < (a: Role, b: Role) -> Bool { a.rawValue < b.rawValue }
-    }
+    public typealias Role = FakeGitLabAccess.Role
 
     /// The user the tokens belong to.
-    static let tokenUser = "tollgate-bot"
+    static let tokenUser = FakeGitLabAccess.userName
 
     struct State {
         var projects: [Int64: (path: String, refs: Set<String>)] = [:]
@@ -79,29 +74,27 @@ public final class FakeGitLab: Sendable {
         var parentJobs: [JobPlan] = []
         var throttled = 0
         var failing = 0
-        var variablesAllowed = true
         var legacyBridgesOnly = false
         var maxPerPage = 100
         var noJobSelected = false
         var creationAnswerDelay: Duration = .zero
         var requests: [String] = []
-        var role = Role.maintainer
         var quotaResetAt: Date?
-        /// Who owns the trigger token: the user its pipelines run as.
-        var triggerOwner = FakeGitLab.tokenUser
     }
 
     public let token: String
     public let triggerToken: String
     /// Groups, projects, trees, files and commits, served on the same address.
     public let repositories: FakeGitLabRepositories
+    /// Who the token is and what GitLab lets it do, for pipelines and repositories alike.
+    public let access = FakeGitLabAccess()
     let state = Mutex(State())
     let server = LoopbackServer()
 
     public init(token: String = "glpat-good-token", triggerToken: String = "glptt-good-trigger") {
         self.token = token
         self.triggerToken = triggerToken
-        repositories = FakeGitLabRepositories(token: token)
+        repositories = FakeGitLabRepositories(token: token, access: access)
     }
 
     public var address: String { server.address }
@@ -141,11 +134,11 @@ public final class FakeGitLab: Sendable {
     public func failNext(_ count: Int) { state.withLock { $0.failing = count } }
 
     /// The role of the token's user on every project (Maintainer unless set).
-    public func setRole(_ role: Role) { state.withLock { $0.role = role } }
+    public func setRole(_ role: Role) { access.setRole(role) }
 
     /// Makes the trigger token another user's (by default it is the token user's own): its
     /// pipelines run as that user, and GitLab shows their variables only to them and Maintainers.
-    public func giveTriggerToAnotherUser() { state.withLock { $0.triggerOwner = "release-manager" } }
+    public func giveTriggerToAnotherUser() { access.giveTriggerToAnotherUser() }
 
     /// A pipeline someone else ran on `ref` (by pushing, on the web), with its own variables.
     @discardableResult
@@ -161,7 +154,7 @@ public final class FakeGitLab: Sendable {
     }
 
     /// Whether pipeline variables may be set (GitLab.com's default for new projects is no).
-    public func allowVariables(_ allowed: Bool) { state.withLock { $0.variablesAllowed = allowed } }
+    public func allowVariables(_ allowed: Bool) { access.setPipelineVariablesMinimumRole(allowed ? "developer" : "no_one_allowed") }
 
     /// Answers `trigger_jobs` with 404, as GitLab versions that only know `bridges` do.
     public func onlyLegacyBridges() { state.withLock { $0.legacyBridgesOnly = true } }
@@ -260,7 +253,7 @@ public final class FakeGitLab: Sendable {
             // succeeds with its own jobs.
             state.pipelines[parentId] = Pipeline(
                 id: parentId, projectId: projectId, ref: ref, status: own.isEmpty ? "success" : "pending", source: source, variables: variables,
-                createdAt: now, jobs: own, bridges: bridges, user: source == "trigger" ? state.triggerOwner : FakeGitLab.tokenUser)
+                createdAt: now, jobs: own, bridges: bridges, user: source == "trigger" ? access.triggerOwner : FakeGitLab.tokenUser)
             return self.json(state.pipelines[parentId]!, state: state)
         }
     }
@@ -318,9 +311,15 @@ public final class FakeGitLab: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>")))
         }
         if trigger { return nil }
-        let given = request.headers[HTTPField.Name("PRIVATE-TOKEN")!] ?? request.headers[.authorization].map { String($0.dropFirst("Bearer ".count)) }
-        guard given == token else { return Self.response(.unauthorized, ["message": "401 Unauthorized"]) }
+        guard access.authenticates(request, token: token) else { return Self.response(.unauthorized, ["message": "401 Unauthorized"]) }
         return nil
+    }
+
+    /// GitLab's rule for variable keys: letters, digits and `_`, at most 255.
+    static func isVariableKey(_ key: String) -> Bool {
+        let trimmed = key.trimmingCharacters(in: .whitespaces)
+        return !trimmed.isEmpty && trimmed.utf8.count <= 255
+            && trimmed.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_") }
     }
 
     func project(_ context: BasicRequestContext) -> Int64? {
@@ -336,8 +335,19 @@ public final class FakeGitLab: Sendable {
 
     func startPipeline(projectId: Int64, ref: String?, variables: [(String, String)], source: String) -> Response {
         guard let ref else { return Self.response(.badRequest, ["error": "ref is missing"]) }
-        let (refs, allowed, noJob) = state.withLock { ($0.projects[projectId]?.refs ?? [], $0.variablesAllowed, $0.noJobSelected) }
+        let (refs, noJob) = state.withLock { ($0.projects[projectId]?.refs ?? [], $0.noJobSelected) }
+        let allowed = access.maySetVariables
         guard refs.contains(ref) else { return Self.response(.badRequest, ["message": ["base": ["Reference not found"]]]) }
+        if source == "api", repositories.isProtected(project: projectId, branch: ref), access.role < .maintainer {
+            // Running a pipeline on a protected branch needs push or merge rights there: Maintainers by default.
+            return Self.response(
+                .badRequest,
+                ["message": ["base": [.string("You do not have sufficient permission to run a pipeline on '\(ref)'. Please select a different branch or contact your administrator for assistance.")]]])
+        }
+        if variables.contains(where: { !Self.isVariableKey($0.0) }) {
+            return Self.response(
+                .badRequest, ["message": ["base": ["Failed to persist the pipeline: Validation failed: Variables key can contain only letters, digits and '_'."]]])
+        }
         if noJob {
             return Self.response(
                 .badRequest,
@@ -418,7 +428,8 @@ public final class FakeGitLab: Sendable {
         api.get("pipelines/:id/variables") { [self] request, context -> Response in
             if let refused = gate(request, trigger: false) { return refused }
             let id = context.parameters.get("id", as: Int64.self) ?? 0
-            guard let (variables, user, role) = state.withLock({ state in state.pipelines[id].map { ($0.variables, $0.user, state.role) } })
+            let role = access.role
+            guard let (variables, user) = state.withLock({ state in state.pipelines[id].map { ($0.variables, $0.user) } })
             else { return Self.notFound() }
             // GitLab shows a pipeline's variables to Maintainers and to the user who ran it.
             guard role >= .maintainer || user == Self.tokenUser else { return Self.response(.forbidden, ["message": "403 Forbidden"]) }

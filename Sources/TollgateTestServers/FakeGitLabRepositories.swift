@@ -17,11 +17,14 @@ import Synchronization
 public final class FakeGitLabRepositories: Sendable {
     /// The token `PRIVATE-TOKEN` or `Authorization: Bearer` must carry.
     public let token: String
+    /// Who the token is and what GitLab lets it do (shared with the pipeline side).
+    public let access: FakeGitLabAccess
     let state = Mutex(RepositoriesState())
     let server = LoopbackServer()
 
-    public init(token: String = "glpat-good-token") {
+    public init(token: String = "glpat-good-token", access: FakeGitLabAccess = FakeGitLabAccess()) {
         self.token = token
+        self.access = access
     }
 
     /// Adds the routes under `/api/v4`. `base()` gives `http://127.0.0.1:<port>`, the start of
@@ -75,6 +78,11 @@ public final class FakeGitLabRepositories: Sendable {
             copy.protected = protected
             state.projects[project]?.branches[branch] = copy
         }
+    }
+
+    /// Whether a branch is protected.
+    func isProtected(project: Int64, branch: String) -> Bool {
+        state.withLock { $0.projects[project]?.branches[branch]?.protected ?? false }
     }
 
     /// Makes pushes to a branch answer 403 (scripted writes still go through).

@@ -63,10 +63,7 @@ extension FakeGitLabRepositories {
             return true
         }
         if throttled { return GitLabAnswer.throttled() }
-        let bearer = request.headers[.authorization].flatMap { value -> String? in
-            value.hasPrefix("Bearer ") ? String(value.dropFirst("Bearer ".count)) : nil
-        }
-        guard request.headers[GitLabHeader.privateToken] == token || bearer == token else {
+        guard access.authenticates(request, token: token) else {
             return GitLabAnswer.json(.unauthorized, ["message": "401 Unauthorized"])
         }
         return nil

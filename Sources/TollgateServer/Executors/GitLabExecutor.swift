@@ -79,6 +79,25 @@ public struct GitLabExecutor: TaskExecutor {
         return variables
     }
 
+    /// Refuses a variable GitLab would refuse, naming it (GitLab's own answer names no key):
+    /// keys are letters, digits and `_`, at most 255 bytes.
+    static func checkKeys(_ variables: [(String, String)]) throws(ExecutorError) {
+        for (key, _) in variables {
+            let valid = !key.isEmpty && key.utf8.count <= 255
+                && key.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_") }
+            guard valid else {
+                throw ExecutorError(
+                    retryable: false,
+                    message: "parameter '\(key)' cannot be a GitLab CI variable: GitLab takes only letters, digits and _ in variable keys"
+                        + " (at most 255). Rename it in the task's params or template variables (for example '\(Self.suggestedKey(key))')")
+            }
+        }
+    }
+
+    static func suggestedKey(_ key: String) -> String {
+        String(String.UnicodeScalarView(key.unicodeScalars.map { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) ? $0 : "_" }).prefix(255))
+    }
+
     static func reference(project: String, pipelineId: Int64) -> String { "\(project):\(pipelineId)" }
 
     static func parse(_ reference: String?) -> (project: String, pipelineId: Int64)? {
@@ -91,6 +110,7 @@ public struct GitLabExecutor: TaskExecutor {
     public func dispatch(_ request: DispatchRequest) async throws(ExecutorError) -> DispatchOutcome {
         if let reference = request.reference { return .accepted(reference: reference) }
         let target = try target(request)
+        try Self.checkKeys(Self.variables(request))
         do throws(GitLabFailure) {
             let search = try await searchPipeline(for: request, project: target.project, ref: target.ref)
             if let (project, id) = search.found {

@@ -33,7 +33,9 @@ struct GitLabAPI: Sendable {
 
     static func query(_ items: [(String, String)]) -> String { URLEncoding.query(items) }
 
-    var authorization: [(String, String)] { token.map { [("PRIVATE-TOKEN", $0)] } ?? [] }
+    /// The token as a bearer: GitLab takes personal, project and group access tokens that way as
+    /// well as OAuth tokens (which it refuses in `PRIVATE-TOKEN`).
+    var authorization: [(String, String)] { token.map { [("Authorization", "Bearer \($0)")] } ?? [] }
 
     /// A GET whose answer is JSON.
     func get(_ path: String, what: String) async throws(GitLabFailure) -> JSONValue {
