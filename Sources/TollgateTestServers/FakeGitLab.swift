@@ -95,6 +95,7 @@ public final class FakeGitLab: Sendable {
         self.token = token
         self.triggerToken = triggerToken
         repositories = FakeGitLabRepositories(token: token, access: access)
+        access.setTriggerToken(triggerToken)
     }
 
     public var address: String { server.address }
@@ -338,6 +339,7 @@ public final class FakeGitLab: Sendable {
         let (refs, noJob) = state.withLock { ($0.projects[projectId]?.refs ?? [], $0.noJobSelected) }
         let allowed = access.maySetVariables
         guard refs.contains(ref) else { return Self.response(.badRequest, ["message": ["base": ["Reference not found"]]]) }
+        if source == "api", access.role < .developer { return Self.response(.forbidden, ["message": "403 Forbidden"]) }
         if source == "api", repositories.isProtected(project: projectId, branch: ref), access.role < .maintainer {
             // Running a pipeline on a protected branch needs push or merge rights there: Maintainers by default.
             return Self.response(

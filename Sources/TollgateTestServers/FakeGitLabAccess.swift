@@ -47,6 +47,7 @@ public final class FakeGitLabAccess: Sendable {
         var variablesMinimumRole = "developer"
         var ciConfigPath: String?
         var triggerOwner = FakeGitLabAccess.userName
+        var triggerToken = "glptt-good-trigger"
         var runners = [Runner(id: 1, tags: [], online: true, shared: true)]
         var sharedRunnersEnabled = true
     }
@@ -57,6 +58,9 @@ public final class FakeGitLabAccess: Sendable {
     let state = Mutex(State())
 
     public init() {}
+
+    /// The project's trigger token (set by the fake that answers it).
+    func setTriggerToken(_ token: String) { state.withLock { $0.triggerToken = token } }
 
     // MARK: Scripting
 

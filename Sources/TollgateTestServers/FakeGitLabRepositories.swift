@@ -35,6 +35,7 @@ public final class FakeGitLabRepositories: Sendable {
         addTreeRoutes(to: api, base: base)
         addFileRoutes(to: api)
         addCommitRoutes(to: api, base: base)
+        addAccessRoutes(to: api)
     }
 
     // MARK: Standalone use

@@ -27,10 +27,11 @@ extension FakeGitLabRepositories {
         api.get("projects/:project") { [self] request, context -> Response in
             if let refused = gate(request) { return refused }
             let key = Self.parameter("project", context) ?? ""
-            guard let body = state.withLock({ state in state.project(matching: key).map { Self.projectJSON($0, state: state, base: base()) } }) else {
+            guard case .object(var body)? = state.withLock({ state in state.project(matching: key).map { Self.projectJSON($0, state: state, base: base()) } }) else {
                 return GitLabAnswer.notFound("Project")
             }
-            return GitLabAnswer.json(.ok, body)
+            for (key, value) in access.projectJSON { body[key] = value }
+            return GitLabAnswer.json(.ok, .object(body))
         }
     }
 

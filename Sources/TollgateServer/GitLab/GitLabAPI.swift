@@ -16,6 +16,15 @@ struct GitLabAPI: Sendable {
     /// Pages read at most when following `Link: rel="next"`; a list that goes on past them is an
     /// error, never silently cut short.
     let maximumPages = 1_000
+    /// Whether refusals ask GitLab who the token is, to word their advice (not while asking that).
+    var explainsAccess = true
+
+    /// This API, with refusals explained without asking GitLab anything more.
+    func withoutAccessExplanations() -> GitLabAPI {
+        var copy = self
+        copy.explainsAccess = false
+        return copy
+    }
 
     init(settings: GitLabExecutorSettings, http: OutboundHTTP, quotaSpent: (@Sendable (Duration) async -> Void)? = nil) {
         self.init(address: settings.address, token: settings.token, http: http, quotaSpent: quotaSpent)
@@ -110,8 +119,16 @@ struct GitLabAPI: Sendable {
         }
         if let pause = answer.retryAfter, let quotaSpent { await quotaSpent(pause) }
         guard (200..<300).contains(answer.status) else {
+            // A refusal about permissions names the token's user and role, so that the advice fits.
+            var access: GitLabAccess?
+            if explainsAccess, token != nil, GitLabRefusal.isAboutAccess(status: answer.status, body: answer.body),
+                let project = GitLabRefusal.project(inPath: absolute ? String(path.dropFirst(base.count)) : path)
+            {
+                access = try? await withoutAccessExplanations().access(on: project)
+            }
             throw GitLabFailure(
-                retryable: false, status: answer.status, message: Self.explain(status: answer.status, body: answer.body, what: what))
+                retryable: false, status: answer.status,
+                message: GitLabRefusal.explain(status: answer.status, body: answer.body, what: what, path: path, access: access))
         }
         return answer
     }
@@ -141,39 +158,4 @@ struct GitLabAPI: Sendable {
         }
         return nil
     }
-
-    static func explain(status: Int, body: String, what: String) -> String {
-        let said = message(body)
-        let quoted = said.map { " GitLab said: \($0)." } ?? ""
-        switch status {
-        case 401:
-            return "GitLab refused the token when \(what) (401).\(quoted) Check executors.<name>.token: it may be wrong, expired or revoked."
-        case 403 where said?.contains("not allowed to push") == true:
-            return "GitLab refused \(what): the branch is protected.\(quoted) Use a branch the token's user may push to, or open a merge request."
-        case 403 where said?.contains("insufficient_scope") == true:
-            return "the GitLab token lacks the scope needed for \(what) (403).\(quoted) Give it the api scope."
-        case 403:
-            return "GitLab did not allow \(what) (403).\(quoted) The token's user needs at least the Developer role on the project."
-        case 404:
-            return "GitLab found nothing when \(what) (404).\(quoted) Check the project (id or full path) and that the token can see it"
-                + "; with a trigger token, check the token itself."
-        case 400 where said?.contains("Reference not found") == true:
-            return "GitLab could not find the ref when \(what).\(quoted) Check the branch or tag (executors.<name>.ref or the task's ref)."
-        case 400 where said?.contains("Insufficient permissions to set pipeline variables") == true:
-            return "GitLab refused the pipeline variables when \(what).\(quoted) Allow pipeline variables for the token's role"
-                + " (Settings > CI/CD > Variables: minimum role to use pipeline variables)."
-        case 400 where said?.contains("already exists") == true:
-            return "GitLab refused \(what): the file already exists.\(quoted) Update it instead, or delete it first."
-        case 400 where said?.contains("changed since you started editing") == true:
-            return "GitLab refused \(what): the file was changed by someone else since it was read.\(quoted) Read it again and retry."
-        case 400 where said?.contains("doesn't exist") == true:
-            return "GitLab refused \(what): there is no such file.\(quoted) (A folder is deleted file by file, in one commit.)"
-        case 400 where said?.contains("rules configuration prevented any jobs") == true:
-            return "the pipeline would run no job when \(what).\(quoted) The CI rules select no job for these variables and ref."
-        default:
-            return "GitLab answered \(status) when \(what).\(quoted)"
-        }
-    }
-
 }
-
