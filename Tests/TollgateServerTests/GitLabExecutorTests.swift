@@ -201,7 +201,7 @@ struct GitLabExecutorTests {
     @Test(arguments: [
         ("token", "GitLab refused the token when looking for the pipeline of task 11 (401). GitLab said: 401 Unauthorized."),
         ("ref", "GitLab could not find the ref when starting a pipeline of platform/app at nope for task 11. GitLab said: Reference not found."),
-        ("variables", "GitLab refused the pipeline variables when starting a pipeline of platform/app at main for task 11. GitLab said: Insufficient permissions to set pipeline variables."),
+        ("variables", "GitLab refused the pipeline variables when starting a pipeline of platform/app at main for task 11: the project's minimum role to use pipeline variables is above the token's user's role. GitLab said: Insufficient permissions to set pipeline variables."),
         ("project", "GitLab found nothing when looking for the pipeline of task 11 (404). GitLab said: 404 Project Not Found."),
         ("rules", "the pipeline would run no job when starting a pipeline of platform/app at main for task 11. GitLab said: Pipeline will not run"),
     ])
