@@ -10,7 +10,7 @@ struct GitLabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gitlab",
         abstract: "Prepare and inspect GitLab projects: discovery, files, commits, task histories.",
-        subcommands: [GitLabDiscover.self, GitLabFileGet.self, GitLabFilePut.self, GitLabFileDelete.self, GitLabCommit.self, TaskHistory.self]
+        subcommands: [GitLabCheck.self, GitLabDiscover.self, GitLabFileGet.self, GitLabFilePut.self, GitLabFileDelete.self, GitLabCommit.self, TaskHistory.self]
     )
 }
 

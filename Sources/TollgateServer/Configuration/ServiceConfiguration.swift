@@ -211,7 +211,8 @@ public struct ServiceConfiguration: Sendable {
 
     static func gitlab(_ section: ConfigReader) throws(ConfigurationError) -> GitLabExecutorSettings {
         try section.onlyKeys([
-            "kind", "address", "token", "triggerToken", "project", "ref", "pollSeconds", "maxPollSeconds", "logLimitBytes", "dispatchRetrySeconds",
+            "kind", "address", "token", "triggerToken", "project", "ref", "runnerTag", "pollSeconds", "maxPollSeconds", "logLimitBytes",
+            "dispatchRetrySeconds",
         ])
         let address = try section.child("address").string()
         guard address.hasPrefix("https://") || address.hasPrefix("http://") else {
@@ -226,6 +227,7 @@ public struct ServiceConfiguration: Sendable {
             address: address.hasSuffix("/") ? String(address.dropLast()) : address, token: token, triggerToken: trigger,
             project: try section.child("project").optionalString())
         settings.ref = try section.child("ref").string(default: settings.ref)
+        settings.runnerTag = try section.child("runnerTag").optionalString()
         settings.pollSeconds = try section.child("pollSeconds").seconds(default: settings.pollSeconds)
         settings.maxPollSeconds = try section.child("maxPollSeconds").seconds(default: max(settings.maxPollSeconds, settings.pollSeconds))
         settings.logLimitBytes = try section.child("logLimitBytes").int(default: settings.logLimitBytes)

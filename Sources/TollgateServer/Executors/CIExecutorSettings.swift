@@ -9,6 +9,7 @@
 ///     triggerToken: { env: GITLAB_TRIGGER }      # optional: start pipelines with a trigger token
 ///     project: platform/pipelines                # default project (id or full path)
 ///     ref: main                                  # default branch or tag
+///     runnerTag: dtaas                           # optional: the tag its jobs need a runner for (checked at start)
 ///     pollSeconds: 5                             # first poll interval; grows to maxPollSeconds
 ///     maxPollSeconds: 60
 ///     logLimitBytes: 262144                      # per job; longer logs keep their end
@@ -21,6 +22,9 @@ public struct GitLabExecutorSettings: Sendable, Equatable {
     public var triggerToken: String?
     public var project: String?
     public var ref = "main"
+    /// The runner tag the project's jobs need; `tollgate gitlab check` and `serve`'s start check
+    /// that an online runner carries it.
+    public var runnerTag: String?
     public var pollSeconds = 5.0
     public var maxPollSeconds = 60.0
     public var logLimitBytes = 256 << 10

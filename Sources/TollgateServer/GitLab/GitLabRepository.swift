@@ -18,6 +18,8 @@ public struct GitLabRepository: Sendable {
         api = GitLabAPI(address: address, token: token, http: http)
     }
 
+    init(api: GitLabAPI) { self.api = api }
+
     static func encoded(_ path: String) -> String { GitLabAPI.project(path) }
 
     /// The projects of a group (id or full path), subgroups included.
