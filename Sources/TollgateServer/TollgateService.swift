@@ -2,6 +2,7 @@ public import AsyncHTTPClient
 import Foundation
 public import Hummingbird
 import HummingbirdCore
+import ServiceLifecycle
 public import Logging
 public import NIOCore
 import Synchronization
@@ -26,6 +27,9 @@ public struct TollgateService: Sendable {
     public var recoveryInterval: Duration = .seconds(2)
     /// Where the server logs.
     public var logger = Logger(label: "tollgate")
+    /// The GitLab setups checked (and logged) at start.
+    let gitlabSetups: [(name: String, target: GitLabSetupCheck.Target)]
+    let httpClient: HTTPClient
 
     /// Builds the engine over the store, the policies, the registry and the executors.
     public init(
@@ -33,6 +37,14 @@ public struct TollgateService: Sendable {
         notificationBackoffSeconds: Double = 1, notificationMaxBackoffSeconds: Double = 300
     ) throws {
         self.configuration = configuration
+        self.httpClient = httpClient
+        gitlabSetups = configuration.executors.sorted { $0.key < $1.key }.compactMap { name, executor in
+            switch executor {
+            case .gitlab(let settings): (name, GitLabSetupCheck.Target(settings))
+            case .gitlabFiles(let settings): (name, GitLabSetupCheck.Target(settings))
+            default: nil
+            }
+        }
         let tokens = callbackSecret.map(CallbackTokens.init(secret:)) ?? .random()
         self.tokens = tokens
         store = try SQLiteLifecycleStore(path: configuration.database)
@@ -148,7 +160,8 @@ public struct TollgateService: Sendable {
         return Application(
             router: router(), server: .http1(configuration: http),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
-            services: [RecoveryService(engine: engine, interval: recoveryInterval)],
+            services: [RecoveryService(engine: engine, interval: recoveryInterval) as any Service]
+                + (gitlabSetups.isEmpty ? [] : [GitLabSetupService(targets: gitlabSetups, http: OutboundHTTP(client: httpClient), logger: logger)]),
             logger: logger)
     }
 }

@@ -127,4 +127,54 @@ extension GitLabCommandTests {
             #expect(finding.contains(words), "'\(words)' in: \(finding)")
         }
     }
+
+    @Test func aConfigurationsExecutorsAreCheckedByTheCommandAndAtServeStart() async throws {
+        let gitlab = Self.workingGitLab()
+        gitlab.access.setPipelineVariablesMinimumRole("no_one_allowed")
+        let client = TollgateService.makeHTTPClient()
+        try await gitlab.start(client: client)
+        defer {
+            gitlab.stop()
+            Task { try? await client.shutdown() }
+        }
+        let directory = try TemporaryDirectory()
+        let port = FreePort.next()
+        let config = try directory.write(
+            "tollgate.yaml",
+            """
+            server: { host: 127.0.0.1, port: \(port) }
+            database: { path: \(directory.url("tollgate.db")) }
+            policies: { directory: \(RepositoryPaths.policies) }
+            executors:
+              pipelines: { kind: gitlab, address: "\(gitlab.address)", token: { env: GITLAB_TOKEN }, project: platform/app }
+              files: { kind: gitlab-files, address: "\(gitlab.address)", token: { env: GITLAB_TOKEN }, project: platform/app }
+            """)
+        let checked = try await tollgate(["gitlab", "check", "--config", config], token: gitlab.token)
+        #expect(checked.status == 1, "\(checked.standardOutput)\(checked.standardError)")
+        #expect(checked.standardOutput.contains("pipelines: \(gitlab.address) platform/app at main\n"), "\(checked.standardOutput)")
+        #expect(checked.standardOutput.contains("PROBLEM pipeline variables: the project lets no one set pipeline variables"))
+        #expect(checked.standardOutput.contains("files: \(gitlab.address) platform/app at main\n  ok token"), "\(checked.standardOutput)")
+
+        // serve asks the same at start, logs the answers, and serves all the same.
+        let log = directory.url("serve.log")
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let output = try #require(FileHandle(forWritingAtPath: log))
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: TollgateCommand.executable)
+        server.arguments = ["serve", "--config", config]
+        server.environment = ProcessInfo.processInfo.environment.merging(["GITLAB_TOKEN": gitlab.token]) { $1 }
+        server.standardOutput = output
+        server.standardError = output
+        try server.run()
+        defer { server.terminate() }
+        try await waitUntilListening(port: port, client: client)
+        var logged = ""
+        for _ in 0..<500 where !logged.contains("PROBLEM pipeline variables") {
+            try await Task.sleep(for: .milliseconds(20))
+            logged = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        }
+        #expect(logged.contains("gitlab check of executor pipelines: PROBLEM pipeline variables: the project lets no one set pipeline variables"), "\(logged)")
+        #expect(logged.contains("fix: Settings > CI/CD > Variables"), "\(logged)")
+        #expect(server.isRunning, "a setup problem does not stop the server")
+    }
 }
