@@ -104,6 +104,7 @@ struct FakeGitLabRepositoriesTests {
         #expect(head.status == 200 && head.text.isEmpty)
         #expect(head.header("X-Gitlab-Blob-Id") == file["blob_id"]?.stringValue)
         #expect(head.header("X-Gitlab-Size") == "\("Zürich ✓\n".utf8.count)")
+        #expect(head.header("X-Gitlab-File-Path") == path, "non-ASCII header values go as raw UTF-8, as GitLab sends them")
         #expect(try await rig.send(.HEAD, "/projects/dtaas%2Fuser1/repository/files/nope.md?ref=main").status == 404)
 
         let created = try await rig.send(

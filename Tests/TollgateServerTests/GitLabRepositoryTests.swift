@@ -78,6 +78,33 @@ struct GitLabRepositoryTests {
         }
     }
 
+    @Test func aSevenMegabyteFileIsReadUpdatedAndUpserted() async throws {
+        try await withRig { rig in
+            var random = SplitMix64(state: 7)
+            func model() -> [UInt8] { (0..<(7 << 20)).map { _ in UInt8(truncatingIfNeeded: random.next()) } }
+            let path = "digital_twins/plant/model.fmu"
+            let first = model()
+            rig.fake.setFile(project: 11, path: path, content: first)
+            let read = try #require(try await rig.repository.file(project: "11", path: path, ref: "main"))
+            #expect(read.bytes == first, "read whole, though base64 would make it 9.3 MiB")
+            let info = try #require(try await rig.repository.fileInfo(project: "11", path: path, ref: "main"))
+            #expect(info.size == 7 << 20 && info.lastCommitId == read.lastCommitId)
+
+            let second = model()
+            try await rig.repository.updateFile(
+                project: "11", branch: "main", path: path, content: .bytes(second), lastCommitId: info.lastCommitId, message: "New model")
+            #expect(rig.fake.files(project: 11)[path] == second)
+
+            let third = model()
+            let upsert = try GitLabFilePlan(files: [["action": "upsert", "path": .string(path), "encoding": "base64", "content": .string(Data(third).base64EncodedString())]])
+            #expect(try await upsert.commit(repository: rig.repository, project: "11", branch: "main", message: "Upsert") != nil)
+            #expect(rig.fake.files(project: 11)[path] == third)
+            let reads = rig.fake.requests.filter { $0.contains("/raw") }.count
+            #expect(try await upsert.commit(repository: rig.repository, project: "11", branch: "main", message: "Again") == nil, "unchanged")
+            #expect(rig.fake.requests.filter { $0.contains("/raw") }.count == reads, "compared by SHA-256, not read back")
+        }
+    }
+
     @Test func aCommitIsAllOrNothing() async throws {
         try await withRig { rig in
             rig.fake.setFile(project: 11, path: "exists.txt", content: Array("old".utf8))
