@@ -94,12 +94,8 @@ extension GitLabCommandTests {
 
     @Test func aWorkingSetupChecksOutClean() async throws {
         let gitlab = Self.workingGitLab()
-        let client = TollgateService.makeHTTPClient()
-        try await gitlab.start(client: client)
-        defer {
-            gitlab.stop()
-            Task { try? await client.shutdown() }
-        }
+        let client = try await Self.serve(gitlab)
+        defer { Self.stop(gitlab, client) }
         let output = try await check(gitlab, [])
         #expect(output.status == 0, "\(output.standardOutput)\(output.standardError)")
         for topic in ["token", "role", "ref", "pipeline variables", "trigger token", "runners", "CI file"] {
@@ -112,12 +108,8 @@ extension GitLabCommandTests {
     func eachSetupProblemIsReportedWithItsFix(_ setup: SetupCase) async throws {
         let gitlab = Self.workingGitLab()
         setup.prepare(gitlab)
-        let client = TollgateService.makeHTTPClient()
-        try await gitlab.start(client: client)
-        defer {
-            gitlab.stop()
-            Task { try? await client.shutdown() }
-        }
+        let client = try await Self.serve(gitlab)
+        defer { Self.stop(gitlab, client) }
         let output = try await check(gitlab, setup.arguments)
         let report = output.standardOutput
         #expect(output.status == (setup.level == "PROBLEM" ? 1 : 0), "\(report)\(output.standardError)")
@@ -131,12 +123,8 @@ extension GitLabCommandTests {
     @Test func aConfigurationsExecutorsAreCheckedByTheCommandAndAtServeStart() async throws {
         let gitlab = Self.workingGitLab()
         gitlab.access.setPipelineVariablesMinimumRole("no_one_allowed")
-        let client = TollgateService.makeHTTPClient()
-        try await gitlab.start(client: client)
-        defer {
-            gitlab.stop()
-            Task { try? await client.shutdown() }
-        }
+        let client = try await Self.serve(gitlab)
+        defer { Self.stop(gitlab, client) }
         let directory = try TemporaryDirectory()
         let port = FreePort.next()
         let config = try directory.write(

@@ -16,18 +16,26 @@ struct GitLabServiceTests {
         "dataProductId": "urn:org.opendatamesh:dataproducts:hello", "dataProductVersion": "1.0.0", "stage": "dev",
     ]
 
-    @Test func aPipelineThatNeverCallsBackCompletesItsTaskWithJobLogsAndAnAbortCancelsTheNext() async throws {
-        let gitlab = FakeGitLab()
-        gitlab.addProject(id: 9, path: "platform/hello")
-        gitlab.planJobs([.init(name: "provision", stage: "deploy", trace: "\u{1B}[32;1m$ terraform apply\u{1B}[0;m\nApply complete! Ressourcen: 1 hinzugefügt\n")])
+    /// Tollgate serving the CI walk-through's descriptor with `gitlab` as its GitLab executor.
+    static func serve(with gitlab: FakeGitLab) async throws -> ServiceFixture {
         let f = try ServiceFixture(respond: { _ in nil }, recoveryInterval: .milliseconds(50))
         try await gitlab.start(client: f.client)
-        defer { gitlab.stop() }
         try f.useDescriptor("examples/walkthrough/descriptor-ci.json")
         var settings = GitLabExecutorSettings(address: gitlab.address, token: gitlab.token)
         settings.pollSeconds = 0.02
         try await f.start(executors: ["gitlab": .gitlab(settings)])
-        defer { Task { try? await f.stop() } }
+        return f
+    }
+
+    @Test func aPipelineThatNeverCallsBackCompletesItsTaskWithJobLogsAndAnAbortCancelsTheNext() async throws {
+        let gitlab = FakeGitLab()
+        gitlab.addProject(id: 9, path: "platform/hello")
+        gitlab.planJobs([.init(name: "provision", stage: "deploy", trace: "\u{1B}[32;1m$ terraform apply\u{1B}[0;m\nApply complete! Ressourcen: 1 hinzugefügt\n")])
+        let f = try await Self.serve(with: gitlab)
+        defer {
+            gitlab.stop()
+            Task { try? await f.stop() }
+        }
 
         let (created, _) = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: Self.dev)
         #expect(created == 201)
@@ -78,14 +86,11 @@ struct GitLabServiceTests {
         gitlab.planJobs([.init(name: "provision", stage: "deploy", trace: "$ terraform apply\ndone\n")])
         // GitLab creates the pipeline at once but its answer is slow: the pipeline reports first.
         gitlab.answerCreationAfter(.seconds(1))
-        let f = try ServiceFixture(respond: { _ in nil }, recoveryInterval: .milliseconds(50))
-        try await gitlab.start(client: f.client)
-        defer { gitlab.stop() }
-        try f.useDescriptor("examples/walkthrough/descriptor-ci.json")
-        var settings = GitLabExecutorSettings(address: gitlab.address, token: gitlab.token)
-        settings.pollSeconds = 0.02
-        try await f.start(executors: ["gitlab": .gitlab(settings)])
-        defer { Task { try? await f.stop() } }
+        let f = try await Self.serve(with: gitlab)
+        defer {
+            gitlab.stop()
+            Task { try? await f.stop() }
+        }
 
         #expect(try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: Self.dev).0 == 201)
         try await waitUntil("the first pipeline") { gitlab.createdPipelines == [500] }
