@@ -8,6 +8,18 @@ public enum OutboundBody: Sendable {
     /// `length` bytes in all, from `pieces`, which is called once per attempt.
     case stream(length: Int, pieces: @Sendable () -> AsyncThrowingStream<ByteBuffer, any Error>)
 
+    /// The bytes it holds.
+    var length: Int {
+        switch self {
+        case .text(let text): text.utf8.count
+        case .stream(let length, _): length
+        }
+    }
+
+    /// Time added to a call's deadline for sending this body: a second per MiB, so that a large
+    /// upload on a slow link is not cut off (the deadline runs until the answer's head arrives).
+    var sendingAllowance: Duration { .milliseconds(Int64(length >> 10)) }
+
     var requestBody: HTTPClientRequest.Body {
         switch self {
         case .text(let text): .bytes(ByteBuffer(string: text))

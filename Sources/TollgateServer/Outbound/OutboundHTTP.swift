@@ -46,7 +46,8 @@ public struct OutboundHTTP: Sendable {
     public var maxRetryAfter: Duration = .seconds(10)
     /// Waits for the remote a call makes at most, however short each.
     static let maximumRemoteWaits = 30
-    /// Deadline of one attempt.
+    /// Deadline of one attempt, until the answer's head arrives (a large body adds a second per
+    /// MiB to it); its body then streams as long as bytes keep coming.
     public var timeout: Duration = .seconds(10)
 
     public init(client: HTTPClient) { self.client = client }
@@ -121,7 +122,9 @@ public struct OutboundHTTP: Sendable {
             var wait: Duration?
             var bodyStarted = false
             do {
-                let response = try await client.execute(request, deadline: .now() + TimeAmount.nanoseconds(Int64(timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)))
+                let limit = timeout + (body?.sendingAllowance ?? .zero)
+                let response = try await client.execute(
+                    request, deadline: .now() + TimeAmount.nanoseconds(Int64(limit.components.seconds * 1_000_000_000 + limit.components.attoseconds / 1_000_000_000)))
                 let status = Int(response.status.code)
                 let pause = Self.pause(response.headers)
                 if (200..<300).contains(status) {
