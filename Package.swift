@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // Lua 5.4 from the system (Debian: liblua5.4-dev).
@@ -79,6 +81,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                "TollgatePostgres",
             ],
             swiftSettings: swiftSettings
         ),
@@ -90,6 +93,17 @@ let package = Package(
         .target(
             name: "TollgateStore",
             dependencies: ["TollgateLifecycle", "TollgateSQLite", "TollgateJSON"],
+            swiftSettings: swiftSettings
+        ),
+        // The PostgreSQL store: the schema and its migrations, for several replicas over one database.
+        .target(
+            name: "TollgatePostgres",
+            dependencies: [
+                "TollgateLifecycle", "TollgateJSON",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -177,6 +191,15 @@ let package = Package(
         .testTarget(
             name: "TollgateJSONTests",
             dependencies: ["TollgateJSON", "TollgateTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TollgatePostgresTests",
+            dependencies: [
+                "TollgatePostgres", "TollgateTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -5,7 +5,7 @@ struct Tollgate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tollgate",
         abstract: "Policy-gated lifecycle engine for data products.",
-        subcommands: [RunCommand.self, ServeCommand.self, PolicyCommand.self, TaskCommand.self, GitLabCommand.self, DecisionsCommand.self]
+        subcommands: [RunCommand.self, ServeCommand.self, PolicyCommand.self, TaskCommand.self, GitLabCommand.self, DecisionsCommand.self, DatabaseCommand.self]
     )
 }
 
