@@ -99,7 +99,7 @@ let package = Package(
         .target(
             name: "TollgatePostgres",
             dependencies: [
-                "TollgateLifecycle", "TollgateJSON",
+                "TollgateLifecycle", "TollgateJSON", "TollgateSQLite",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -196,7 +196,7 @@ let package = Package(
         .testTarget(
             name: "TollgatePostgresTests",
             dependencies: [
-                "TollgatePostgres", "TollgateTestSupport",
+                "TollgatePostgres", "TollgateTestSupport", "TollgateSQLite",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
