@@ -3,6 +3,7 @@
 // verification of the chain, and an NDJSON export of everything. Reports the database size per
 // decision. Then the service's `/health` latency on that log, idle and while full verifications
 // run back to back beside a write load; last, the process's memory during four full exports at once.
+// With --generate-only it writes the log and stops (for `tollgate database copy`'s measurement).
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
@@ -71,6 +72,10 @@ if existing < count {
         i += 5_000
     }
     print("generated in \(String(format: "%.1f", seconds(ContinuousClock.now - generation))) s")
+}
+if CommandLine.arguments.contains("--generate-only") {
+    print("decisions              \(try store.decisionCount()) in \(path)")
+    exit(0)
 }
 let bytes = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
 print("decisions              \(try store.decisionCount())")
