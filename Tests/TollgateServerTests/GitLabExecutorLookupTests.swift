@@ -47,6 +47,7 @@ extension GitLabExecutorTests {
         #expect(rig.gitlab.createdPipelines == [500])
         let asked = rig.gitlab.requests.filter { $0.hasSuffix("/variables") }
         #expect(asked.map { $0.components(separatedBy: "/pipelines/")[1] } == ["503/variables", "501/variables", "500/variables"], "\(asked)")
+        #expect(!rig.gitlab.repositories.requests.contains { $0.contains("/members/") || $0.hasSuffix("/user") }, "an expected refusal costs no further requests")
     }
 
     @Test func theLookUpReadsEveryPipelineStartedSinceTheDispatch() async throws {

@@ -151,11 +151,13 @@ extension GitLabExecutor {
         ])
         let candidates = try await api.list(
             "/projects/\(GitLabAPI.project(project))/pipelines?\(query)", what: "looking for the pipeline of task \(request.taskId)")
+        // A refusal here is expected (others' pipelines): it needs no explaining, which would cost requests.
+        let quiet = api.withoutAccessExplanations()
         for pipeline in candidates {
             guard let id = pipeline["id"]?.intValue else { continue }
             let variables: JSONValue
             do {
-                variables = try await api.get(
+                variables = try await quiet.get(
                     "/projects/\(GitLabAPI.project(project))/pipelines/\(id)/variables", what: "reading the variables of pipeline \(id)")
             } catch where error.status == 403 {
                 // GitLab shows a pipeline's variables only to Maintainers and to the user who ran
