@@ -94,8 +94,8 @@ extension GitLabCommandTests {
 
     @Test func aWorkingSetupChecksOutClean() async throws {
         let gitlab = Self.workingGitLab()
-        let client = try await Self.serve(gitlab)
-        defer { Self.stop(gitlab, client) }
+        let client = try await GitLabDescriptorSourceTests.started(gitlab)
+        defer { GitLabDescriptorSourceTests.stop(gitlab, client) }
         let output = try await check(gitlab, [])
         #expect(output.status == 0, "\(output.standardOutput)\(output.standardError)")
         for topic in ["token", "role", "ref", "pipeline variables", "trigger token", "runners", "CI file"] {
@@ -108,8 +108,8 @@ extension GitLabCommandTests {
     func eachSetupProblemIsReportedWithItsFix(_ setup: SetupCase) async throws {
         let gitlab = Self.workingGitLab()
         setup.prepare(gitlab)
-        let client = try await Self.serve(gitlab)
-        defer { Self.stop(gitlab, client) }
+        let client = try await GitLabDescriptorSourceTests.started(gitlab)
+        defer { GitLabDescriptorSourceTests.stop(gitlab, client) }
         let output = try await check(gitlab, setup.arguments)
         let report = output.standardOutput
         #expect(output.status == (setup.level == "PROBLEM" ? 1 : 0), "\(report)\(output.standardError)")
@@ -123,8 +123,8 @@ extension GitLabCommandTests {
     @Test func aConfigurationsExecutorsAreCheckedByTheCommandAndAtServeStart() async throws {
         let gitlab = Self.workingGitLab()
         gitlab.access.setPipelineVariablesMinimumRole("no_one_allowed")
-        let client = try await Self.serve(gitlab)
-        defer { Self.stop(gitlab, client) }
+        let client = try await GitLabDescriptorSourceTests.started(gitlab)
+        defer { GitLabDescriptorSourceTests.stop(gitlab, client) }
         let directory = try TemporaryDirectory()
         let port = FreePort.next()
         let config = try directory.write(

@@ -17,18 +17,6 @@ struct GitLabCommandTests {
         }
     }
 
-    /// Starts `gitlab` on loopback with a client of its own; `stop(_:_:)` ends both.
-    static func serve(_ gitlab: FakeGitLab) async throws -> HTTPClient {
-        let client = TollgateService.makeHTTPClient()
-        try await gitlab.start(client: client)
-        return client
-    }
-
-    static func stop(_ gitlab: FakeGitLab, _ client: HTTPClient) {
-        gitlab.stop()
-        Task { try? await client.shutdown() }
-    }
-
     @Test func discoverPutCommitAndDeletePrepareAProject() async throws {
         let gitlab = FakeGitLab()
         let fake = gitlab.repositories
@@ -37,8 +25,8 @@ struct GitLabCommandTests {
         fake.setFile(project: 11, path: "digital_twins/hello-world/README.md", content: Array("# hello".utf8))
         fake.setFile(project: 11, path: "functions/normalise/main.py", content: Array("pass".utf8))
         fake.setFile(project: 11, path: "data-product-descriptor.json", content: GitLabDescriptorSourceTests.descriptor("hello", version: "1.0.0"))
-        let client = try await Self.serve(gitlab)
-        defer { Self.stop(gitlab, client) }
+        let client = try await GitLabDescriptorSourceTests.started(gitlab)
+        defer { GitLabDescriptorSourceTests.stop(gitlab, client) }
         let directory = try TemporaryDirectory()
         let at = ["--address", gitlab.address]
         let token = gitlab.token
@@ -106,8 +94,8 @@ struct GitLabCommandTests {
         let fake = gitlab.repositories
         fake.addGroup(id: 3, path: "dtaas")
         fake.addProject(id: 11, group: 3, path: "user1")
-        let client = try await Self.serve(gitlab)
-        defer { Self.stop(gitlab, client) }
+        let client = try await GitLabDescriptorSourceTests.started(gitlab)
+        defer { GitLabDescriptorSourceTests.stop(gitlab, client) }
         let directory = try TemporaryDirectory()
         let at = ["--address", gitlab.address]
 

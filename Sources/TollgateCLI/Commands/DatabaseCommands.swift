@@ -6,6 +6,16 @@ import TollgateStore
 struct DatabaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "database", abstract: "Prepare the database Tollgate keeps its state in.", subcommands: [DatabaseMigrate.self, DatabaseCopyCommand.self])
+
+    /// The PostgreSQL database `url` names; a malformed address ends `command` with exit 2.
+    static func location(_ url: String, schema: String, command: String) throws -> PostgresLocation {
+        do {
+            return try PostgresLocation(url: url, schema: schema)
+        } catch {
+            printError("tollgate database \(command): \(error)")
+            throw ExitCode(2)
+        }
+    }
 }
 
 struct DatabaseMigrate: AsyncParsableCommand {
@@ -28,13 +38,7 @@ struct DatabaseMigrate: AsyncParsableCommand {
                 printError("tollgate database migrate: set \(name) to a postgres:// address")
                 throw ExitCode(2)
             }
-            let location: PostgresLocation
-            do {
-                location = try PostgresLocation(url: url, schema: schema)
-            } catch {
-                printError("tollgate database migrate: \(error)")
-                throw ExitCode(2)
-            }
+            let location = try DatabaseCommand.location(url, schema: schema, command: "migrate")
             do {
                 let applied = try await PostgresDatabase.withDatabase(location) { database in try await database.migrate() }
                 print(
@@ -92,13 +96,7 @@ struct DatabaseCopyCommand: AsyncParsableCommand {
             printError("tollgate database copy: give --to postgres:URL, or --to-env NAME with the address in that variable")
             throw ExitCode(2)
         }
-        let location: PostgresLocation
-        do {
-            location = try PostgresLocation(url: url, schema: schema)
-        } catch {
-            printError("tollgate database copy: \(error)")
-            throw ExitCode(2)
-        }
+        let location = try DatabaseCommand.location(url, schema: schema, command: "copy")
         let started = ContinuousClock.now
         do {
             let report = try await PostgresDatabase.withDatabase(location) { database in try await DatabaseCopy(source: path, target: database).run() }
