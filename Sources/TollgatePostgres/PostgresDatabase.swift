@@ -97,8 +97,9 @@ public struct PostgresDatabase: Sendable {
                 description: "the database's schema \(schema) was written by a newer Tollgate (schema version \(current), this one knows"
                     + " \(knownVersion)); upgrade Tollgate")
         }
+        guard current < knownVersion else { return [] }
         var applied: [Int] = []
-        for version in (current + 1)...max(current + 1, knownVersion) where version <= knownVersion {
+        for version in (current + 1)...knownVersion {
             try await connection.withTransaction(logger: logger) { connection in
                 _ = try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL search_path TO \"\(schema)\""), logger: logger)
                 for statement in PostgresSchema.migrations[version - 1] {

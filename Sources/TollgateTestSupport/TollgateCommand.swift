@@ -10,7 +10,7 @@ public enum TollgateCommand {
         public var standardOutput: String
         public var standardError: String
         /// The highest resident memory the process reached, as last seen in `/proc` while it ran
-        /// (sampled every few milliseconds; nil where `/proc` is not there).
+        /// (sampled every few milliseconds when asked for; nil otherwise, or where `/proc` is not there).
         public var peakResidentBytes: Int?
     }
 
@@ -28,13 +28,16 @@ public enum TollgateCommand {
 
     /// Runs `tollgate` with `arguments` in the repository root, with `environment` added to this
     /// process's; a run that outlasts `timeout` is killed (its status then is the signal's).
-    public static func run(_ arguments: [String], environment extra: [String: String] = [:], timeout: Duration = .seconds(300)) throws -> Output {
-        try runProgram(executable, arguments, environment: extra, timeout: timeout)
+    public static func run(
+        _ arguments: [String], environment extra: [String: String] = [:], timeout: Duration = .seconds(300), sampleMemory: Bool = false
+    ) throws -> Output {
+        try runProgram(executable, arguments, environment: extra, timeout: timeout, sampleMemory: sampleMemory)
     }
 
     /// Runs any program the same way (its output and errors read side by side, so neither fills up).
     public static func runProgram(
-        _ path: String, _ arguments: [String], environment extra: [String: String] = [:], timeout: Duration = .seconds(300)
+        _ path: String, _ arguments: [String], environment extra: [String: String] = [:], timeout: Duration = .seconds(300),
+        sampleMemory: Bool = false
     ) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
@@ -64,19 +67,21 @@ public enum TollgateCommand {
         // VmHWM is the kernel's own high-water mark, so the last sample before the exit holds the peak
         // up to then.
         let peak = Mutex<Int?>(nil)
-        let sampling = Atomic(true)
-        reader.enter()
-        DispatchQueue.global().async {
-            while sampling.load(ordering: .relaxed) {
-                if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-                    let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-                    let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
-                {
-                    peak.withLock { $0 = max($0 ?? 0, kilobytes * 1024) }
+        let sampling = Atomic(sampleMemory)
+        if sampleMemory {
+            reader.enter()
+            DispatchQueue.global().async {
+                while sampling.load(ordering: .relaxed) {
+                    if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+                        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+                        let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+                    {
+                        peak.withLock { $0 = max($0 ?? 0, kilobytes * 1024) }
+                    }
+                    usleep(2_000)
                 }
-                usleep(2_000)
+                reader.leave()
             }
-            reader.leave()
         }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

@@ -9,10 +9,10 @@ import TollgateTestSupport
 @Suite("tollgate gitlab", .serialized)
 struct GitLabCommandTests {
     /// Runs the command off the cooperative pool, so the fake in this process keeps answering.
-    func tollgate(_ arguments: [String], token: String) async throws -> TollgateCommand.Output {
+    func tollgate(_ arguments: [String], token: String, sampleMemory: Bool = false) async throws -> TollgateCommand.Output {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(with: Result { try TollgateCommand.run(arguments, environment: ["GITLAB_TOKEN": token]) })
+                continuation.resume(with: Result { try TollgateCommand.run(arguments, environment: ["GITLAB_TOKEN": token], sampleMemory: sampleMemory) })
             }
         }
     }
@@ -103,11 +103,11 @@ struct GitLabCommandTests {
         func roundTrip(_ name: String, size: Int) async throws -> (put: Int, get: Int) {
             let local = try Self.binaryFile(directory, name, size: size)
             let remote = "digital_twins/plant/\(name)"
-            let put = try await tollgate(["gitlab", "put", "11", remote, "--from", local] + at, token: gitlab.token)
+            let put = try await tollgate(["gitlab", "put", "11", remote, "--from", local] + at, token: gitlab.token, sampleMemory: true)
             #expect(put.status == 0, "\(put.standardError)")
             #expect(put.standardOutput == "created \(remote) on main of 11\n")
             let back = directory.url("back-\(name)")
-            let get = try await tollgate(["gitlab", "get", "11", remote, "--output", back] + at, token: gitlab.token)
+            let get = try await tollgate(["gitlab", "get", "11", remote, "--output", back] + at, token: gitlab.token, sampleMemory: true)
             #expect(get.status == 0, "\(get.standardError)")
             let sent = try Data(contentsOf: URL(fileURLWithPath: local))
             #expect(fake.files(project: 11)[remote].map { Data($0) == sent } == true, "GitLab holds the file's bytes")

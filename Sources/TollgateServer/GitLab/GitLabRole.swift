@@ -50,13 +50,21 @@ public struct GitLabAccess: Sendable, Equatable {
 }
 
 extension GitLabAPI {
-    /// The token's user (`GET /user`) and its role on `project` (`GET /projects/:id/members/all/:user_id`,
-    /// which counts inherited and shared-group memberships).
-    func access(on project: String) async throws(GitLabFailure) -> GitLabAccess {
+    /// The token's user (`GET /user`).
+    func currentUser() async throws(GitLabFailure) -> (id: Int64, name: String) {
         let me = try await get("/user", what: "reading the token's user")
         guard let id = me["id"]?.intValue, let name = me["username"]?.stringValue else {
             throw GitLabFailure(retryable: false, status: 200, message: "GitLab's answer for the token's user names no user")
         }
+        return (id, name)
+    }
+
+    /// The token's user and its role on `project` (`GET /projects/:id/members/all/:user_id`, which
+    /// counts inherited and shared-group memberships); `user` when already known.
+    func access(on project: String, user known: (id: Int64, name: String)? = nil) async throws(GitLabFailure) -> GitLabAccess {
+        let user: (id: Int64, name: String)
+        if let known { user = known } else { user = try await currentUser() }
+        let (id, name) = user
         var access = GitLabAccess(user: name, userId: id, project: project, role: nil)
         do {
             let member = try await get("/projects/\(Self.project(project))/members/all/\(id)", what: "reading the role of \(name) on \(project)")

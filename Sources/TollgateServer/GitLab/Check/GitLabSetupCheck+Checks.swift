@@ -45,9 +45,7 @@ extension GitLabSetupCheck {
             return nil
         }
         do {
-            let me = try await api.get("/user", what: "reading the token's user")
-            guard let id = me["id"]?.intValue, let name = me["username"]?.stringValue else { return nil }
-            return (id, name)
+            return try await api.currentUser()
         } catch {
             findings.append(Finding(level: .problem, topic: "token", message: error.message))
             return nil
@@ -69,7 +67,7 @@ extension GitLabSetupCheck {
         }
         let access: GitLabAccess
         do {
-            access = try await api.access(on: project)
+            access = try await api.access(on: project, user: user)
         } catch {
             findings.append(Finding(level: .problem, topic: "role", message: error.message))
             return nil
