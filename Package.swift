@@ -95,7 +95,7 @@ let package = Package(
             dependencies: ["TollgateLifecycle", "TollgateSQLite", "TollgateJSON"],
             swiftSettings: swiftSettings
         ),
-        // The PostgreSQL store: the schema and its migrations, for several replicas over one database.
+        // The PostgreSQL store, for several replicas over one database: the schema, its migrations, the lifecycle store.
         .target(
             name: "TollgatePostgres",
             dependencies: [
@@ -200,6 +200,12 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // One suite of the store's contract, run against the memory, SQLite and PostgreSQL stores.
+        .testTarget(
+            name: "TollgateStoreTests",
+            dependencies: ["TollgateLifecycle", "TollgateStore", "TollgatePostgres", "TollgateJSON", "TollgateTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -68,7 +68,7 @@ if existing < count {
     while i < count {
         var changes = ChangeSet()
         for j in i..<min(count, i + 5_000) { changes.decisions.append(decision(j)) }
-        _ = try store.commit(changes)
+        _ = try await store.commit(changes)
         i += 5_000
     }
     print("generated in \(String(format: "%.1f", seconds(ContinuousClock.now - generation))) s")

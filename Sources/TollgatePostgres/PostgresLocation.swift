@@ -65,6 +65,9 @@ public struct PostgresLocation: Sendable {
             connection = PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: connectionTLS)
         }
         configuration.options.maximumConnections = max(1, pool)
+        // Every connection works in the schema, without a statement of its own to say so.
+        configuration.options.additionalStartupParameters = [("search_path", schema)]
+        connection.options.additionalStartupParameters = [("search_path", schema)]
         self.schema = schema
         self.pool = max(1, pool)
         shown = Self.withoutPassword(url)

@@ -200,6 +200,12 @@ enum PostgresSchema {
             )
             """,
             "CREATE INDEX execution_history_by_task ON execution_history (task_id, id)",
-        ]
+        ],
+        // 2: the lifecycle's uniqueness rules kept by the database, whichever replica writes: one PLANNED
+        // activity per version and stage, one PROCESSING activity per version.
+        [
+            "CREATE UNIQUE INDEX activities_one_planned ON activities (data_product_id, data_product_version, stage) WHERE status = 'PLANNED'",
+            "CREATE UNIQUE INDEX activities_one_processing ON activities (data_product_id, data_product_version) WHERE status = 'PROCESSING'",
+        ],
     ]
 }

@@ -50,6 +50,11 @@ final class ReportForwarder: Sendable {
 
     func forward(taskId: Int64, report: TaskReport) async {
         guard let engine = engine.withLock({ $0 }) else { return }
-        _ = try? await engine.report(taskId: taskId, report, principal: Principal(name: "local", roles: ["executor"]))
+        do {
+            _ = try await engine.report(taskId: taskId, report, principal: Principal(name: "local", roles: ["executor"]))
+        } catch {
+            // The run stays PROCESSING; recovery asks the executor again for the result.
+            FileHandle.standardError.write(Data("tollgate: the result of task \(taskId) was not recorded: \(error)\n".utf8))
+        }
     }
 }

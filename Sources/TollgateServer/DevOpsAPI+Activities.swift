@@ -35,7 +35,7 @@ extension DevOpsAPI {
         }
     }
 
-    func searchActivities(_ request: Request) throws -> JSONResponse {
+    func searchActivities(_ request: Request) async throws -> JSONResponse {
         var filter = ActivityFilter(
             dataProductId: query(request, "dataProductId"), dataProductVersion: query(request, "dataProductVersion"),
             stage: query(request, "stage"))
@@ -46,7 +46,7 @@ extension DevOpsAPI {
             }
             filter.status = parsed
         }
-        var activities = try store.activities(matching: filter)
+        var activities = try await store.activities(matching: filter)
         // Optional paging (ODM has none; without `limit` the answer is the whole list, as in ODM):
         // `limit` caps the page, `cursor` continues after the id a previous page ended with, and the
         // `X-Next-Cursor` header gives the cursor of the next page while there is one.

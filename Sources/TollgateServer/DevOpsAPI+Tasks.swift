@@ -4,7 +4,7 @@ import TollgateLifecycle
 import TollgateStore
 
 extension DevOpsAPI {
-    func searchTasks(_ request: Request) throws -> JSONResponse {
+    func searchTasks(_ request: Request) async throws -> JSONResponse {
         var status: TaskStatus?
         if let text = query(request, "status") {
             guard let parsed = TaskStatus(rawValue: text) else {
@@ -16,10 +16,10 @@ extension DevOpsAPI {
         var tasks: [LifecycleTask]
         if let activity = query(request, "activityId") {
             guard let id = Int64(activity) else { throw ODMError.unreadableBody("activityId must be an integer") }
-            tasks = try store.tasks(activityId: id)
+            tasks = try await store.tasks(activityId: id)
             if let status { tasks = tasks.filter { $0.status == status } }
         } else if let status {
-            tasks = try store.tasks(status: status)
+            tasks = try await store.tasks(status: status)
         } else {
             tasks = try store.allTasks()
         }

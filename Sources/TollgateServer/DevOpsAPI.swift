@@ -29,12 +29,12 @@ public struct DevOpsAPI: Sendable {
     public func register(on router: Router<TollgateRequestContext>) {
         let group = router.group("api/v1/pp/devops")
         group.post("activities") { request, context in try await self.createActivity(request, context) }
-        group.get("activities") { request, _ in try self.searchActivities(request) }
+        group.get("activities") { request, _ in try await self.searchActivities(request) }
         group.get("activities/:id") { _, context in try await self.readActivity(context) }
         group.get("activities/:id/status") { _, context in try await self.activityStatus(context) }
         group.patch("activities/:id/status") { request, context in try await self.activityAction(request, context) }
         group.delete("activities/:id") { _, context in try await self.deleteActivity(context) }
-        group.get("tasks") { request, _ in try self.searchTasks(request) }
+        group.get("tasks") { request, _ in try await self.searchTasks(request) }
         group.get("tasks/:id") { _, context in try await self.readTask(context) }
         group.get("tasks/:id/status") { _, context in try await self.taskStatus(context) }
         group.patch("tasks/:id/status") { request, context in try await self.taskAction(request, context) }

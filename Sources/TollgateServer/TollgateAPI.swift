@@ -39,7 +39,7 @@ struct TollgateAPI: Sendable {
             guard let id = context.parameters.get("id", as: Int64.self) else {
                 throw ODMError.unreadableBody("the task id in the path must be an integer")
             }
-            guard try self.store.task(id: id) != nil else {
+            guard try await self.store.task(id: id) != nil else {
                 throw ODMError(status: .notFound, code: "40411", summary: "Task not found", message: "no task \(id)")
             }
             let kind: String? = request.uri.queryParameters.get("kind").map { String($0) }

@@ -138,7 +138,7 @@ public struct TollgateService: Sendable {
         router.get("openapi.json") { _, _ in JSONResponse(value: APIDocument.json) }
         router.get("metrics") { _, _ -> Response in
             let text = metrics.render(
-                outboxDepth: (try? store.pendingOutbox().count) ?? -1, executorErrors: (try? store.historyCount(kind: "executor-error")) ?? -1)
+                outboxDepth: (try? await store.pendingOutbox().count) ?? -1, executorErrors: (try? store.historyCount(kind: "executor-error")) ?? -1)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
         }

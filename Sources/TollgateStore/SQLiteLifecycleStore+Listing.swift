@@ -28,7 +28,7 @@ extension SQLiteLifecycleStore {
     /// The newest activities, newest first.
     public func recentActivities(limit: Int) throws -> [Activity] {
         try withConnection { db in
-            try db.statement("SELECT \(StoreCoding.activityColumns) FROM activities ORDER BY id DESC LIMIT ?").rows([limit], StoreCoding.activity)
+            try db.statement("SELECT \(StoreCoding.activitySelection) FROM activities ORDER BY id DESC LIMIT ?").rows([limit], StoreCoding.activity)
         }
     }
 }

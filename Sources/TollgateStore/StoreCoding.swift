@@ -23,12 +23,15 @@ enum StoreCoding {
     static let activityColumns =
         "id, data_product_id, data_product_version, stage, status, results, errors, created_at, started_at, finished_at, principal"
 
+    /// The columns ``activity(_:)`` reads: the written ones and the row version.
+    static let activitySelection = activityColumns + ", row_version"
+
     static func activity(_ row: SQLiteRow) -> Activity {
         Activity(
             id: row.int64(0), dataProductId: row.string(1), dataProductVersion: row.string(2), stage: row.string(3),
             status: ActivityStatus(rawValue: row.string(4)) ?? .failed, results: json(row.optionalString(5)),
             errors: row.optionalString(6), createdAt: date(row.string(7)) ?? .distantPast, startedAt: date(row.optionalString(8)),
-            finishedAt: date(row.optionalString(9)), principal: row.optionalString(10))
+            finishedAt: date(row.optionalString(9)), principal: row.optionalString(10), version: row.int64(11))
     }
 
     static let taskColumns = """
@@ -95,19 +98,5 @@ enum StoreCoding {
             previousHash: row.string(14), hash: row.string(15))
     }
 
-    static func outcome(_ o: JSONValue) -> GatePolicyOutcome {
-        let reasons: [String] = o["reasons"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        let policy: String = o["policy"]?.stringValue ?? ""
-        let revision: String = o["revision"]?.stringValue ?? ""
-        let file: String = o["file"]?.stringValue ?? ""
-        let blocking: Bool = o["blocking"]?.boolValue ?? false
-        let outcome: String = o["outcome"]?.stringValue ?? ""
-        let effect: String = o["effect"]?.stringValue ?? ""
-        let duration: Int64 = o["durationNanoseconds"]?.intValue ?? 0
-        let instructions: Int64 = o["instructions"]?.intValue ?? 0
-        return GatePolicyOutcome(
-            policy: policy, revision: revision, file: file, blocking: blocking, outcome: outcome, effect: effect,
-            reasons: reasons, details: o["details"], errorKind: o["error"]?.stringValue, durationNanoseconds: duration,
-            instructions: instructions)
-    }
+    static func outcome(_ o: JSONValue) -> GatePolicyOutcome { GatePolicyOutcome(stored: o) }
 }

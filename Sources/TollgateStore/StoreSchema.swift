@@ -178,6 +178,29 @@ enum StoreSchema {
         ALTER TABLE decisions ADD COLUMN input_split INTEGER NOT NULL DEFAULT 0;
         CREATE INDEX decisions_with_split_input ON decisions (seq) WHERE input_split = 1;
         """,
+        // 8: what several writers need: row versions on activities, leases with fencing tokens on
+        // outbox intents and periodic duties, reserved ids, and the lifecycle's uniqueness rules
+        // kept by the database (one PLANNED activity per version and stage, one PROCESSING per version).
+        """
+        ALTER TABLE activities ADD COLUMN row_version INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE outbox ADD COLUMN lease_owner TEXT;
+        ALTER TABLE outbox ADD COLUMN lease_until REAL;
+        ALTER TABLE outbox ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE duty_leases (
+            name TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            lease_until REAL NOT NULL,
+            fence INTEGER NOT NULL
+        );
+        CREATE TABLE id_reservations (kind TEXT PRIMARY KEY, last INTEGER NOT NULL);
+        INSERT INTO id_reservations (kind, last) VALUES
+            ('activity', (SELECT COALESCE(MAX(id), 0) FROM activities)),
+            ('task', (SELECT COALESCE(MAX(id), 0) FROM tasks));
+        CREATE UNIQUE INDEX activities_one_planned ON activities (data_product_id, data_product_version, stage)
+            WHERE status = 'PLANNED';
+        CREATE UNIQUE INDEX activities_one_processing ON activities (data_product_id, data_product_version)
+            WHERE status = 'PROCESSING';
+        """,
     ]
 
     /// Brings the database to the newest schema, one migration per transaction.

@@ -73,16 +73,16 @@ struct CrashRecoveryTests {
             let final = try TollgateCommand.run(arguments, timeout: .seconds(120))
             #expect(final.status == 0, "run \(run): \(final.standardError)")
             if final.status != 0 { break }
-            try Self.check(directory, run: run)
+            try await Self.check(directory, run: run)
         }
         #expect(kills >= Self.runs, "the test must actually kill runs (killed \(kills) times in \(Self.runs) runs)")
         print("crash recovery: \(Self.runs) runs, \(kills) kills with SIGKILL, every run completed and verified")
     }
 
-    static func check(_ directory: TemporaryDirectory, run: Int) throws {
+    static func check(_ directory: TemporaryDirectory, run: Int) async throws {
         let store = try SQLiteLifecycleStore(path: directory.url("t.db"))
         // The run completed.
-        let activities = try store.activities(matching: .init())
+        let activities = try await store.activities(matching: .init())
         #expect(activities.map(\.stage) == ["dev", "test", "prod"], "run \(run)")
         #expect(activities.allSatisfy { $0.status == .processed }, "run \(run): \(activities.map(\.status))")
         // No task ran twice.

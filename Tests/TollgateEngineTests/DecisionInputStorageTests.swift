@@ -62,7 +62,7 @@ struct DecisionInputStorageTests {
         var perDecision: [Int: Double] = [:]
         for count in [16, 128] {
             let (store, _) = try await Self.run(tasks: count, in: directory)
-            #expect(try store.activity(id: 1)?.status == .processed)
+            #expect(try await store.activity(id: 1)?.status == .processed)
             let (total, decisions) = try Self.inputBytes(store.path)
             #expect(decisions == Int64(count + 2), "a stage transition, one decision per task result, an activity result")
             perDecision[count] = Double(total) / Double(decisions)
@@ -77,7 +77,7 @@ struct DecisionInputStorageTests {
     @Test func splitInputsReadBackExportAndVerifyWhole() async throws {
         let directory = try TemporaryDirectory()
         let (store, _) = try await Self.run(tasks: 40, in: directory)
-        let decisions = try store.decisions(activityId: 1)
+        let decisions = try await store.decisions(activityId: 1)
         #expect(decisions.count == 42)
         let last = try #require(decisions.last)
         #expect(last.input["tasks"]?.arrayValue?.count == 40)

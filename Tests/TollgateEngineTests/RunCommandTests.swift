@@ -13,7 +13,7 @@ struct RunCommandTests {
         return try JSONValue.parse(Array(data))
     }
 
-    @Test func theWalkThroughProducesTheDocumentedContexts() throws {
+    @Test func theWalkThroughProducesTheDocumentedContexts() async throws {
         let directory = try TemporaryDirectory()
         let state = directory.url("state")
         let result = try TollgateCommand.run([
@@ -33,7 +33,7 @@ struct RunCommandTests {
         #expect(third["context"]?["dev"]?["status"] == "PROCESSED")
         #expect(third["context"]?["test"] == (try JSONValue.parse(#"{"status":"RUNNING","finishedAt":null,"results":null}"#)))
         let store = try SQLiteLifecycleStore(path: directory.url("t.db"))
-        let devFinished = try #require(try store.activity(id: 1)?.finishedAt)
+        let devFinished = try #require(try await store.activity(id: 1)?.finishedAt)
         #expect(third["context"]?["dev"]?["finishedAt"] == .string(Timestamp.format(devFinished)))
         #expect(try store.verifyDecisionChain() == nil)
 
@@ -47,7 +47,7 @@ struct RunCommandTests {
         #expect(missing.standardError.contains("has no task 99"))
     }
 
-    @Test func aBlockedStageStopsTheRunWithTheReasons() throws {
+    @Test func aBlockedStageStopsTheRunWithTheReasons() async throws {
         let directory = try TemporaryDirectory()
         let result = try TollgateCommand.run([
             "run", "examples/walkthrough/descriptor-local.json", "--stage", "test",

@@ -34,17 +34,18 @@ struct SQLiteStoreTests {
         #expect(try store.verifyDecisionChain(parallelAbove: 0) == nil, "split across workers, still intact")
         #expect(report.decisions == 5)
         #expect(report.head?.sequence == 5)
-        let decisions = try store.decisions(activityId: 1)
+        let decisions = try await store.decisions(activityId: 1)
         #expect(decisions.map(\.phase) == [.stageTransition, .taskResult, .taskResult, .activityResult])
         #expect(decisions[1].input["result"]?["results"] == vm)
         #expect(decisions.allSatisfy { !$0.outcomes.isEmpty })
 
         // A second store on the same file sees everything.
         let reopened = try SQLiteLifecycleStore(path: store.path)
-        #expect(try reopened.activity(id: 1)?.status == .processed)
-        #expect(try reopened.tasks(activityId: 1).map(\.results) == [vm, ["url": "localhost:8121/helloWorld"]])
-        #expect(try reopened.stageRecords(dataProductId: EngineFixture.productId, version: "1.0.0").map(\.stage) == ["dev"])
-        #expect(try reopened.highestIds() == HighestIds(activity: 2, task: 3, stageRecord: 1, outbox: 3))
+        #expect(try await reopened.activity(id: 1)?.status == .processed)
+        #expect(try await reopened.tasks(activityId: 1).map(\.results) == [vm, ["url": "localhost:8121/helloWorld"]])
+        #expect(try await reopened.stageRecords(dataProductId: EngineFixture.productId, version: "1.0.0").map(\.stage) == ["dev"])
+        // Numbering goes on after what is stored.
+        #expect(try await reopened.newIds(activities: 1, tasks: 1) == NewIds(activities: [3], tasks: [4]))
     }
 
     @Test func theLogRefusesEditsThroughSQL() async throws {
@@ -190,11 +191,11 @@ struct SQLiteStoreTests {
         let clock = TestClock(iso: "2023-11-23T14:30:00Z")
         let first = try EngineFixture(executor: refusing, store: try SQLiteLifecycleStore(path: path), clock: clock)
         _ = try await first.run("dev")
-        #expect(try SQLiteLifecycleStore(path: path).pendingOutbox().count == 1)
+        #expect(try await SQLiteLifecycleStore(path: path).pendingOutbox().count == 1)
         clock.advance(seconds: 2)  // past the retry's backoff
         let second = try EngineFixture(store: try SQLiteLifecycleStore(path: path), clock: clock)
         await second.engine.recover()
         #expect(second.executor.requests.map(\.taskKey) == ["task1"])
-        #expect(try SQLiteLifecycleStore(path: path).pendingOutbox().isEmpty)
+        #expect(try await SQLiteLifecycleStore(path: path).pendingOutbox().isEmpty)
     }
 }

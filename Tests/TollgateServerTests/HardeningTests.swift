@@ -128,7 +128,7 @@ struct HardeningTests {
                     activityId: Int64(i), taskId: nil, principal: "ci", policySetRevision: "r", input: ["i": .int(Int64(i))],
                     outcomes: [], gatedChange: "activity \(i) stays PLANNED: start blocked", createdAt: Date()))
         }
-        _ = try store.commit(changes)
+        _ = try await store.commit(changes)
         try await f.start()
         defer { Task { try? await f.stop() } }
         func page(_ query: String) async throws -> (count: Int, next: String?) {

@@ -65,7 +65,7 @@ struct ServeProcessTests {
         // The executor was never reachable: the dispatch waits in the outbox, and the log verifies.
         let store = try SQLiteLifecycleStore(path: directory.url("tollgate.db"))
         #expect(try store.verifyDecisionChain() == nil)
-        #expect(try store.pendingOutbox().count == 1)
+        #expect(try await store.pendingOutbox().count == 1)
 
         server = try start(config)
         defer { server.terminate() }
@@ -104,6 +104,6 @@ struct ServeProcessTests {
         #expect(server.terminationStatus == 0)
         let store = try SQLiteLifecycleStore(path: directory.url("tollgate.db"))
         #expect(try store.verifyDecisionChain() == nil)
-        #expect(try store.activity(id: 1) != nil, "the activity it answered for is stored")
+        #expect(try await store.activity(id: 1) != nil, "the activity it answered for is stored")
     }
 }

@@ -90,7 +90,7 @@ struct RunCommand: AsyncParsableCommand {
 
     /// The activity to follow for `stage`: an unfinished one, or a new one.
     private func activity(for stage: String, product: DataProductDescriptor, runtime: LocalRuntime) async throws -> Int64? {
-        let all = try runtime.store.activities(
+        let all = try await runtime.store.activities(
             matching: ActivityFilter(dataProductId: product.fullyQualifiedName, dataProductVersion: product.version, stage: stage))
         if let running = all.last(where: { $0.status == .processing }) { return running.id }
         if resume, all.last?.status == .processed {

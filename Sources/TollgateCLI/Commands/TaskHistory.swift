@@ -13,7 +13,7 @@ struct TaskCommand: ParsableCommand {
 }
 
 /// `tollgate task history TASK`: what happened to a task, job logs included.
-struct TaskHistory: ParsableCommand {
+struct TaskHistory: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "Show a task's execution history: dispatches, executor errors, results, job logs, cancellations."
@@ -31,9 +31,9 @@ struct TaskHistory: ParsableCommand {
     @Option(help: "Output format.")
     var format = DataFormat.text
 
-    func run() throws {
+    func run() async throws {
         let store = try openDatabase(database, command: "task history")
-        guard try store.task(id: task) != nil else {
+        guard try await store.task(id: task) != nil else {
             printError("tollgate task history: \(database) has no task \(task)")
             throw ExitCode(1)
         }

@@ -19,8 +19,8 @@ final class RunProgress: @unchecked Sendable {
 
     func follow(activityId: Int64, engine: LifecycleEngine) async throws -> Activity {
         while true {
-            let activity = try store.activity(id: activityId)
-            try show(activityId: activityId)
+            let activity = try await store.activity(id: activityId)
+            try await show(activityId: activityId)
             if let activity, activity.status.isFinished {
                 if !quiet {
                     let status = activity.status == .processed ? terminal.green("PROCESSED") : terminal.red(activity.status.rawValue)
@@ -35,10 +35,10 @@ final class RunProgress: @unchecked Sendable {
         }
     }
 
-    private func show(activityId: Int64) throws {
+    private func show(activityId: Int64) async throws {
         guard !quiet else { return }
         var events: [(String, String)] = []
-        for decision in try store.decisions(activityId: activityId) where seenDecisions.insert(decision.sequence).inserted {
+        for decision in try await store.decisions(activityId: activityId) where seenDecisions.insert(decision.sequence).inserted {
             let verdict: String =
                 switch decision.verdict {
                 case .pass: terminal.green("PASS")
@@ -53,7 +53,7 @@ final class RunProgress: @unchecked Sendable {
             }
             events.append((Timestamp.formatMilliseconds(decision.createdAt) + "0", line))
         }
-        for task in try store.tasks(activityId: activityId) where seenTasks[task.id] != task.status {
+        for task in try await store.tasks(activityId: activityId) where seenTasks[task.id] != task.status {
             seenTasks[task.id] = task.status
             guard task.status != .planned else { continue }
             var line = "\(task.key) (task \(task.id)) \(task.status.rawValue)"

@@ -7,7 +7,8 @@ extension LifecycleEngine {
     func advance(
         _ changes: inout ChangeSet, activity: inout Activity, tasks: inout [LifecycleTask],
         descriptor: DataProductDescriptor, principal: Principal, now: Date
-    ) throws(LifecycleError) {
+    ) async throws(LifecycleError) {
+        changes.expect(activity)
         tasks.sort { $0.position < $1.position }
         while let index = tasks.firstIndex(where: { $0.status == .planned }) {
             var task = tasks[index]
@@ -22,20 +23,20 @@ extension LifecycleEngine {
                 changes.history.append(ExecutionEvent(taskId: task.id, at: now, kind: "no-executor", message: "the task names no executor; nothing to run"))
                 continue
             }
-            let context = try context(for: activity, tasks: tasks, descriptor: descriptor)
+            let context = try await context(for: activity, tasks: tasks, descriptor: descriptor)
             var configurations: JSONObject
             do {
                 let resolved = try PlaceholderResolver(context: context.jsonValue, lifecycle: descriptor.lifecycle, mode: options.placeholderMode)
                     .resolve(task.configurations ?? .object([:]))
                 configurations = resolved.objectValue ?? [:]
             } catch {
-                fail(&changes, activity: &activity, tasks: &tasks, index: index, errors: "\(error)", now: now)
+                await fail(&changes, activity: &activity, tasks: &tasks, index: index, errors: "\(error)", now: now)
                 return
             }
             configurations["context"] = context.jsonValue
             guard executors[executorName] != nil else {
                 let known = executors.names.joined(separator: ", ")
-                fail(
+                await fail(
                     &changes, activity: &activity, tasks: &tasks, index: index,
                     errors: "no executor named '\(executorName)' is configured (configured: \(known.isEmpty ? "none" : known))",
                     now: now)
@@ -54,18 +55,18 @@ extension LifecycleEngine {
                 template: task.definition, configurations: .object(configurations),
                 callbackRef: options.callbackRef(task.id), timeoutSeconds: task.timeoutSeconds ?? options.defaultTaskTimeoutSeconds)
             changes.outbox.append(
-                OutboxIntent(id: nextId(\.outbox), kind: .dispatchTask, taskId: task.id, payload: request.jsonValue, createdAt: now))
+                OutboxIntent(id: 0, kind: .dispatchTask, taskId: task.id, payload: request.jsonValue, createdAt: now))
             return
         }
-        try finish(&changes, activity: &activity, tasks: tasks, descriptor: descriptor, principal: principal, now: now)
+        try await finish(&changes, activity: &activity, tasks: tasks, descriptor: descriptor, principal: principal, now: now)
     }
 
     /// Every task succeeded: the activity-result gate decides whether the stage is promoted.
     func finish(
         _ changes: inout ChangeSet, activity: inout Activity, tasks: [LifecycleTask], descriptor: DataProductDescriptor,
         principal: Principal, now: Date
-    ) throws(LifecycleError) {
-        var (decision, record) = try decide(
+    ) async throws(LifecycleError) {
+        var (decision, record) = try await decide(
             .activityResult, activity: activity, tasks: tasks, descriptor: descriptor, principal: principal, now: now)
         activity.finishedAt = now
         if decision.verdict == .block {
@@ -85,13 +86,13 @@ extension LifecycleEngine {
         changes.put(activity)
         changes.transitions.append(
             StatusTransition(entity: "activity", entityId: activity.id, from: "PROCESSING", to: "PROCESSED", at: now, decision: changes.decisions.count - 1))
-        for var record in try stageHistory(of: activity) where record.finishedAt == nil {
+        for var record in try await stageHistory(of: activity) where record.finishedAt == nil {
             record.finishedAt = now
             changes.stageRecords.append(record)
         }
         changes.stageRecords.append(
             StageRecord(
-                id: nextId(\.stageRecord), dataProductId: activity.dataProductId, dataProductVersion: activity.dataProductVersion,
+                id: 0, dataProductId: activity.dataProductId, dataProductVersion: activity.dataProductVersion,
                 stage: activity.stage, activityId: activity.id, results: activity.results, startedAt: now))
     }
 
@@ -100,7 +101,7 @@ extension LifecycleEngine {
     func fail(
         _ changes: inout ChangeSet, activity: inout Activity, tasks: inout [LifecycleTask], index: Int, errors: String,
         now: Date, status: TaskStatus = .failed, gated: Bool = false
-    ) {
+    ) async {
         var task = tasks[index]
         let from = task.status
         task.status = status
@@ -122,7 +123,7 @@ extension LifecycleEngine {
                 entity: "activity", entityId: activity.id, from: activityFrom.rawValue, to: activity.status.rawValue, at: now,
                 decision: gated ? changes.decisions.count - 1 : nil))
         let reason = status == .aborted ? "task \(task.id) of activity \(activity.id) was aborted" : "an earlier task of activity \(activity.id) failed"
-        abortUnfinished(&changes, tasks: &tasks, now: now, reason: reason)
+        await abortUnfinished(&changes, tasks: &tasks, now: now, reason: reason)
     }
 }
 

@@ -20,33 +20,34 @@ extension LifecycleEngine {
     }
 
     /// Queues the cancellation of a task's run, in the change set that ends the task.
-    func queueCancel(_ changes: inout ChangeSet, task: LifecycleTask, reason: String, now: Date) {
-        guard task.executor != nil, let dispatch = (try? store.outbox(taskId: task.id, kind: .dispatchTask))?.last else { return }
+    func queueCancel(_ changes: inout ChangeSet, task: LifecycleTask, reason: String, now: Date) async {
+        guard task.executor != nil, let dispatch = (try? await store.outbox(taskId: task.id, kind: .dispatchTask))?.last else { return }
         var payload = dispatch.payload.objectValue ?? [:]
         payload["reason"] = .string(reason)
         payload["dispatchIntent"] = .int(dispatch.id)
         changes.outbox.append(
-            OutboxIntent(id: nextId(\.outbox), kind: .cancelTask, taskId: task.id, payload: .object(payload), createdAt: now))
+            OutboxIntent(id: 0, kind: .cancelTask, taskId: task.id, payload: .object(payload), createdAt: now))
     }
 
     /// Asks the task's executor to cancel its run and records the answer in the task's history.
     func cancel(_ stale: OutboxIntent, fresh: Bool = false) async {
         await carryOutOnce(stale, fresh: fresh) { intent, now in
             var changes = ChangeSet()
-            guard let taskId = intent.taskId, var request = DispatchRequest(json: intent.payload), let task = try? store.task(id: taskId)
+            guard let taskId = intent.taskId, var request = DispatchRequest(json: intent.payload), let task = try? await store.task(id: taskId)
             else {
                 changes.outboxDone.append((intent.id, "unreadable intent"))
-                _ = try? commit(changes)
+                _ = try? await commit(changes)
                 return
             }
             guard let executor = executors[request.executor] else {
                 changes.outboxDone.append((intent.id, "no executor \(request.executor)"))
                 changes.history.append(
                     ExecutionEvent(taskId: taskId, at: now, kind: "cancel", message: "not cancelled: no executor named '\(request.executor)'"))
-                _ = try? commit(changes)
+                _ = try? await commit(changes)
                 return
             }
-            prepare(&request, dispatch: intent.payload["dispatchIntent"]?.intValue.flatMap { try? store.outboxIntent(id: $0) }, task: task)
+            let dispatch = await outboxIntent(intent.payload["dispatchIntent"]?.intValue)
+            prepare(&request, dispatch: dispatch, task: task)
             let reason = intent.payload["reason"]?.stringValue ?? "the task ended"
             do throws(ExecutorError) {
                 let outcome = try await executor.cancel(request)
@@ -72,7 +73,7 @@ extension LifecycleEngine {
                             message: "cancel failed after \(attempts) attempt(s): \(error.message); the run may still be going"))
                 }
             }
-            _ = try? commit(changes)
+            _ = try? await commit(changes)
         }
     }
 }
@@ -84,20 +85,20 @@ extension LifecycleEngine {
     func collectLogs(_ stale: OutboxIntent, fresh: Bool = false) async {
         await carryOutOnce(stale, fresh: fresh) { intent, now in
             var changes = ChangeSet()
-            guard let taskId = intent.taskId, var request = DispatchRequest(json: intent.payload), let task = try? store.task(id: taskId),
+            guard let taskId = intent.taskId, var request = DispatchRequest(json: intent.payload), let task = try? await store.task(id: taskId),
                 let executor = executors[request.executor]
             else {
                 changes.outboxDone.append((intent.id, "unreadable intent or no such executor"))
-                _ = try? commit(changes)
+                _ = try? await commit(changes)
                 return
             }
-            let dispatch = intent.payload["dispatchIntent"]?.intValue.flatMap { try? store.outboxIntent(id: $0) }
+            let dispatch = await outboxIntent(intent.payload["dispatchIntent"]?.intValue)
             prepare(&request, dispatch: dispatch, task: task)
             let deadline = intent.createdAt.addingTimeInterval(Double(request.timeoutSeconds))
             if request.reference == nil, let dispatch, dispatch.doneAt == nil, now <= deadline {
                 // The run reported before the executor's answer to its dispatch was recorded.
                 retryLater(&changes, intent, reason: "the executor's reference for the run is not recorded yet", now: now)
-                _ = try? commit(changes)
+                _ = try? await commit(changes)
                 return
             }
             do throws(ExecutorError) {
@@ -109,7 +110,7 @@ extension LifecycleEngine {
                     } else {
                         retryLater(&changes, intent, reason: "the run is still going", now: now)
                     }
-                    _ = try? commit(changes)
+                    _ = try? await commit(changes)
                     return
                 }
                 changes.outboxDone.append((intent.id, nil))
@@ -122,8 +123,14 @@ extension LifecycleEngine {
                     changes.history.append(ExecutionEvent(taskId: taskId, at: now, kind: "log", message: "no logs: \(error.message)"))
                 }
             }
-            _ = try? commit(changes)
+            _ = try? await commit(changes)
         }
+    }
+
+    /// The outbox intent `id` names, if it can be read.
+    func outboxIntent(_ id: Int64?) async -> OutboxIntent? {
+        guard let id else { return nil }
+        return try? await store.outboxIntent(id: id)
     }
 
     /// A job log as a history entry.

@@ -4,10 +4,10 @@ public import TollgateJSON
 extension LifecycleEngine {
     /// The context for tasks of `activity`: its own stage RUNNING with the results so far, and every
     /// other stage of the version whose latest activity succeeded, PROCESSED with its results.
-    func context(for activity: Activity, tasks: [LifecycleTask], descriptor: DataProductDescriptor) throws(LifecycleError)
+    func context(for activity: Activity, tasks: [LifecycleTask], descriptor: DataProductDescriptor) async throws(LifecycleError)
         -> LifecycleContext
     {
-        var entries = try otherStages(of: activity, descriptor: descriptor)
+        var entries = try await otherStages(of: activity, descriptor: descriptor)
         entries[activity.stage] = StageContext(status: .running, results: Self.results(of: tasks))
         return LifecycleContext(stageOrder: descriptor.lifecycle.stageNames, entries: entries)
     }
@@ -15,17 +15,17 @@ extension LifecycleEngine {
     /// The other stages of the version whose latest activity succeeded. While `activity` runs no other
     /// activity of its version can (one PROCESSING activity per version), so these are read once per
     /// running activity and kept until it finishes.
-    private func otherStages(of activity: Activity, descriptor: DataProductDescriptor) throws(LifecycleError) -> [String: StageContext] {
+    private func otherStages(of activity: Activity, descriptor: DataProductDescriptor) async throws(LifecycleError) -> [String: StageContext] {
         if activity.status == .processing, let known = otherStagesCache[activity.id] { return known }
         var entries: [String: StageContext] = [:]
         for stage in descriptor.lifecycle.stageNames where stage != activity.stage {
             let filter = ActivityFilter(
                 dataProductId: activity.dataProductId, dataProductVersion: activity.dataProductVersion, stage: stage,
                 status: .processed)
-            let done = try read { try store.activities(matching: filter) }
+            let done = try await read { try await store.activities(matching: filter) }
             guard let latest = done.max(by: { ($0.finishedAt ?? .distantPast, $0.id) < ($1.finishedAt ?? .distantPast, $1.id) })
             else { continue }
-            let latestTasks = try read { try store.tasks(activityId: latest.id) }
+            let latestTasks = try await read { try await store.tasks(activityId: latest.id) }
             entries[stage] = StageContext(status: .processed, finishedAt: latest.finishedAt, results: Self.results(of: latestTasks) ?? [:])
         }
         if activity.status == .processing { otherStagesCache[activity.id] = entries }
@@ -34,17 +34,17 @@ extension LifecycleEngine {
 
     /// The context of a version as a task of its next activity would see it: every stage whose
     /// latest activity succeeded, and the stage of a running activity, if any.
-    public func context(dataProductId: String, version: String) throws(LifecycleError) -> JSONValue {
-        let all = try read { try store.activities(matching: ActivityFilter(dataProductId: dataProductId, dataProductVersion: version)) }
+    public func context(dataProductId: String, version: String) async throws(LifecycleError) -> JSONValue {
+        let all = try await read { try await store.activities(matching: ActivityFilter(dataProductId: dataProductId, dataProductVersion: version)) }
         if let running = all.last(where: { $0.status == .processing }) {
-            return try context(activityId: running.id)
+            return try await context(activityId: running.id)
         }
         guard let any = all.last else { return .object([:]) }
-        let descriptor = try descriptor(of: any)
+        let descriptor = try await descriptor(of: any)
         var entries: [String: StageContext] = [:]
         for stage in descriptor.lifecycle.stageNames {
             guard let latest = all.filter({ $0.stage == stage && $0.status == .processed }).max(by: { $0.id < $1.id }) else { continue }
-            let tasks = try read { try store.tasks(activityId: latest.id) }
+            let tasks = try await read { try await store.tasks(activityId: latest.id) }
             entries[stage] = StageContext(status: .processed, finishedAt: latest.finishedAt, results: Self.results(of: tasks) ?? [:])
         }
         return LifecycleContext(stageOrder: descriptor.lifecycle.stageNames, entries: entries).jsonValue
@@ -59,8 +59,8 @@ extension LifecycleEngine {
         return object
     }
 
-    func stageHistory(of activity: Activity) throws(LifecycleError) -> [StageRecord] {
-        try read { try store.stageRecords(dataProductId: activity.dataProductId, version: activity.dataProductVersion) }
+    func stageHistory(of activity: Activity) async throws(LifecycleError) -> [StageRecord] {
+        try await read { try await store.stageRecords(dataProductId: activity.dataProductId, version: activity.dataProductVersion) }
             .sorted { $0.id < $1.id }
     }
 
@@ -68,11 +68,11 @@ extension LifecycleEngine {
     func decide(
         _ phase: GatePhase, activity: Activity, tasks: [LifecycleTask], descriptor: DataProductDescriptor,
         principal: Principal, now: Date, task: LifecycleTask? = nil, report: TaskReport? = nil
-    ) throws(LifecycleError) -> (GateDecision, DecisionRecord) {
+    ) async throws(LifecycleError) -> (GateDecision, DecisionRecord) {
         let builder = PolicyInputBuilder(
             now: now, principal: principal, activity: activity, descriptor: descriptor, tasks: tasks,
-            history: try stageHistory(of: activity),
-            context: try context(for: activity, tasks: tasks, descriptor: descriptor))
+            history: try await stageHistory(of: activity),
+            context: try await context(for: activity, tasks: tasks, descriptor: descriptor))
         let input = builder.input(phase, task: task, report: report)
         let decision = gate.evaluate(phase, input: input)
         let record = DecisionRecord(

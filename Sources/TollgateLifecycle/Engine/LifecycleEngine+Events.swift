@@ -7,18 +7,16 @@ extension LifecycleEngine {
         _ changes: inout ChangeSet, _ type: LifecycleEventType, entityId: Int64, before: JSONValue?, after: JSONValue, now: Date
     ) {
         guard !options.notifiers.isEmpty else { return }
-        var eventId: String?
+        // One id for the event, whichever notifier delivers it and however often: receivers drop repeats by it.
+        let id = "tollgate-event-" + UUID().uuidString.lowercased()
         for notifier in options.notifiers {
-            let intentId = nextId(\.outbox)
-            let id = eventId ?? "tollgate-event-\(intentId)"
-            eventId = id
             let event: JSONValue = [
                 "id": .string(id), "type": .string(type.rawValue), "entityId": .string(String(entityId)),
                 "beforeState": before ?? .null, "afterState": after, "time": .string(Timestamp.formatMilliseconds(now)),
             ]
             changes.outbox.append(
                 OutboxIntent(
-                    id: intentId, kind: .notify, taskId: nil, payload: ["notifier": .string(notifier.name), "event": event],
+                    id: 0, kind: .notify, taskId: nil, payload: ["notifier": .string(notifier.name), "event": event],
                     createdAt: now))
         }
     }
@@ -74,33 +72,30 @@ extension LifecycleEngine {
     }
 
     /// Delivers one notification intent; a failure is tried again later, with backoff.
-    func deliver(_ stale: OutboxIntent) async {
-        guard inFlight.insert(stale.id).inserted else { return }
-        defer { inFlight.remove(stale.id) }
-        // The copy may be old: another round may have delivered it or pushed it back meanwhile.
-        guard let intent = try? store.outboxIntent(id: stale.id), intent.doneAt == nil else { return }
-        let now = clock()
-        if let next = intent.nextAttemptAt, next > now { return }
-        var changes = ChangeSet()
-        guard let name = intent.payload["notifier"]?.stringValue, let event = intent.payload["event"],
-            let notifier = options.notifiers.first(where: { $0.name == (options.notifierAliases[name] ?? name) })
-        else {
-            changes.outboxDone.append((intent.id, "no notifier named \(intent.payload["notifier"]?.stringValue ?? "?") is configured"))
-            _ = try? commit(changes)
-            return
-        }
-        do {
-            try await notifier.deliver(event)
-            changes.outboxDone.append((intent.id, nil))
-        } catch {
-            let attempts = intent.attempts + 1
-            if attempts >= options.maxNotificationAttempts {
-                changes.outboxDone.append((intent.id, "given up after \(attempts) attempts: \(error.message)"))
-            } else {
-                let delay = Self.backoff(attempt: attempts, first: options.notificationBackoffSeconds, maximum: options.notificationMaxBackoffSeconds)
-                changes.outboxRetry.append((intent.id, error.message, now.addingTimeInterval(delay)))
+    func deliver(_ stale: OutboxIntent, fresh: Bool = false) async {
+        await carryOutOnce(stale, fresh: fresh) { intent, now in
+            var changes = ChangeSet()
+            guard let name = intent.payload["notifier"]?.stringValue, let event = intent.payload["event"],
+                let notifier = options.notifiers.first(where: { $0.name == (options.notifierAliases[name] ?? name) })
+            else {
+                changes.outboxDone.append((intent.id, "no notifier named \(intent.payload["notifier"]?.stringValue ?? "?") is configured"))
+                _ = try? await commit(changes)
+                return
             }
+            do throws(NotifierError) {
+                try await notifier.deliver(event)
+                changes.outboxDone.append((intent.id, nil))
+            } catch {
+                let attempts = intent.attempts + 1
+                if attempts >= options.maxNotificationAttempts {
+                    changes.outboxDone.append((intent.id, "given up after \(attempts) attempts: \(error.message)"))
+                } else {
+                    let delay = Self.backoff(
+                        attempt: attempts, first: options.notificationBackoffSeconds, maximum: options.notificationMaxBackoffSeconds)
+                    changes.outboxRetry.append((intent.id, error.message, now.addingTimeInterval(delay)))
+                }
+            }
+            _ = try? await commit(changes)
         }
-        _ = try? commit(changes)
     }
 }

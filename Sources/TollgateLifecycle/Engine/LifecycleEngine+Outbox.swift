@@ -2,7 +2,8 @@ import Foundation
 import TollgateJSON
 
 extension LifecycleEngine {
-    /// Carries out committed intents (dispatches), recording each outcome.
+    /// Carries out intents this replica just committed (and so holds the lease of), recording
+    /// each outcome.
     func carryOut(_ intents: [OutboxIntent]) async {
         let work = intents.filter { $0.kind != .notify }
         guard !work.isEmpty else { return }
@@ -41,40 +42,68 @@ extension LifecycleEngine {
         return "attempt \(attempt); next in \(Int(delay.rounded(.up))) s"
     }
 
-    /// Runs `work` on the current state of an outbox intent, unless another caller is carrying it
-    /// out, it is done, or its next attempt is not due yet. Another caller may have carried it out,
-    /// or pushed it back, while this one waited its turn; `fresh` intents were just committed.
+    /// Runs `work` on the current state of an outbox intent under its lease, unless another caller
+    /// (here or on another replica) is carrying it out, it is done, or its next attempt is not due
+    /// yet. `fresh` intents were just committed by this replica, which holds their first lease;
+    /// others are claimed from the store first. The completions `work` commits are fenced with the
+    /// lease, so they are refused once another replica has taken the intent over.
     func carryOutOnce(_ stale: OutboxIntent, fresh: Bool, _ work: (OutboxIntent, Date) async -> Void) async {
         guard inFlight.insert(stale.id).inserted else { return }
-        defer { inFlight.remove(stale.id) }
+        defer {
+            inFlight.remove(stale.id)
+            heldLeases[stale.id] = nil
+        }
         let now = clock()
         var intent = stale
-        if !fresh {
-            guard let current = try? store.outboxIntent(id: stale.id), current.doneAt == nil else { return }
+        if fresh {
+            heldLeases[stale.id] = 1
+        } else {
+            guard let current = try? await store.outboxIntent(id: stale.id), current.doneAt == nil else { return }
             if let next = current.nextAttemptAt, next > now { return }
+            guard let lease = try? await store.claimIntent(id: stale.id, owner: options.replicaName, seconds: options.leaseSeconds)
+            else { return }
+            heldLeases[stale.id] = lease.fence
             intent = current
         }
         await work(intent, now)
+    }
+
+    /// Commits `changes` with the update `update` makes to the current state of task `taskId`
+    /// (returning whether it changed it), expecting its activity at the version read with it;
+    /// computed again from fresh reads while a concurrent writer changes the activity first.
+    func commit(
+        _ changes: ChangeSet, updatingTask taskId: Int64, _ update: (inout ChangeSet, inout LifecycleTask) async -> Bool
+    ) async throws(LifecycleError) -> CommittedChanges {
+        try await serialized { () async throws(LifecycleError) in
+            var attempt = changes
+            var task = try await task(id: taskId)
+            let activity = try await activity(id: task.activityId)
+            if await update(&attempt, &task) {
+                attempt.expect(activity)
+                attempt.put(task)
+            }
+            return try await commit(attempt)
+        }
     }
 
     func dispatch(_ stale: OutboxIntent, fresh: Bool = false) async {
         await carryOutOnce(stale, fresh: fresh) { intent, now in
             var changes = ChangeSet()
             guard let taskId = intent.taskId, var request = DispatchRequest(json: intent.payload),
-                let task = try? store.task(id: taskId)
+                let task = try? await store.task(id: taskId)
             else {
                 changes.outboxDone.append((intent.id, "unreadable intent"))
-                _ = try? commit(changes)
+                _ = try? await commit(changes)
                 return
             }
             guard task.status == .processing else {
                 changes.outboxDone.append((intent.id, "task \(taskId) is \(task.status.rawValue); not dispatched"))
-                _ = try? commit(changes)
+                _ = try? await commit(changes)
                 return
             }
             guard let executor = executors[request.executor] else {
                 changes.outboxDone.append((intent.id, "no executor \(request.executor)"))
-                _ = try? commit(changes)
+                _ = try? await commit(changes)
                 _ = try? await report(
                     taskId: taskId, TaskReport(status: .failed, errors: "no executor named '\(request.executor)' is configured"),
                     principal: .system)
@@ -92,26 +121,25 @@ extension LifecycleEngine {
                         ExecutionEvent(
                             taskId: taskId, at: now, kind: "dispatched",
                             message: "accepted by \(request.executor)" + (reference.map { " as \($0)" } ?? "")))
-                    if var current = try? store.task(id: taskId) {
+                    let committed = try? await commit(changes, updatingTask: taskId) { changes, current in
                         let waited = current.status == .processing && current.errors != nil
                         if waited { current.errors = nil }  // the executor took it: no longer waiting for it
                         if let reference { current.executorReference = reference }
-                        if waited || reference != nil { changes.put(current) }
                         if reference != nil, current.status != .processing, current.status != .processed,
-                            !((try? store.outbox(taskId: taskId, kind: .cancelTask)) ?? []).contains(where: { $0.doneAt == nil })
+                            !((try? await store.outbox(taskId: taskId, kind: .cancelTask)) ?? []).contains(where: { $0.doneAt == nil })
                         {
                             // Failed or aborted while the executor was taking it, and no cancel is on its
                             // way: cancel what it started. (A task its run completed by callback before
                             // this answer was recorded has nothing to cancel; its logs follow.)
-                            queueCancel(&changes, task: current, reason: "task \(taskId) ended while it was being dispatched", now: now)
+                            await queueCancel(&changes, task: current, reason: "task \(taskId) ended while it was being dispatched", now: now)
                         }
+                        return waited || reference != nil
                     }
-                    _ = try? commit(changes)
-                    await carryOut(changes.outbox)
+                    await carryOut(committed?.outbox ?? [])
                 case .finished(let report):
                     changes.history.append(
                         ExecutionEvent(taskId: taskId, at: now, kind: "dispatched", message: "\(request.executor) finished it at once"))
-                    _ = try? commit(changes)
+                    _ = try? await commit(changes)
                     _ = try? await self.report(taskId: taskId, report, principal: Principal(name: request.executor, roles: ["executor"]))
                 }
             } catch {
@@ -121,20 +149,20 @@ extension LifecycleEngine {
                     changes.history.append(
                         ExecutionEvent(taskId: taskId, at: now, kind: "executor-error", message: "\(error.message) (\(wait))"))
                     // Read again: the task may have ended (an abort) while the executor was called.
-                    if var waiting = try? store.task(id: taskId), waiting.status == .processing {
+                    _ = try? await commit(changes, updatingTask: taskId) { _, waiting in
+                        guard waiting.status == .processing else { return false }
                         waiting.errors =
                             "executor '\(request.executor)' could not take the task: \(error.message); \(wait); "
                             + "the task fails if the executor cannot be reached within \(Int(limit)) s of its dispatch"
-                        changes.put(waiting)
+                        return true
                     }
-                    _ = try? commit(changes)
                     return
                 }
                 if error.retryable {
                     let attempts = intent.attempts + 1
                     changes.outboxDone.append((intent.id, "given up after \(attempts) attempts: \(error.message)"))
                     changes.history.append(ExecutionEvent(taskId: taskId, at: now, kind: "executor-error", message: error.message))
-                    _ = try? commit(changes)
+                    _ = try? await commit(changes)
                     _ = try? await report(
                         taskId: taskId,
                         TaskReport(
@@ -147,7 +175,7 @@ extension LifecycleEngine {
                 }
                 changes.outboxDone.append((intent.id, error.message))
                 changes.history.append(ExecutionEvent(taskId: taskId, at: now, kind: "executor-error", message: error.message))
-                _ = try? commit(changes)
+                _ = try? await commit(changes)
                 _ = try? await report(
                     taskId: taskId,
                     TaskReport(status: .failed, errors: "executor \(request.executor) could not run the task: \(error.message)"),
@@ -159,8 +187,8 @@ extension LifecycleEngine {
     /// Start-up and periodic duty: carries out pending intents, asks executors about tasks whose
     /// result never arrived, and fails tasks that ran past their timeout.
     public func recover() async {
-        if let pending = try? store.pendingOutbox() {
-            for intent in pending {
+        if let pending = try? await store.pendingOutbox() {
+            for intent in pending where !inFlight.contains(intent.id) {
                 switch intent.kind {
                 case .dispatchTask: await dispatch(intent)
                 case .notify: await deliver(intent)
@@ -169,12 +197,15 @@ extension LifecycleEngine {
                 }
             }
         }
-        guard let running = try? store.tasks(status: .processing) else { return }
+        // Watching running tasks (timeouts, asking executors) is one replica's duty at a time.
+        guard (try? await store.claimDuty("watch-tasks", owner: options.replicaName, seconds: options.leaseSeconds)) != nil,
+            let running = try? await store.tasks(status: .processing)
+        else { return }
         let now = clock()
         let runningIds = Set(running.map(\.id))
         statusAskedAt = statusAskedAt.filter { runningIds.contains($0.key) }  // forget tasks that ended
         for task in running {
-            let intents = (try? store.outbox(taskId: task.id, kind: .dispatchTask)) ?? []
+            let intents = (try? await store.outbox(taskId: task.id, kind: .dispatchTask)) ?? []
             if intents.contains(where: { inFlight.contains($0.id) }) { continue }
             let timeout = task.timeoutSeconds ?? options.defaultTaskTimeoutSeconds
             let overdue = task.startedAt.map { now.timeIntervalSince($0) > Double(timeout) } ?? false
@@ -183,7 +214,7 @@ extension LifecycleEngine {
                 guard overdue else { continue }
                 var changes = ChangeSet()
                 changes.outboxDone.append((pending.id, "given up: the task timed out before the executor took it"))
-                _ = try? commit(changes)
+                _ = try? await commit(changes)
                 _ = try? await self.report(
                     taskId: task.id,
                     TaskReport(
@@ -234,7 +265,7 @@ extension LifecycleEngine {
                         ExecutionEvent(
                             taskId: task.id, at: now, kind: "awaiting-callback",
                             message: "executor \(executor) reports the task PROCESSED; waiting for its callback with the results"))
-                    _ = try? commit(changes)
+                    _ = try? await commit(changes)
                 }
             }
         }
@@ -250,7 +281,7 @@ extension LifecycleEngine {
     /// The executor's word on a task, if it can give one.
     func reconcile(_ task: LifecycleTask) async -> TaskReport? {
         guard let name = task.executor, let executor = executors[name],
-            let intent = (try? store.outbox(taskId: task.id, kind: .dispatchTask))?.last,
+            let intent = (try? await store.outbox(taskId: task.id, kind: .dispatchTask))?.last,
             var request = DispatchRequest(json: intent.payload)
         else { return nil }
         prepare(&request, dispatch: intent, task: task)
@@ -262,8 +293,8 @@ extension LifecycleEngine {
     /// Carries out a task's pending dispatch now (instead of at the next recovery round).
     /// Throws when the task has none: tasks start with their activity, in order.
     public func retryDispatch(taskId: Int64) async throws(LifecycleError) {
-        let task = try task(id: taskId)
-        let pending = (try read { try store.outbox(taskId: taskId, kind: .dispatchTask) }).filter { $0.doneAt == nil }
+        let task = try await task(id: taskId)
+        let pending = (try await read { try await store.outbox(taskId: taskId, kind: .dispatchTask) }).filter { $0.doneAt == nil }
         guard task.status == .processing, let intent = pending.first else {
             throw .invalidTaskAction(
                 "task \(taskId) is \(task.status.rawValue) with no dispatch waiting; tasks start with their activity, in order")

@@ -44,20 +44,33 @@ extension LifecycleEngine {
                     + (stages.isEmpty ? "none" : stages.joined(separator: ", ")) + ")")
         }
         let planned = ActivityFilter(dataProductId: dataProductId, dataProductVersion: version, stage: stage, status: .planned)
-        if let existing = try read({ try store.activities(matching: planned) }).first {
-            throw .activityAlreadyExists(existing.id)
+        return try await serialized { () async throws(LifecycleError) in
+            if let existing = try await read({ try await store.activities(matching: planned) }).first {
+                throw .activityAlreadyExists(existing.id)
+            }
+            let ids = try await read { try await store.newIds(activities: 1, tasks: definition.tasks.count) }
+            return try await plan(
+                descriptor: descriptor, stage: definition, ids: ids, dataProductId: dataProductId, version: version,
+                principal: principal, startWith: secretHeaders)
         }
+    }
+
+    /// Plans (and with `secretHeaders`, starts) one activity numbered with `ids`.
+    private func plan(
+        descriptor: DataProductDescriptor, stage definition: LifecycleDescriptor.Stage, ids: NewIds, dataProductId: String, version: String,
+        principal: Principal, startWith secretHeaders: [String: [String: String]]?
+    ) async throws(LifecycleError) -> Creation {
         let now = clock()
         var activity = Activity(
-            id: nextId(\.activity), dataProductId: dataProductId, dataProductVersion: version, stage: stage,
+            id: ids.activities[0], dataProductId: dataProductId, dataProductVersion: version, stage: definition.name,
             createdAt: now, principal: principal.name, descriptor: descriptor.document)
         var changes = ChangeSet()
         var tasks: [LifecycleTask] = []
         changes.put(activity)
         changes.transitions.append(StatusTransition(entity: "activity", entityId: activity.id, from: nil, to: "PLANNED", at: now, decision: nil))
-        for definition in definition.tasks {
+        for (definition, id) in zip(definition.tasks, ids.tasks) {
             let task = LifecycleTask(
-                id: nextId(\.task), activityId: activity.id, position: definition.position, key: definition.key,
+                id: id, activityId: activity.id, position: definition.position, key: definition.key,
                 name: definition.name, executor: definition.executor, template: definition.template,
                 configurations: definition.configurations, createdAt: now,
                 timeoutSeconds: (definition.definition?["timeoutSeconds"] ?? definition.template?["timeoutSeconds"])?
@@ -68,39 +81,45 @@ extension LifecycleEngine {
         }
         let plannedActivity = activity
         guard let secretHeaders else {
-            try commit(changes)
+            try await commit(changes)
             descriptorCache[activity.id] = descriptor
-            return Creation(activity: activity)
+            return Creation(activity: try await self.activity(id: activity.id))
         }
         setSecretHeaders(secretHeaders, activityId: activity.id)
         do throws(LifecycleError) {
-            try checkVersionIsFree(activity)
+            try await checkVersionIsFree(activity)
         } catch {
-            try commit(changes)
+            try await commit(changes)
             descriptorCache[activity.id] = descriptor
-            return Creation(activity: activity, started: .failure(error))
+            return Creation(activity: try await self.activity(id: activity.id), started: .failure(error))
         }
         descriptorCache[activity.id] = descriptor
         do throws(LifecycleError) {
-            let refusal = try start(&changes, activity: &activity, tasks: &tasks, descriptor: descriptor, principal: principal, now: now)
+            let refusal = try await start(&changes, activity: &activity, tasks: &tasks, descriptor: descriptor, principal: principal, now: now)
             try await finishStart(changes, refusal: refusal)
         } catch {
-            if case .blocked = error { return Creation(activity: plannedActivity, started: .failure(error)) }
+            if case .blocked = error { return Creation(activity: try await self.activity(id: activity.id), started: .failure(error)) }
             // Nothing was written: the plan goes with the start.
             descriptorCache[activity.id] = nil
             self.secretHeaders[activity.id] = nil
             throw error
         }
-        return Creation(activity: plannedActivity, started: .success(try self.activity(id: activity.id)))
+        return Creation(activity: plannedActivity, started: .success(try await self.activity(id: activity.id)))
     }
 
     /// Deletes a PLANNED activity and its tasks.
-    public func deleteActivity(id: Int64) throws(LifecycleError) {
-        let activity = try activity(id: id)
-        guard activity.status == .planned else {
-            throw .invalidActivityAction("activity \(id) is \(activity.status.rawValue); only a PLANNED activity can be deleted")
+    public func deleteActivity(id: Int64) async throws(LifecycleError) {
+        try await serialized { () async throws(LifecycleError) in
+            let activity = try await activity(id: id)
+            guard activity.status == .planned else {
+                throw .invalidActivityAction("activity \(id) is \(activity.status.rawValue); only a PLANNED activity can be deleted")
+            }
+            do { try await store.deleteActivity(id: id) } catch let conflict as StoreConflict {
+                throw .conflict(conflict.description)
+            } catch {
+                throw .storage("\(error)")
+            }
         }
-        do { try store.deleteActivity(id: id) } catch { throw .storage("\(error)") }
         descriptorCache[id] = nil
     }
 }

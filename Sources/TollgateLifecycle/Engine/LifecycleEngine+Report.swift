@@ -21,7 +21,9 @@ extension LifecycleEngine {
     public func report(
         taskId: Int64, _ report: TaskReport, principal: Principal, cancelRun: String? = nil
     ) async throws(LifecycleError) -> ReportOutcome {
-        try await apply(report, to: task(id: taskId), principal: principal, cancelRun: cancelRun)
+        try await serialized { () async throws(LifecycleError) in
+            try await apply(report, to: task(id: taskId), principal: principal, cancelRun: cancelRun)
+        }
     }
 
     /// Applies an executor's callback for `taskId`, recorded as made by `executor:<name>` (the
@@ -29,15 +31,17 @@ extension LifecycleEngine {
     /// first, and its answer overrides the callback's (`checkAfterCallback`).
     @discardableResult
     public func callback(taskId: Int64, _ report: TaskReport, confirming: Set<String> = []) async throws(LifecycleError) -> ReportOutcome {
-        var task = try task(id: taskId)
+        let task = try await task(id: taskId)
         let principal = Principal(name: "executor:\(task.executor ?? "unknown")", roles: ["executor"])
         var report = report
         if let executor = task.executor, confirming.contains(executor), let word = await reconcile(task) {
             report.status = word.status
             if word.status != .processed { report.errors = report.errors ?? word.errors }
-            task = try self.task(id: taskId)
         }
-        return try await apply(report, to: task, principal: principal, cancelRun: nil)
+        let confirmed = report
+        return try await serialized { () async throws(LifecycleError) in
+            try await apply(confirmed, to: self.task(id: taskId), principal: principal, cancelRun: nil)
+        }
     }
 
     private func apply(
@@ -54,18 +58,19 @@ extension LifecycleEngine {
         guard task.status == .processing else {
             throw .invalidTaskAction("task \(taskId) is \(task.status.rawValue); only a PROCESSING task can report a result")
         }
-        var activity = try activity(id: task.activityId)
+        var activity = try await activity(id: task.activityId)
         guard activity.status == .processing else {
             throw .invalidTaskAction("activity \(activity.id) is \(activity.status.rawValue); its tasks take no more results")
         }
-        let descriptor = try descriptor(of: activity)
-        var tasks = try tasks(activityId: activity.id)
+        let descriptor = try await descriptor(of: activity)
+        var tasks = try await tasks(activityId: activity.id)
         guard let index = tasks.firstIndex(where: { $0.id == taskId }) else { throw .taskNotFound(taskId) }
         let now = clock()
-        var (decision, record) = try decide(
+        var (decision, record) = try await decide(
             .taskResult, activity: activity, tasks: tasks, descriptor: descriptor, principal: principal, now: now,
             task: task, report: report)
         var changes = ChangeSet()
+        changes.expect(activity)
         changes.history.append(
             ExecutionEvent(
                 taskId: taskId, at: now, kind: "result",
@@ -84,12 +89,12 @@ extension LifecycleEngine {
             changes.put(task)
             changes.transitions.append(
                 StatusTransition(entity: "task", entityId: taskId, from: "PROCESSING", to: "PROCESSED", at: now, decision: changes.decisions.count - 1))
-            try advance(&changes, activity: &activity, tasks: &tasks, descriptor: descriptor, principal: principal, now: now)
+            try await advance(&changes, activity: &activity, tasks: &tasks, descriptor: descriptor, principal: principal, now: now)
         case (.processed, .block):
             tasks[index].results = report.results
             record.gatedChange = "task \(taskId): PROCESSING -> FAILED (result blocked)"
             changes.decisions.append(record)
-            fail(
+            await fail(
                 &changes, activity: &activity, tasks: &tasks, index: index,
                 errors: "result blocked by policy: " + decision.blockingReasons.joined(separator: "; "), now: now, gated: true)
         case (.failed, _), (.aborted, _):
@@ -97,24 +102,24 @@ extension LifecycleEngine {
             tasks[index].results = report.results
             record.gatedChange = "task \(taskId): PROCESSING -> \(status.rawValue)"
             changes.decisions.append(record)
-            fail(
+            await fail(
                 &changes, activity: &activity, tasks: &tasks, index: index,
                 errors: report.errors ?? "the executor reported \(report.status.rawValue) without errors", now: now,
                 status: status, gated: true)
-            if let cancelRun { queueCancel(&changes, task: task, reason: cancelRun, now: now) }
+            if let cancelRun { await queueCancel(&changes, task: task, reason: cancelRun, now: now) }
         }
         // Also when the executor's reference is not recorded yet (a callback that outran the dispatch's
         // answer): the collection waits for it.
         if report.logs.isEmpty, let name = task.executor, executors[name]?.collectsLogs == true,
-            let dispatch = (try? store.outbox(taskId: taskId, kind: .dispatchTask))?.last
+            let dispatch = (try? await store.outbox(taskId: taskId, kind: .dispatchTask))?.last
         {
             var payload = dispatch.payload.objectValue ?? [:]
             payload["dispatchIntent"] = .int(dispatch.id)
             changes.outbox.append(
-                OutboxIntent(id: nextId(\.outbox), kind: .collectLogs, taskId: taskId, payload: .object(payload), createdAt: now))
+                OutboxIntent(id: 0, kind: .collectLogs, taskId: taskId, payload: .object(payload), createdAt: now))
         }
-        try commit(changes)
-        await carryOut(changes.outbox)
-        return .applied(try self.task(id: taskId))
+        let committed = try await commit(changes)
+        await carryOut(committed.outbox)
+        return .applied(try await self.task(id: taskId))
     }
 }

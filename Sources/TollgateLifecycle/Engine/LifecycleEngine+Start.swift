@@ -7,15 +7,17 @@ extension LifecycleEngine {
     /// Otherwise the activity becomes PROCESSING and its first task is dispatched.
     @discardableResult
     public func startActivity(id: Int64, principal: Principal) async throws(LifecycleError) -> Activity {
-        var activity = try activity(id: id)
-        guard activity.status == .planned else { throw .activityNotPlanned(id, status: activity.status) }
-        try checkVersionIsFree(activity)
-        let descriptor = try descriptor(of: activity)
-        var tasks = try tasks(activityId: id)
-        var changes = ChangeSet()
-        let refusal = try start(&changes, activity: &activity, tasks: &tasks, descriptor: descriptor, principal: principal, now: clock())
-        try await finishStart(changes, refusal: refusal)
-        return try self.activity(id: id)
+        try await serialized { () async throws(LifecycleError) in
+            var activity = try await activity(id: id)
+            guard activity.status == .planned else { throw .activityNotPlanned(id, status: activity.status) }
+            try await checkVersionIsFree(activity)
+            let descriptor = try await descriptor(of: activity)
+            var tasks = try await tasks(activityId: id)
+            var changes = ChangeSet()
+            let refusal = try await start(&changes, activity: &activity, tasks: &tasks, descriptor: descriptor, principal: principal, now: clock())
+            try await finishStart(changes, refusal: refusal)
+        }
+        return try await self.activity(id: id)
     }
 
     /// Starts one task (ODM's `PATCH /tasks/{id}/status?action=START`). A task of a PLANNED activity
@@ -26,27 +28,27 @@ extension LifecycleEngine {
     public func startTask(
         id: Int64, principal: Principal, secretHeaders: [String: [String: String]] = [:]
     ) async throws(LifecycleError) -> LifecycleTask {
-        let task = try task(id: id)
+        let task = try await task(id: id)
         setSecretHeaders(secretHeaders, activityId: task.activityId)
         guard task.status == .planned else {
             try await retryDispatch(taskId: id)
-            return try self.task(id: id)
+            return try await self.task(id: id)
         }
-        let activity = try activity(id: task.activityId)
+        let activity = try await activity(id: task.activityId)
         guard activity.status == .planned else {
             throw .invalidTaskAction(
                 "task \(id) waits for its turn in activity \(activity.id), which is \(activity.status.rawValue); "
                     + "tasks run in order and start when the one before them has finished")
         }
         try await startActivity(id: activity.id, principal: principal)
-        return try self.task(id: id)
+        return try await self.task(id: id)
     }
 
     /// Refuses to start an activity while another activity of the same version runs.
-    func checkVersionIsFree(_ activity: Activity) throws(LifecycleError) {
+    func checkVersionIsFree(_ activity: Activity) async throws(LifecycleError) {
         let busy = ActivityFilter(
             dataProductId: activity.dataProductId, dataProductVersion: activity.dataProductVersion, status: .processing)
-        if let running = try read({ try store.activities(matching: busy) }).first { throw .versionBusy(running.id) }
+        if let running = try await read({ try await store.activities(matching: busy) }).first { throw .versionBusy(running.id) }
     }
 
     /// Adds the start of a PLANNED `activity` to `changes`: the stage-transition decision and, unless
@@ -54,8 +56,9 @@ extension LifecycleEngine {
     func start(
         _ changes: inout ChangeSet, activity: inout Activity, tasks: inout [LifecycleTask], descriptor: DataProductDescriptor,
         principal: Principal, now: Date
-    ) throws(LifecycleError) -> [String]? {
-        var (decision, record) = try decide(
+    ) async throws(LifecycleError) -> [String]? {
+        changes.expect(activity)
+        var (decision, record) = try await decide(
             .stageTransition, activity: activity, tasks: tasks, descriptor: descriptor, principal: principal, now: now)
         if decision.verdict == .block {
             record.gatedChange = "activity \(activity.id) stays PLANNED: start blocked"
@@ -69,44 +72,48 @@ extension LifecycleEngine {
         changes.put(activity)
         changes.transitions.append(
             StatusTransition(entity: "activity", entityId: activity.id, from: "PLANNED", to: "PROCESSING", at: now, decision: changes.decisions.count - 1))
-        try advance(&changes, activity: &activity, tasks: &tasks, descriptor: descriptor, principal: principal, now: now)
+        try await advance(&changes, activity: &activity, tasks: &tasks, descriptor: descriptor, principal: principal, now: now)
         return nil
     }
 
     /// Commits a start made by ``start(_:activity:tasks:descriptor:principal:now:)``, then dispatches,
     /// or throws the block (its decision committed).
     func finishStart(_ changes: ChangeSet, refusal: [String]?) async throws(LifecycleError) {
-        let committed = try commit(changes)
+        let committed = try await commit(changes)
         if let refusal {
-            let sequence = committed.last { $0.phase == .stageTransition }?.sequence ?? 0
+            let sequence = committed.decisions.last { $0.phase == .stageTransition }?.sequence ?? 0
             throw .blocked(phase: .stageTransition, decisionSequence: sequence, reasons: refusal)
         }
-        await carryOut(changes.outbox)
+        await carryOut(committed.outbox)
     }
 
     /// Aborts a PLANNED or PROCESSING activity: its unfinished tasks become ABORTED, and late
     /// callbacks for them are refused.
     @discardableResult
-    public func abortActivity(id: Int64) throws(LifecycleError) -> Activity {
-        var activity = try activity(id: id)
+    public func abortActivity(id: Int64) async throws(LifecycleError) -> Activity {
+        try await serialized { () async throws(LifecycleError) in try await abortOnce(id: id) }
+    }
+
+    private func abortOnce(id: Int64) async throws(LifecycleError) -> Activity {
+        var activity = try await activity(id: id)
         guard activity.status == .planned || activity.status == .processing else {
             throw .invalidActivityAction("activity \(id) is \(activity.status.rawValue); only PLANNED or PROCESSING activities can be aborted")
         }
         let now = clock()
         var changes = ChangeSet()
-        var tasks = try tasks(activityId: id)
+        var tasks = try await tasks(activityId: id)
         let from = activity.status
         activity.status = .aborted
         activity.finishedAt = now
         changes.put(activity)
         changes.transitions.append(StatusTransition(entity: "activity", entityId: id, from: from.rawValue, to: "ABORTED", at: now, decision: nil))
-        abortUnfinished(&changes, tasks: &tasks, now: now, reason: "activity \(id) was aborted")
-        try commit(changes)
-        Task { await carryOut(changes.outbox) }
-        return activity
+        await abortUnfinished(&changes, tasks: &tasks, now: now, reason: "activity \(id) was aborted")
+        let committed = try await commit(changes)
+        Task { await carryOut(committed.outbox) }
+        return try await self.activity(id: id)
     }
 
-    func abortUnfinished(_ changes: inout ChangeSet, tasks: inout [LifecycleTask], now: Date, reason: String) {
+    func abortUnfinished(_ changes: inout ChangeSet, tasks: inout [LifecycleTask], now: Date, reason: String) async {
         for i in tasks.indices where !tasks[i].status.isFinished {
             let from = tasks[i].status
             tasks[i].status = .aborted
@@ -114,7 +121,7 @@ extension LifecycleEngine {
             if from == .processing {
                 changes.history.append(
                     ExecutionEvent(taskId: tasks[i].id, at: now, kind: "aborted", message: reason))
-                queueCancel(&changes, task: tasks[i], reason: reason, now: now)
+                await queueCancel(&changes, task: tasks[i], reason: reason, now: now)
             }
             changes.put(tasks[i])
             changes.transitions.append(

@@ -49,6 +49,17 @@ public actor LifecycleEngine {
         public var notificationBackoffSeconds = 1.0
         /// The longest retry delay of a delivery.
         public var notificationMaxBackoffSeconds = 300.0
+        /// This engine's name among the replicas sharing its store: the owner of the leases it takes.
+        /// A restarted engine of the same name takes its leases back at once. One process over an
+        /// embedded store keeps the default; replicas sharing a database need names of their own
+        /// (see ``LifecycleEngine/defaultReplicaName()``).
+        public var replicaName = "local"
+        /// How long an outbox intent or a periodic duty stays leased to the replica carrying it out;
+        /// a replica that dies holding one leaves it to the others after this time.
+        public var leaseSeconds = 60.0
+        /// Times a state change is computed again from fresh reads when a concurrent writer changed
+        /// the same activity first.
+        public var conflictRetries = 20
 
         public init() {}
     }
@@ -59,14 +70,16 @@ public actor LifecycleEngine {
     let executors: ExecutorRegistry
     let options: Options
     let clock: @Sendable () -> Date
-    var ids: HighestIds
-    var storedRevisions: Set<String>
+    /// Revisions whose policy source is known to be stored (read on the first commit).
+    var storedRevisions: Set<String>?
     /// Parsed descriptors of unfinished activities (dropped when an activity finishes).
     var descriptorCache: [Int64: DataProductDescriptor] = [:]
     /// The other stages' context of each running activity (dropped when it finishes).
     var otherStagesCache: [Int64: [String: StageContext]] = [:]
     /// Outbox intents being carried out right now (the actor is re-entered while executors answer).
     var inFlight: Set<Int64> = []
+    /// The fence of the lease under which each intent in ``inFlight`` is carried out.
+    var heldLeases: [Int64: Int64] = [:]
     /// When each overdue callback-reporting task's executor was last asked for its status.
     var statusAskedAt: [Int64: Date] = [:]
     /// Secret headers per activity and executor, in memory only (lost on restart, by design).
@@ -89,76 +102,109 @@ public actor LifecycleEngine {
         self.executors = executors
         self.options = options
         self.clock = clock
-        do {
-            self.ids = try store.highestIds()
-            self.storedRevisions = try store.storedPolicyRevisions()
-        } catch {
-            throw .storage("\(error)")
-        }
+    }
+
+    /// A name for this process among replicas: host, process id and a random part.
+    public static func defaultReplicaName() -> String {
+        "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
     }
 
     // MARK: Reads
 
-    public func activity(id: Int64) throws(LifecycleError) -> Activity {
-        guard let activity = try read({ try store.activity(id: id) }) else { throw .activityNotFound(id) }
+    public func activity(id: Int64) async throws(LifecycleError) -> Activity {
+        guard let activity = try await read({ try await store.activity(id: id) }) else { throw .activityNotFound(id) }
         return activity
     }
 
-    public func tasks(activityId: Int64) throws(LifecycleError) -> [LifecycleTask] {
-        try read { try store.tasks(activityId: activityId) }
+    public func tasks(activityId: Int64) async throws(LifecycleError) -> [LifecycleTask] {
+        try await read { try await store.tasks(activityId: activityId) }
     }
 
-    public func task(id: Int64) throws(LifecycleError) -> LifecycleTask {
-        guard let task = try read({ try store.task(id: id) }) else { throw .taskNotFound(id) }
+    public func task(id: Int64) async throws(LifecycleError) -> LifecycleTask {
+        guard let task = try await read({ try await store.task(id: id) }) else { throw .taskNotFound(id) }
         return task
     }
 
     /// The context a task of `activityId` would receive now.
-    public func context(activityId: Int64) throws(LifecycleError) -> JSONValue {
-        let activity = try activity(id: activityId)
-        let descriptor = try descriptor(of: activity)
-        return try context(for: activity, tasks: tasks(activityId: activityId), descriptor: descriptor).jsonValue
+    public func context(activityId: Int64) async throws(LifecycleError) -> JSONValue {
+        let activity = try await activity(id: activityId)
+        let descriptor = try await descriptor(of: activity)
+        return try await context(for: activity, tasks: tasks(activityId: activityId), descriptor: descriptor).jsonValue
     }
 
     // MARK: Helpers
 
-    func read<T>(_ body: () throws -> T) throws(LifecycleError) -> T {
-        do { return try body() } catch let error as LifecycleError { throw error } catch { throw .storage("\(error)") }
+    func read<T>(_ body: () async throws -> T) async throws(LifecycleError) -> T {
+        do { return try await body() } catch let error as LifecycleError { throw error } catch { throw .storage("\(error)") }
     }
 
+    /// Runs `body`, a state change computed from fresh reads, again when a concurrent writer
+    /// changed the same activity first (its commit was refused and wrote nothing).
+    func serialized<T>(_ body: () async throws(LifecycleError) -> T) async throws(LifecycleError) -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await body()
+            } catch {
+                guard case .conflict = error, attempt < options.conflictRetries else { throw error }
+                attempt += 1
+                try? await Task.sleep(for: .milliseconds(Int.random(in: 1...(2 << min(attempt, 6)))))
+            }
+        }
+    }
+
+    /// Commits `changes`: announces them, adds the policy sources the store lacks, leases the new
+    /// outbox intents to this replica and fences the completions of those it carries out.
     @discardableResult
-    func commit(_ changes: ChangeSet) throws(LifecycleError) -> [DecisionRecord] {
+    func commit(_ changes: ChangeSet) async throws(LifecycleError) -> CommittedChanges {
         var changes = changes
         if !changes.transitions.isEmpty || !changes.decisions.isEmpty {
             announceChanges(&changes, now: clock())
         }
-        let needed = Set(changes.decisions.flatMap { $0.outcomes.map(\.revision) }).subtracting(storedRevisions)
-        if !needed.isEmpty { changes.policySources = gate.sources(revisions: needed) }
+        changes.leaseOwner = options.replicaName
+        changes.leaseSeconds = options.leaseSeconds
+        for id in changes.outboxDone.map(\.id) + changes.outboxRetry.map(\.id) {
+            if let fence = heldLeases[id] { changes.fences[id] = fence }
+        }
         do {
-            let committed = try store.commit(changes)
-            storedRevisions.formUnion(changes.policySources.map(\.revision))
+            if !changes.decisions.isEmpty {
+                let known = try await knownRevisions()
+                let needed = Set(changes.decisions.flatMap { $0.outcomes.map(\.revision) }).subtracting(known)
+                if !needed.isEmpty { changes.policySources = gate.sources(revisions: needed) }
+            }
+            let committed = try await store.commit(changes)
+            storedRevisions?.formUnion(changes.policySources.map(\.revision))
             for activity in changes.activities where activity.status.isFinished {
                 descriptorCache[activity.id] = nil
                 otherStagesCache[activity.id] = nil
             }
-            let notifications = changes.outbox.filter { $0.kind == .notify }
+            let notifications = committed.outbox.filter { $0.kind == .notify }
             if !notifications.isEmpty {
                 // Delivered after the commit, never holding up the change that caused them.
-                Task { for intent in notifications { await self.deliver(intent) } }
+                Task { for intent in notifications { await self.deliver(intent, fresh: true) } }
             }
             return committed
+        } catch let conflict as StoreConflict {
+            throw conflict.leaseLost ? .leaseLost(conflict.description) : .conflict(conflict.description)
+        } catch let error as LifecycleError {
+            throw error
         } catch {
-            // The ids handed out for this change set may be reused or skipped; re-read them. What was
-            // read for an activity this change would have started is read again too.
-            if let fresh = try? store.highestIds() { ids = fresh }
+            // What was read for an activity this change would have started is read again.
             otherStagesCache.removeAll()
             throw .storage("\(error)")
         }
     }
 
-    func descriptor(of activity: Activity) throws(LifecycleError) -> DataProductDescriptor {
+    private func knownRevisions() async throws -> Set<String> {
+        if let storedRevisions { return storedRevisions }
+        let stored = try await store.storedPolicyRevisions()
+        storedRevisions = stored
+        return stored
+    }
+
+    func descriptor(of activity: Activity) async throws(LifecycleError) -> DataProductDescriptor {
         if let cached = descriptorCache[activity.id] { return cached }
-        let stored = try read { try store.descriptor(activityId: activity.id) }
+        let stored = try await read { try await store.descriptor(activityId: activity.id) }
         guard let document = activity.descriptor ?? stored else {
             throw .activityInvalid("activity \(activity.id) has no stored descriptor")
         }
@@ -169,10 +215,5 @@ public actor LifecycleEngine {
         } catch {
             throw .activityInvalid("stored descriptor of activity \(activity.id): \(error)")
         }
-    }
-
-    func nextId(_ keyPath: WritableKeyPath<HighestIds, Int64>) -> Int64 {
-        ids[keyPath: keyPath] += 1
-        return ids[keyPath: keyPath]
     }
 }

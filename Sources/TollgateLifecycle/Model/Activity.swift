@@ -20,11 +20,15 @@ public struct Activity: Sendable, Equatable {
     /// The descriptor the activity was planned from, when it is being created (stores keep it
     /// apart: reads leave it nil, see ``LifecycleStore/descriptor(activityId:)``).
     public var descriptor: JSONValue?
+    /// The stored row's version (0 before it is first stored); each commit that changes the
+    /// activity or its tasks increases it, and a commit expecting an older version is refused.
+    public var version: Int64
 
     public init(
         id: Int64, dataProductId: String, dataProductVersion: String, stage: String, status: ActivityStatus = .planned,
         results: JSONValue? = nil, errors: String? = nil, createdAt: Date, startedAt: Date? = nil,
-        finishedAt: Date? = nil, principal: String? = nil, descriptor: JSONValue? = nil
+        finishedAt: Date? = nil, principal: String? = nil, descriptor: JSONValue? = nil,
+        version: Int64 = 0
     ) {
         self.id = id
         self.dataProductId = dataProductId
@@ -38,5 +42,6 @@ public struct Activity: Sendable, Equatable {
         self.finishedAt = finishedAt
         self.principal = principal
         self.descriptor = descriptor
+        self.version = version
     }
 }

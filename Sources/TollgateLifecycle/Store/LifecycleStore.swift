@@ -2,34 +2,98 @@ public import TollgateJSON
 
 /// Durable state of the lifecycle: activities, tasks, stage history, the decision log, the outbox.
 ///
-/// Implementations commit a ``ChangeSet`` atomically and assign decision sequence numbers and
-/// hashes. Calls are synchronous and short; the engine makes them from one place at a time.
+/// Several engines (one per replica) may share one store. The store keeps them consistent:
+/// - it numbers new rows (``newIds(activities:tasks:)`` and, for outbox intents and stage records,
+///   at commit), so no replica numbers from memory;
+/// - a ``ChangeSet`` commits atomically and only if every activity it expects is still at the row
+///   version it read (optimistic writes, one writer per activity); otherwise ``StoreConflict``;
+/// - outbox intents are carried out under a lease (``claimIntent(id:owner:seconds:)``), and their
+///   completion is accepted only with the fencing token of a lease still held;
+/// - it appends decisions to one gapless hash chain, whichever engine commits them.
 public protocol LifecycleStore: Sendable {
-    /// Writes `changes` in one transaction; returns the committed decisions (with sequence and hash).
+    /// Writes `changes` in one transaction: the committed decisions (with sequence and hash) and
+    /// outbox intents (with their ids and leases). Throws ``StoreConflict`` when an expected
+    /// activity moved on, an intent's lease was lost, or a uniqueness rule refused a row.
     @discardableResult
-    func commit(_ changes: ChangeSet) throws -> [DecisionRecord]
+    func commit(_ changes: ChangeSet) async throws -> CommittedChanges
 
-    /// Removes a PLANNED activity and its tasks (nothing else references them yet).
-    func deleteActivity(id: Int64) throws
+    /// Fresh ids for activities and tasks about to be planned (never handed out twice).
+    func newIds(activities: Int, tasks: Int) async throws -> NewIds
+
+    /// Removes a PLANNED activity and its tasks (nothing else references them yet). Throws
+    /// ``StoreConflict`` when the activity is no longer PLANNED.
+    func deleteActivity(id: Int64) async throws
 
     /// The activity (without its descriptor, which ``descriptor(activityId:)`` reads).
-    func activity(id: Int64) throws -> Activity?
+    func activity(id: Int64) async throws -> Activity?
     /// The descriptor an activity was planned from.
-    func descriptor(activityId: Int64) throws -> JSONValue?
-    func activities(matching filter: ActivityFilter) throws -> [Activity]
-    func task(id: Int64) throws -> LifecycleTask?
-    func tasks(activityId: Int64) throws -> [LifecycleTask]
-    func tasks(status: TaskStatus) throws -> [LifecycleTask]
-    func stageRecords(dataProductId: String, version: String) throws -> [StageRecord]
-    func pendingOutbox() throws -> [OutboxIntent]
+    func descriptor(activityId: Int64) async throws -> JSONValue?
+    func activities(matching filter: ActivityFilter) async throws -> [Activity]
+    func task(id: Int64) async throws -> LifecycleTask?
+    func tasks(activityId: Int64) async throws -> [LifecycleTask]
+    func tasks(status: TaskStatus) async throws -> [LifecycleTask]
+    func stageRecords(dataProductId: String, version: String) async throws -> [StageRecord]
+    func pendingOutbox() async throws -> [OutboxIntent]
     /// One outbox intent, as stored now.
-    func outboxIntent(id: Int64) throws -> OutboxIntent?
-    func outbox(taskId: Int64, kind: OutboxIntent.Kind) throws -> [OutboxIntent]
-    func decisions(activityId: Int64) throws -> [DecisionRecord]
-    /// Highest ids in use, so new rows can be numbered by the engine.
-    func highestIds() throws -> HighestIds
+    func outboxIntent(id: Int64) async throws -> OutboxIntent?
+    func outbox(taskId: Int64, kind: OutboxIntent.Kind) async throws -> [OutboxIntent]
+    func decisions(activityId: Int64) async throws -> [DecisionRecord]
     /// Revisions whose policy source is stored.
-    func storedPolicyRevisions() throws -> Set<String>
+    func storedPolicyRevisions() async throws -> Set<String>
+
+    /// Leases a pending intent to `owner` for `seconds`, unless it is done or another owner's lease
+    /// has not expired. The lease's fence grows with every claim.
+    func claimIntent(id: Int64, owner: String, seconds: Double) async throws -> Lease?
+    /// Leases a periodic duty (`name`) to `owner` for `seconds`; the holder renews it by claiming
+    /// again before it expires. Nil while another owner holds it.
+    func claimDuty(_ name: String, owner: String, seconds: Double) async throws -> Lease?
+}
+
+/// The right to carry out one piece of work, until it expires. `fence` grows with every lease of
+/// the same work, so the completion of a holder whose lease was taken over is refused.
+public struct Lease: Sendable, Equatable {
+    public var fence: Int64
+
+    public init(fence: Int64) { self.fence = fence }
+}
+
+/// A commit refused because the state it was computed from changed underneath: another writer
+/// moved an activity on, took over an intent's lease, or planned the same thing first. Nothing was
+/// written; computing the change again from fresh reads resolves it.
+public struct StoreConflict: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    /// Whether an outbox intent's lease was taken over: the work belongs to another owner now, and
+    /// computing the change again does not help.
+    public var leaseLost: Bool
+
+    public init(_ description: String, leaseLost: Bool = false) {
+        self.description = description
+        self.leaseLost = leaseLost
+    }
+}
+
+/// What a commit wrote, numbered by the store.
+public struct CommittedChanges: Sendable {
+    /// The decisions, with their sequence numbers and hashes.
+    public var decisions: [DecisionRecord] = []
+    /// The new outbox intents, with their ids; each is leased to the change set's lease owner with fence 1.
+    public var outbox: [OutboxIntent] = []
+
+    public init(decisions: [DecisionRecord] = [], outbox: [OutboxIntent] = []) {
+        self.decisions = decisions
+        self.outbox = outbox
+    }
+}
+
+/// Ids reserved for new activities and tasks.
+public struct NewIds: Sendable, Equatable {
+    public var activities: [Int64]
+    public var tasks: [Int64]
+
+    public init(activities: [Int64], tasks: [Int64]) {
+        self.activities = activities
+        self.tasks = tasks
+    }
 }
 
 /// Filters for activity searches (all given filters must match).
@@ -50,20 +114,5 @@ public struct ActivityFilter: Sendable {
         (dataProductId == nil || a.dataProductId == dataProductId)
             && (dataProductVersion == nil || a.dataProductVersion == dataProductVersion)
             && (stage == nil || a.stage == stage) && (status == nil || a.status == status)
-    }
-}
-
-/// Highest ids in use per table.
-public struct HighestIds: Sendable, Equatable {
-    public var activity: Int64 = 0
-    public var task: Int64 = 0
-    public var stageRecord: Int64 = 0
-    public var outbox: Int64 = 0
-
-    public init(activity: Int64 = 0, task: Int64 = 0, stageRecord: Int64 = 0, outbox: Int64 = 0) {
-        self.activity = activity
-        self.task = task
-        self.stageRecord = stageRecord
-        self.outbox = outbox
     }
 }

@@ -14,7 +14,7 @@ struct AuditPages: Sendable {
         router.get("audit") { _, _ in try self.overview() }
         router.get("audit/decisions") { request, _ in try self.decisions(request) }
         router.get("audit/decisions/:sequence") { _, context in try self.decision(context.parameters.require("sequence", as: Int64.self)) }
-        router.get("audit/activities/:id") { _, context in try self.activity(context.parameters.require("id", as: Int64.self)) }
+        router.get("audit/activities/:id") { _, context in try await self.activity(context.parameters.require("id", as: Int64.self)) }
     }
 
     func overview() throws -> Response {
@@ -109,17 +109,17 @@ struct AuditPages: Sendable {
                 + "<h2>Account</h2><pre>\(HTML.escape(DecisionRendering.explain(d)))</pre>")
     }
 
-    func activity(_ id: Int64) throws -> Response {
-        guard let a = try store.activity(id: id) else {
+    func activity(_ id: Int64) async throws -> Response {
+        guard let a = try await store.activity(id: id) else {
             return HTML.page(title: "Activity \(id)", body: "<div class=\"banner bad\">No activity \(id).</div>")
         }
-        let tasks = try store.tasks(activityId: id).map { t -> [String] in
+        let tasks = try await store.tasks(activityId: id).map { t -> [String] in
             [
                 String(t.id), HTML.escape(t.key), HTML.escape(t.executor ?? "-"), HTML.status(t.status.rawValue),
                 HTML.escape(t.results.map { String($0.serialized().prefix(160)) } ?? "-"), HTML.escape(t.errors ?? ""),
             ]
         }
-        let stages = try store.stageRecords(dataProductId: a.dataProductId, version: a.dataProductVersion).map { s -> [String] in
+        let stages = try await store.stageRecords(dataProductId: a.dataProductId, version: a.dataProductVersion).map { s -> [String] in
             [HTML.escape(s.stage), String(s.activityId), HTML.escape(Timestamp.format(s.startedAt)), HTML.escape(s.finishedAt.map(Timestamp.format) ?? "current")]
         }
         return HTML.page(

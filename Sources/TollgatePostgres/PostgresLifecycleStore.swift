@@ -1,0 +1,63 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TollgateJSON
+public import TollgateLifecycle
+
+/// The lifecycle's store on PostgreSQL, shared by every replica of `tollgate serve`.
+///
+/// One writer per activity: a commit first moves each activity it changes to the next row version,
+/// `UPDATE … WHERE row_version = expected` (optimistic writes), and is refused with
+/// ``StoreConflict`` when another replica got there first. Ids come from the tables' sequences.
+/// Decisions are appended under a lock on the chain head's one row, taken last in the transaction,
+/// so the sequence stays gapless whichever replica appends. Outbox intents and duties are leased
+/// with database time, and completions are fenced.
+public final class PostgresLifecycleStore: LifecycleStore {
+    let client: PostgresClient
+    let logger: Logger
+
+    /// A store over `database` (whose pool must be running, see ``PostgresDatabase/withDatabase``).
+    public init(_ database: PostgresDatabase) {
+        self.client = database.client
+        self.logger = database.logger
+    }
+
+    // MARK: Commit
+
+    public func commit(_ changes: ChangeSet) async throws -> CommittedChanges {
+        try changes.checkGuarded()
+        return try await transaction { connection in try await PostgresCommit(connection: connection, logger: logger).write(changes) }
+    }
+
+    /// Runs `body` in a transaction. What refused it is thrown as itself (not wrapped), and the
+    /// database's refusals of a concurrent change as ``StoreConflict``.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> sending T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { try await body($0) }
+        } catch let error as PostgresTransactionError {
+            throw Self.conflict(error.closureError ?? error.beginError ?? error.commitError ?? error)
+        } catch {
+            throw Self.conflict(error)
+        }
+    }
+
+    /// A uniqueness violation, a serialization failure or a deadlock as a ``StoreConflict``;
+    /// anything else unchanged.
+    static func conflict(_ error: any Error) -> any Error {
+        guard let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] else { return error }
+        let message = error.serverInfo?[.message] ?? ""
+        switch state {
+        case "23505": return StoreConflict("a uniqueness rule refused the change: \(message)")
+        case "40001", "40P01": return StoreConflict("the database aborted the transaction (\(message)); nothing was written")
+        default: return error
+        }
+    }
+
+    /// Runs one query and reads its rows with `read`.
+    func rows<T>(_ query: PostgresQuery, table: String, _ read: (StoredRow) throws -> T) async throws -> [T] {
+        var found: [T] = []
+        for try await row in try await client.query(query, logger: logger) { found.append(try read(StoredRow(row, table: table))) }
+        return found
+    }
+}
+
