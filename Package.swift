@@ -118,7 +118,7 @@ let package = Package(
         .target(
             name: "TollgateServer",
             dependencies: [
-                "TollgateLifecycle", "TollgateRuntime", "TollgateStore", "TollgatePolicy", "TollgateJSON",
+                "TollgateLifecycle", "TollgateRuntime", "TollgateStore", "TollgatePostgres", "TollgatePolicy", "TollgateJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -70,6 +70,7 @@ public struct DatabaseCopy: Sendable {
                     }
                 }
                 let verified = try await PostgresLogCheck(connection: connection, logger: logger).run()
+                if let problem = verified.problem { throw PostgresLogCheck.failure(problem) }
                 if verified.head > 0 {
                     _ = try await connection.query(
                         "INSERT INTO decision_chain_head (seq, hash) VALUES (\(verified.head), \(verified.headHash))", logger: logger)

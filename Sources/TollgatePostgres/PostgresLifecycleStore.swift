@@ -1,5 +1,5 @@
 import Foundation
-import Logging
+public import Logging
 import PostgresNIO
 import TollgateJSON
 public import TollgateLifecycle
@@ -12,7 +12,7 @@ public import TollgateLifecycle
 /// Decisions are appended under a lock on the chain head's one row, taken last in the transaction,
 /// so the sequence stays gapless whichever replica appends. Outbox intents and duties are leased
 /// with database time, and completions are fenced.
-public final class PostgresLifecycleStore: LifecycleStore {
+public final class PostgresLifecycleStore: AuditStore {
     let client: PostgresClient
     let logger: Logger
 
@@ -20,6 +20,18 @@ public final class PostgresLifecycleStore: LifecycleStore {
     public init(_ database: PostgresDatabase) {
         self.client = database.client
         self.logger = database.logger
+    }
+
+    /// A store with a connection pool of its own over `location`; the pool works while ``run()``
+    /// runs (until its task is cancelled).
+    public init(location: PostgresLocation, logger: Logger) {
+        self.client = PostgresClient(configuration: location.configuration, backgroundLogger: logger)
+        self.logger = logger
+    }
+
+    /// Runs the connection pool (a long-running task: cancel it to close the pool).
+    public func run() async {
+        await client.run()
     }
 
     // MARK: Commit

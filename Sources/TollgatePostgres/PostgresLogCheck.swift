@@ -14,17 +14,22 @@ struct PostgresLogCheck {
         var decisions: Int
         var head: Int64
         var headHash: String
+        /// The first break of the chain or of an input part; the walk stops there.
+        var problem: ChainProblem?
     }
 
     /// Decisions read at a time.
     static let batch = 5_000
 
-    func run() async throws -> Outcome {
-        var checkpoint: (sequence: Int64, hash: String)?
-        for try await (sequence, hash) in try await connection.query(
-            "SELECT through_seq, through_hash FROM decision_checkpoints ORDER BY id DESC LIMIT 1", logger: logger
-        ).decode((Int64, String).self) {
-            checkpoint = (sequence, hash)
+    /// Walks the log from its last checkpoint, or from `after` (a position verified before).
+    func run(after: (sequence: Int64, hash: String)? = nil) async throws -> Outcome {
+        var checkpoint = after
+        if checkpoint == nil {
+            for try await (sequence, hash) in try await connection.query(
+                "SELECT through_seq, through_hash FROM decision_checkpoints ORDER BY id DESC LIMIT 1", logger: logger
+            ).decode((Int64, String).self) {
+                checkpoint = (sequence, hash)
+            }
         }
         let parts = try await checkParts()
         var walker = DecisionChain.Walker(after: checkpoint)
@@ -48,15 +53,9 @@ struct PostgresLogCheck {
                     inputIsSplit: try cells[16].decode(Bool.self), outcomes: try cells[13].decode(String.self),
                     previousHash: try cells[14].decode(String.self))
                 let stored = try cells[15].decode(String.self)
-                if let problem = walker.check(canonical, storedHash: stored) { throw Self.failure(problem) }
-                if canonical.inputIsSplit {
-                    guard let root = try? JSONValue.parse(canonical.input) else {
-                        throw Self.failure(ChainProblem(sequence: canonical.sequence, message: "decision \(canonical.sequence)'s input cannot be read"))
-                    }
-                    for reference in DecisionInputParts.references(in: root) where parts[reference] != true {
-                        let what = parts[reference] == false ? "was altered: its content no longer matches its hash" : "is missing"
-                        throw Self.failure(ChainProblem(sequence: canonical.sequence, message: "decision \(canonical.sequence)'s input part \(reference) \(what)"))
-                    }
+                if let problem = walker.check(canonical, storedHash: stored) ?? Self.partProblem(canonical, parts) {
+                    outcome.problem = problem
+                    return outcome
                 }
                 outcome.head = canonical.sequence
                 outcome.headHash = stored
@@ -79,13 +78,28 @@ struct PostgresLogCheck {
         func isSound(_ hash: String) -> Bool {
             if let known = sound[hash] { return known }
             sound[hash] = false
-            guard let body = bodies[hash], DecisionInputParts.hash(body) == hash, let node = try? JSONValue.parse(body) else { return false }
+            guard let body = bodies[hash], DecisionInputParts.hash(body) == hash,
+                let node = try? JSONValue.parse(body, maxDepth: PostgresLifecycleStore.nodeDepth)
+            else { return false }
             let result = DecisionInputParts.references(in: node).allSatisfy(isSound)
             sound[hash] = result
             return result
         }
         for hash in bodies.keys { _ = isSound(hash) }
         return sound
+    }
+
+    /// The first damaged or missing part `canonical`'s input reaches.
+    static func partProblem(_ canonical: DecisionChain.Canonical, _ parts: [String: Bool]) -> ChainProblem? {
+        guard canonical.inputIsSplit else { return nil }
+        guard let root = try? JSONValue.parse(canonical.input, maxDepth: PostgresLifecycleStore.nodeDepth) else {
+            return ChainProblem(sequence: canonical.sequence, message: "decision \(canonical.sequence)'s input cannot be read")
+        }
+        for reference in DecisionInputParts.references(in: root) where parts[reference] != true {
+            let what = parts[reference] == false ? "was altered: its content no longer matches its hash" : "is missing"
+            return ChainProblem(sequence: canonical.sequence, message: "decision \(canonical.sequence)'s input part \(reference) \(what)")
+        }
+        return nil
     }
 
     static func failure(_ problem: ChainProblem) -> PostgresDatabase.Failure {

@@ -108,8 +108,8 @@ extension DevOpsAPI {
 
     func lifecycles(
         _ request: Request, _ context: some RequestContext, product: String?, version: String?, currentOnly: Bool
-    ) throws -> Response {
-        var records = try store.allStageRecords()
+    ) async throws -> Response {
+        var records = try await store.allStageRecords()
         if let product { records = records.filter { $0.dataProductId == product } }
         if let version { records = records.filter { $0.dataProductVersion == version } }
         if currentOnly {

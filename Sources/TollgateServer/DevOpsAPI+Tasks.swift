@@ -21,7 +21,7 @@ extension DevOpsAPI {
         } else if let status {
             tasks = try await store.tasks(status: status)
         } else {
-            tasks = try store.allTasks()
+            tasks = try await store.allTasks()
         }
         if let executor = query(request, "executor") { tasks = tasks.filter { $0.executor == executor } }
         return JSONResponse(value: .array(tasks.map(ODMResources.task)))

@@ -2,17 +2,17 @@ import Foundation
 public import Hummingbird
 import TollgateJSON
 public import TollgateLifecycle
-public import TollgateStore
+
 
 /// The ODM DevOps API under `/api/v1/pp/devops`, wire-compatible with ODM's service.
 public struct DevOpsAPI: Sendable {
     public let engine: LifecycleEngine
-    public let store: SQLiteLifecycleStore
+    public let store: any AuditStore
     public let tokens: CallbackTokens
     /// Executors whose own status overrides a callback's (`checkAfterCallback: true`).
     public let checkedExecutors: Set<String>
 
-    public init(engine: LifecycleEngine, store: SQLiteLifecycleStore, tokens: CallbackTokens, checkedExecutors: Set<String> = []) {
+    public init(engine: LifecycleEngine, store: any AuditStore, tokens: CallbackTokens, checkedExecutors: Set<String> = []) {
         self.engine = engine
         self.store = store
         self.tokens = tokens
@@ -39,18 +39,18 @@ public struct DevOpsAPI: Sendable {
         group.get("tasks/:id/status") { _, context in try await self.taskStatus(context) }
         group.patch("tasks/:id/status") { request, context in try await self.taskAction(request, context) }
         group.get("lifecycles") { request, context in
-            try self.lifecycles(request, context, product: nil, version: nil, currentOnly: false)
+            try await self.lifecycles(request, context, product: nil, version: nil, currentOnly: false)
         }
         group.get("lifecycles/:product") { request, context in
-            try self.lifecycles(request, context, product: context.parameters.require("product"), version: nil, currentOnly: false)
+            try await self.lifecycles(request, context, product: context.parameters.require("product"), version: nil, currentOnly: false)
         }
         group.get("lifecycles/:product/:version") { request, context in
-            try self.lifecycles(
+            try await self.lifecycles(
                 request, context, product: context.parameters.require("product"), version: context.parameters.require("version"),
                 currentOnly: false)
         }
         group.get("lifecycles/:product/:version/current") { request, context in
-            try self.lifecycles(
+            try await self.lifecycles(
                 request, context, product: context.parameters.require("product"), version: context.parameters.require("version"),
                 currentOnly: true)
         }

@@ -2,7 +2,7 @@ import Logging
 import Synchronization
 import TollgateJSON
 import TollgatePolicy
-import TollgateStore
+import TollgateLifecycle
 
 /// `/health`: the server's readiness per component, in the shape Spring Boot services such as
 /// ODM's answer (`{"status": "UP", "components": {"database": {...}, "policies": {...}}}`).
@@ -11,20 +11,20 @@ import TollgateStore
 /// not load); the answer says what, and the log says it once each time the overall status changes.
 /// An empty policy set is a valid setup: UP, saying that no phase is gated.
 final class HealthCheck: Sendable {
-    let store: SQLiteLifecycleStore
+    let store: any AuditStore
     let policies: PolicyEngine
     let logger: Logger
     private let lastStatus = Mutex<String?>(nil)
 
-    init(store: SQLiteLifecycleStore, policies: PolicyEngine, logger: Logger) {
+    init(store: any AuditStore, policies: PolicyEngine, logger: Logger) {
         self.store = store
         self.policies = policies
         self.logger = logger
     }
 
     /// The report and whether every component is UP.
-    func report() -> (body: JSONValue, up: Bool) {
-        let components: [(String, JSONValue, Bool)] = [database(), policySet()]
+    func report() async -> (body: JSONValue, up: Bool) {
+        let components: [(String, JSONValue, Bool)] = [await database(), policySet()]
         let up = components.allSatisfy(\.2)
         var object = JSONObject()
         for (name, details, _) in components { object[name] = details }
@@ -46,9 +46,9 @@ final class HealthCheck: Sendable {
 
     /// Reads the head of the decision log on a connection of its own: a constant-time read that
     /// never waits for the writer, so readiness stays quick on a long log and during long commits.
-    private func database() -> (String, JSONValue, Bool) {
+    private func database() async -> (String, JSONValue, Bool) {
         do {
-            let head = try store.decisionHeadSequence()
+            let head = try await store.decisionHeadSequence()
             return ("database", ["status": "UP", "chainHeadSequence": .int(head)], true)
         } catch {
             return ("database", ["status": "DOWN", "message": .string("the database cannot be read: \(error)")], false)

@@ -3,13 +3,12 @@ import Hummingbird
 import TollgateJSON
 import TollgateLifecycle
 import TollgatePolicy
-import TollgateStore
 
 /// Tollgate's own endpoints under `/api/v1/tollgate`: the policy set, dry-run evaluation,
 /// reload, and the decisions of an activity.
 struct TollgateAPI: Sendable {
     let policies: PolicyEngine
-    let store: SQLiteLifecycleStore
+    let store: any AuditStore
 
     func register(on router: Router<TollgateRequestContext>) {
         let group = router.group("api/v1/tollgate")
@@ -23,14 +22,14 @@ struct TollgateAPI: Sendable {
             }
         }
         group.post("policies/evaluate") { request, context in try await self.evaluate(request, context) }
-        group.get("decisions") { request, _ in try self.decisions(request) }
-        group.get("decisions/verify") { _, _ in JSONResponse(value: DecisionRendering.json(try self.store.verifyLog())) }
+        group.get("decisions") { request, _ in try await self.decisions(request) }
+        group.get("decisions/verify") { _, _ in JSONResponse(value: DecisionRendering.json(try await self.store.verifyLog(since: nil, maximumProblems: 10))) }
         group.get("decisions/export") { request, _ in try self.export(request) }
         group.get("decisions/:sequence") { _, context in
             guard let sequence = context.parameters.get("sequence", as: Int64.self) else {
                 throw ODMError.unreadableBody("the decision's sequence number in the path must be an integer")
             }
-            guard let record = try self.store.decision(sequence: sequence) else {
+            guard let record = try await self.store.decision(sequence: sequence) else {
                 throw ODMError(status: .notFound, code: "40421", summary: "Decision not found", message: "the log has no decision \(sequence)")
             }
             return JSONResponse(value: DecisionRendering.json(record))
@@ -43,7 +42,7 @@ struct TollgateAPI: Sendable {
                 throw ODMError(status: .notFound, code: "40411", summary: "Task not found", message: "no task \(id)")
             }
             let kind: String? = request.uri.queryParameters.get("kind").map { String($0) }
-            let events = try self.store.history(taskId: id).filter { kind == nil || $0.kind == kind }
+            let events = try await self.store.history(taskId: id).filter { kind == nil || $0.kind == kind }
             return JSONResponse(value: .array(events.map(Self.event)))
         }
     }
@@ -97,10 +96,10 @@ struct TollgateAPI: Sendable {
     /// `GET /api/v1/tollgate/decisions?…`: the decisions a filter selects, a page at a time
     /// (`limit`, 100 by default and at most 1,000, then `cursor` from `X-Next-Cursor`). The whole
     /// log is read with `decisions/export`, which streams.
-    func decisions(_ request: Request) throws -> JSONResponse {
+    func decisions(_ request: Request) async throws -> JSONResponse {
         var filter = try Self.filter(request)
         filter.limit = min(filter.limit ?? Self.defaultPage, Self.maximumPage)
-        let records = try store.decisions(matching: filter)
+        let records = try await store.decisions(matching: filter)
         var response = JSONResponse(value: .array(records.map(DecisionRendering.json)))
         if let limit = filter.limit, records.count == limit { response.nextCursor = records.last?.sequence }
         return response
@@ -123,8 +122,8 @@ struct TollgateAPI: Sendable {
         guard let format = DecisionExport.Format(rawValue: name) else { throw ODMError.unreadableBody("format must be ndjson or csv, not '\(name)'") }
         let store = self.store
         let body = ResponseBody { writer in
-            var export = try DecisionExport(store: store, filter: filter, format: format)
-            while let piece = try export.next() { try await writer.write(ByteBuffer(string: piece)) }
+            var export = try await DecisionExport(store: store, filter: filter, format: format)
+            while let piece = try await export.next() { try await writer.write(ByteBuffer(string: piece)) }
             try await writer.finish(nil)
         }
         let type = format == .csv ? "text/csv; charset=utf-8" : "application/x-ndjson"

@@ -10,12 +10,13 @@ import TollgateJSON
 public import TollgateLifecycle
 public import TollgatePolicy
 import TollgateRuntime
-public import TollgateStore
+import TollgateStore
+import TollgatePostgres
 
 /// `tollgate serve`: the engine behind the ODM DevOps API and Tollgate's own endpoints.
 public struct TollgateService: Sendable {
     public let engine: LifecycleEngine
-    public let store: SQLiteLifecycleStore
+    public let store: any AuditStore
     public let policies: PolicyEngine
     public let configuration: ServiceConfiguration
     public let tokens: CallbackTokens
@@ -30,6 +31,8 @@ public struct TollgateService: Sendable {
     /// The GitLab setups checked (and logged) at start.
     let gitlabSetups: [(name: String, target: GitLabSetupCheck.Target)]
     let httpClient: HTTPClient
+    /// The PostgreSQL connection pool, run as a service of the application (nil on SQLite).
+    let databasePool: PostgresLifecycleStore?
 
     /// Builds the engine over the store, the policies, the registry and the executors.
     public init(
@@ -47,7 +50,15 @@ public struct TollgateService: Sendable {
         }
         let tokens = callbackSecret.map(CallbackTokens.init(secret:)) ?? .random()
         self.tokens = tokens
-        store = try SQLiteLifecycleStore(path: configuration.database)
+        switch configuration.database {
+        case .sqlite(let path):
+            store = try SQLiteLifecycleStore(path: path)
+            databasePool = nil
+        case .postgres(let url, let pool, let schema):
+            let postgres = PostgresLifecycleStore(location: try PostgresLocation(url: url, schema: schema, pool: pool), logger: Logger(label: "tollgate.postgres"))
+            store = postgres
+            databasePool = postgres
+        }
         policies = try PolicyEngine(directory: configuration.policies, limits: configuration.policyLimits)
         oidc = try configuration.oidc.map { settings throws(ConfigurationError) in
             try OIDCAuthenticator(settings: settings, http: OutboundHTTP(client: httpClient))
@@ -78,6 +89,9 @@ public struct TollgateService: Sendable {
             }
         let base = configuration.publicAddress ?? "http://\(configuration.host):\(configuration.port)"
         var options = LifecycleEngine.Options()
+        if case .postgres = configuration.database {
+            options.replicaName = configuration.replicaName ?? LifecycleEngine.defaultReplicaName()
+        }
         options.dispatchInline = false
         options.defaultTaskTimeoutSeconds = configuration.taskTimeoutSeconds
         options.dispatchRetrySeconds = configuration.dispatchRetrySeconds
@@ -138,13 +152,13 @@ public struct TollgateService: Sendable {
         router.get("openapi.json") { _, _ in JSONResponse(value: APIDocument.json) }
         router.get("metrics") { _, _ -> Response in
             let text = metrics.render(
-                outboxDepth: (try? await store.pendingOutbox().count) ?? -1, executorErrors: (try? store.historyCount(kind: "executor-error")) ?? -1)
+                outboxDepth: (try? await store.pendingOutbox().count) ?? -1, executorErrors: (try? await store.historyCount(kind: "executor-error")) ?? -1)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         let health = HealthCheck(store: store, policies: policies, logger: logger)
         router.get("health") { _, _ -> JSONResponse in
-            let (body, up) = health.report()
+            let (body, up) = await health.report()
             return JSONResponse(value: body, status: up ? .ok : .serviceUnavailable)
         }
         return router
@@ -160,7 +174,8 @@ public struct TollgateService: Sendable {
         return Application(
             router: router(), server: .http1(configuration: http),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
-            services: [RecoveryService(engine: engine, interval: recoveryInterval) as any Service]
+            services: (databasePool.map { [DatabasePoolService(store: $0) as any Service] } ?? [])
+                + [RecoveryService(engine: engine, interval: recoveryInterval) as any Service]
                 + (gitlabSetups.isEmpty ? [] : [GitLabSetupService(targets: gitlabSetups, http: OutboundHTTP(client: httpClient), logger: logger)]),
             logger: logger)
     }
@@ -173,5 +188,28 @@ final class EngineForwarder: Sendable {
     func report(taskId: Int64, _ report: TaskReport) async {
         guard let engine = engine.withLock({ $0 }) else { return }
         _ = try? await engine.report(taskId: taskId, report, principal: Principal(name: "local", roles: ["executor"]))
+    }
+}
+
+/// Keeps the PostgreSQL connection pool working for the life of the application.
+struct DatabasePoolService: Service {
+    let store: PostgresLifecycleStore
+
+    func run() async throws {
+        await store.run()
+    }
+}
+
+extension TollgateService {
+    /// Brings a PostgreSQL database's schema up to date before serving (the SQLite store migrates
+    /// itself on opening): under an advisory lock, so replicas starting together apply each version
+    /// once; a schema newer than this Tollgate is refused, naming its version.
+    public static func prepareDatabase(_ configuration: ServiceConfiguration, logger: Logger) async throws {
+        guard case .postgres(let url, let pool, let schema) = configuration.database else { return }
+        let location = try PostgresLocation(url: url, schema: schema, pool: min(pool, 2))
+        try await PostgresDatabase.withDatabase(location, logger: logger) { database in
+            let applied = try await database.migrate()
+            if !applied.isEmpty { logger.info("database \(location.shown) schema \(schema): applied versions \(applied.map(String.init).joined(separator: ", "))") }
+        }
     }
 }

@@ -123,11 +123,3 @@ extension SQLiteLifecycleStore {
     }
 }
 
-/// A decision as stored, with its input whole.
-public struct StoredDecision: Sendable {
-    /// The stored text, exactly as hashed.
-    public var record: DecisionChain.Canonical
-    public var hash: String
-    /// The input's JSON text.
-    public var input: String
-}

@@ -1,23 +1,7 @@
 public import Foundation
 import TollgateJSON
-import TollgateLifecycle
+public import TollgateLifecycle
 import TollgateSQLite
-
-/// A recorded pruning: the log's oldest decisions, through `throughSequence`, were removed; the
-/// remaining chain continues from `throughHash`.
-public struct DecisionCheckpoint: Sendable, Equatable {
-    public var throughSequence: Int64
-    public var throughHash: String
-    public var pruned: Int
-    public var horizon: Date
-    public var at: Date
-    public var principal: String?
-}
-
-/// A reason pruning is refused.
-public struct RetentionError: Error, CustomStringConvertible {
-    public let description: String
-}
 
 extension SQLiteLifecycleStore {
     /// The newest checkpoint, if the log was ever pruned.
@@ -72,7 +56,7 @@ extension SQLiteLifecycleStore {
         let holds = try legalHolds()
         guard holds.isEmpty else {
             throw RetentionError(
-                description: "pruning is refused while legal holds are set: "
+                "pruning is refused while legal holds are set: "
                     + holds.map { "\($0.name) (\($0.reason))" }.joined(separator: ", ") + "; release them first")
         }
         return try withConnection { db in

@@ -15,7 +15,7 @@ import TollgateSQLite
 /// The connection is used by one caller at a time. The lifecycle's calls run on a thread of the
 /// store's own (a serial dispatch queue), never on the threads of Swift's cooperative pool, which
 /// serve HTTP: a commit that waits for the disk holds up no request.
-public final class SQLiteLifecycleStore: LifecycleStore {
+public final class SQLiteLifecycleStore: AuditStore {
     private let connection: Mutex<SQLiteConnection>
     /// Where the lifecycle's calls run, one at a time.
     private let queue = DispatchQueue(label: "tollgate.sqlite-store")

@@ -57,7 +57,8 @@ struct DecisionAPITests {
         #expect(message["message"]?.stringValue?.hasPrefix("outcome must be pass, warn, block") == true)
     }
 
-    @Test func anExportRoundTripsAndNamesThePositionItCovers() async throws {
+    @Test(.enabled(if: ServiceStore.isSQLite, "reads the SQLite file itself"))
+    func anExportRoundTripsAndNamesThePositionItCovers() async throws {
         let f = try await served()
         defer { Task { try? await f.stop() } }
         let (ndjson, headers) = try await raw(f, "/api/v1/tollgate/decisions/export?format=ndjson")

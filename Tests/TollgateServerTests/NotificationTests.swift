@@ -87,7 +87,7 @@ struct NotificationTests {
             hook.stop()
             Task { try? await second.stop() }
         }
-        try await second.start(executorUp: false, notifications: notifications.reversed(), database: first.directory.url("tollgate.db"))
+        try await second.start(executorUp: false, notifications: notifications.reversed(), database: first.database.withLock { $0 })
         try await waitUntil("every pending notification delivered") {
             observer.observed.withLock { $0.count } == 13 && hook.hooked.withLock { $0.count } == 13
         }

@@ -178,7 +178,7 @@ struct OIDCTests {
         let directory = try TemporaryDirectory()
         try directory.write("jwks.json", #"{"keys":[{"kty":"RSA","kid":"k","n":"%%%","e":"AQAB"}]}"#)
         var configuration = ServiceConfiguration()
-        configuration.database = directory.url("tollgate.db")
+        configuration.database = .sqlite(path: directory.url("tollgate.db"))
         configuration.policies = RepositoryPaths.policies
         configuration.oidc = OIDCSettings(
             issuer: "https://gitlab.example.com", audience: "tollgate", keys: .file(directory.url("jwks.json")), roles: Self.rules)

@@ -12,7 +12,7 @@ struct OpenAPITests {
     @Test func everyRouteIsDocumentedAndNothingElse() throws {
         let directory = try TemporaryDirectory()
         var configuration = ServiceConfiguration()
-        configuration.database = directory.url("t.db")
+        configuration.database = .sqlite(path: directory.url("t.db"))
         configuration.policies = RepositoryPaths.policies
         configuration.registry = .directory(path: directory.path)
         let client = TollgateService.makeHTTPClient()

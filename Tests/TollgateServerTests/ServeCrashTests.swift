@@ -5,6 +5,7 @@ import NIOHTTP1
 import Synchronization
 import Testing
 import TollgateJSON
+import TollgateLifecycle
 import TollgateServer
 import TollgateStore
 import TollgateTestServers

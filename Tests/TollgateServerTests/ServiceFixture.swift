@@ -20,6 +20,8 @@ final class ServiceFixture: Sendable {
     private let serving = BackgroundServing()
 
     let recoveryInterval: Duration
+    /// The database the service was started on (another fixture may start on it too).
+    let database = Mutex<ServiceConfiguration.Database?>(nil)
 
     init(respond: @escaping @Sendable (JSONValue) -> JSONValue?, recoveryInterval: Duration = .seconds(2)) throws {
         self.recoveryInterval = recoveryInterval
@@ -35,13 +37,14 @@ final class ServiceFixture: Sendable {
         executorUp: Bool = true, tokens: [ServiceConfiguration.Token] = [], checkAfterCallback: Bool = false,
         notifications: [ServiceConfiguration.Notification] = [], registry: ServiceConfiguration.Registry? = nil,
         oidc: OIDCSettings? = nil, executors: [String: ServiceConfiguration.Executor]? = nil, policies: String? = nil,
-        dispatchRetrySeconds: [String: Double] = [:], database: String? = nil, callbackOverdueSeconds: Double = 60,
+        dispatchRetrySeconds: [String: Double] = [:], database: ServiceConfiguration.Database? = nil, callbackOverdueSeconds: Double = 60,
         connections: ConnectionLimits = ConnectionLimits()
     ) async throws {
         if executorUp { try await executor.start() }
         var configuration = ServiceConfiguration()
         configuration.port = port
-        configuration.database = database ?? directory.url("tollgate.db")
+        configuration.database = try database ?? ServiceStore.database(in: directory)
+        self.database.withLock { $0 = configuration.database }
         configuration.policies = policies ?? RepositoryPaths.policies
         configuration.registry = registry ?? .directory(path: directory.url("descriptors"))
         configuration.executors = executors ?? ["azure-devops": .odm(address: executor.address, checkAfterCallback: checkAfterCallback)]
@@ -51,6 +54,7 @@ final class ServiceFixture: Sendable {
         configuration.tokens = tokens
         configuration.oidc = oidc
         configuration.notifications = notifications
+        try await TollgateService.prepareDatabase(configuration, logger: quietLogger)
         var service = try TollgateService(configuration: configuration, httpClient: client, notificationBackoffSeconds: 0.05, notificationMaxBackoffSeconds: 0.2)
         service.recoveryInterval = recoveryInterval
         service.logger = quietLogger

@@ -108,20 +108,20 @@ struct DecisionsExplain: ParsableCommand {
     }
 }
 
-struct DecisionsExport: ParsableCommand {
+struct DecisionsExport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Every decision a filter selects as NDJSON or CSV, ending with the log position and hash covered.")
 
     @OptionGroup var selection: DecisionSelection
     @Option(help: "ndjson or csv.") var format = "ndjson"
 
-    func run() throws {
+    func run() async throws {
         guard let format = DecisionExport.Format(rawValue: format) else {
             printError("tollgate decisions export: --format must be ndjson or csv")
             throw ExitCode(2)
         }
-        var export = try DecisionExport(store: try selection.store("export"), filter: try selection.filter("export"), format: format)
-        while let piece = try export.next() { FileHandle.standardOutput.write(Data(piece.utf8)) }
+        var export = try await DecisionExport(store: try selection.store("export"), filter: try selection.filter("export"), format: format)
+        while let piece = try await export.next() { FileHandle.standardOutput.write(Data(piece.utf8)) }
     }
 }
 

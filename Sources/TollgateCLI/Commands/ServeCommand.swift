@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import Logging
 import TollgateServer
 
 struct ServeCommand: AsyncParsableCommand {
@@ -45,6 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
         let secret = ProcessInfo.processInfo.environment[callbackSecretEnv].flatMap { $0.isEmpty ? nil : Array($0.utf8) }
         let client = TollgateService.makeHTTPClient()
         do {
+            try await TollgateService.prepareDatabase(configuration, logger: Logger(label: "tollgate"))
             let service = try TollgateService(configuration: configuration, httpClient: client, callbackSecret: secret)
             try await service.application().runService()
         } catch {

@@ -7,18 +7,18 @@ import TollgateStore
 /// The auditor's pages under `/audit`, rendered on the server (no script): activities with their
 /// tasks and stage history, decisions with filters, one decision in full, the log's verification.
 struct AuditPages: Sendable {
-    let store: SQLiteLifecycleStore
+    let store: any AuditStore
     let watch = LogWatch()
 
     func register(on router: Router<TollgateRequestContext>) {
-        router.get("audit") { _, _ in try self.overview() }
-        router.get("audit/decisions") { request, _ in try self.decisions(request) }
-        router.get("audit/decisions/:sequence") { _, context in try self.decision(context.parameters.require("sequence", as: Int64.self)) }
+        router.get("audit") { _, _ in try await self.overview() }
+        router.get("audit/decisions") { request, _ in try await self.decisions(request) }
+        router.get("audit/decisions/:sequence") { _, context in try await self.decision(context.parameters.require("sequence", as: Int64.self)) }
         router.get("audit/activities/:id") { _, context in try await self.activity(context.parameters.require("id", as: Int64.self)) }
     }
 
-    func overview() throws -> Response {
-        let report = try watch.update(store)
+    func overview() async throws -> Response {
+        let report = try await watch.update(store)
         let banner: String
         if report.problems.isEmpty {
             let head = report.position.map { "through decision \($0.sequence), hash <code>\(HTML.escape(String($0.hash.prefix(16))))…</code>" } ?? "(empty)"
@@ -29,7 +29,7 @@ struct AuditPages: Sendable {
         } else {
             banner = "<div class=\"banner bad\"><strong>Decision log NOT intact.</strong><ul>" + report.problems.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul></div>"
         }
-        let rows = try store.recentActivities(limit: 50).map { a -> [String] in
+        let rows = try await store.recentActivities(limit: 50).map { a -> [String] in
             [
                 "<a href=\"/audit/activities/\(a.id)\">\(a.id)</a>", HTML.escape(a.dataProductId), HTML.escape(a.dataProductVersion), HTML.escape(a.stage),
                 HTML.status(a.status.rawValue), HTML.escape(a.startedAt.map(Timestamp.format) ?? "-"), HTML.escape(a.finishedAt.map(Timestamp.format) ?? "-"),
@@ -42,7 +42,7 @@ struct AuditPages: Sendable {
                 + HTML.table(["Activity", "Data product", "Version", "Stage", "Status", "Started", "Finished", ""], rows))
     }
 
-    func decisions(_ request: Request) throws -> Response {
+    func decisions(_ request: Request) async throws -> Response {
         let query = request.uri.queryParameters
         let value = { (name: String) -> String? in query.get(name).map { String($0) }.flatMap { $0.isEmpty ? nil : $0 } }
         var filter: DecisionFilter
@@ -52,7 +52,7 @@ struct AuditPages: Sendable {
             return HTML.page(title: "Decisions", body: "<div class=\"banner bad\">\(HTML.escape("\(error)"))</div>" + form(value))
         }
         filter.limit = filter.limit ?? 50
-        let records = try store.decisions(matching: filter)
+        let records = try await store.decisions(matching: filter)
         let rows = records.map { d -> [String] in
             let notable = d.outcomes.filter { $0.outcome != "allow" && $0.outcome != "skipped" }
                 .map { "\(HTML.escape($0.policy)): \(HTML.status($0.outcome))" }.joined(separator: "<br>")
@@ -90,8 +90,8 @@ struct AuditPages: Sendable {
             + "<button type=\"submit\">Filter</button></form>"
     }
 
-    func decision(_ sequence: Int64) throws -> Response {
-        guard let d = try store.decision(sequence: sequence) else {
+    func decision(_ sequence: Int64) async throws -> Response {
+        guard let d = try await store.decision(sequence: sequence) else {
             return HTML.page(title: "Decision \(sequence)", body: "<div class=\"banner bad\">The log has no decision \(sequence).</div>")
         }
         let rows = d.outcomes.map { o -> [String] in

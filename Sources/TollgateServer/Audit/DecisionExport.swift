@@ -1,6 +1,5 @@
 import TollgateJSON
-import TollgateLifecycle
-public import TollgateStore
+public import TollgateLifecycle
 
 /// An export of the decisions a filter selects, produced a chunk at a time: NDJSON lines (built
 /// from the stored text) or CSV rows, ending with the log position and hash the export covers.
@@ -15,7 +14,7 @@ public struct DecisionExport {
     /// within a few megabytes each, large enough that the reads stay a small part of the work.
     static let pageSize = 250
 
-    let store: SQLiteLifecycleStore
+    let store: any AuditStore
     let format: Format
     let head: (sequence: Int64, hash: String)?
     let limit: Int?
@@ -24,10 +23,10 @@ public struct DecisionExport {
     var started = false
     var done = false
 
-    public init(store: SQLiteLifecycleStore, filter: DecisionFilter, format: Format) throws {
+    public init(store: any AuditStore, filter: DecisionFilter, format: Format) async throws {
         self.store = store
         self.format = format
-        head = try store.chainHead()
+        head = try await store.chainHead()
         limit = filter.limit
         page = filter
     }
@@ -36,7 +35,7 @@ public struct DecisionExport {
     public var exported: Int { count }
 
     /// The next piece of the export; nil once the trailer was given.
-    public mutating func next() throws -> String? {
+    public mutating func next() async throws -> String? {
         if done { return nil }
         var text = ""
         if !started {
@@ -49,12 +48,12 @@ public struct DecisionExport {
             page.limit = min(Self.pageSize, limit.map { $0 - count } ?? Self.pageSize)
             switch format {
             case .csv:
-                let records = try store.decisions(matching: page).filter { $0.sequence <= end }
+                let records = try await store.decisions(matching: page).filter { $0.sequence <= end }
                 for record in records { text += DecisionRendering.csvRow(record) + "\n" }
                 count += records.count
                 last = records.last?.sequence
             case .ndjson:
-                let stored = try store.storedDecisions(matching: page).filter { $0.record.sequence <= end }
+                let stored = try await store.storedDecisions(matching: page).filter { $0.record.sequence <= end }
                 for decision in stored { text += DecisionRendering.ndjsonLine(decision) + "\n" }
                 count += stored.count
                 last = stored.last?.record.sequence

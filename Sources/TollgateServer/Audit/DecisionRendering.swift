@@ -1,7 +1,6 @@
 import Foundation
 public import TollgateJSON
 public import TollgateLifecycle
-public import TollgateStore
 
 /// The forms a decision takes for auditors: JSON, a CSV row, and a readable account.
 public enum DecisionRendering {

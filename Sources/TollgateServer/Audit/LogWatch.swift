@@ -24,9 +24,9 @@ final class LogWatch: Sendable {
     private let summary = Mutex(Summary())
 
     /// Verifies what was added since the last call and returns the summary.
-    func update(_ store: SQLiteLifecycleStore) throws -> Summary {
+    func update(_ store: any AuditStore) async throws -> Summary {
         let since = summary.withLock { $0.position }
-        let report = try store.verifyLog(since: since)
+        let report = try await store.verifyLog(since: since, maximumProblems: 10)
         return summary.withLock { current in
             // Another load may have verified the same stretch meanwhile; count it once.
             guard current.position == since else { return current }

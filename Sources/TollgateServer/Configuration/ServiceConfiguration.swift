@@ -8,7 +8,7 @@ import TollgateRuntime
 /// ```yaml
 /// server:    { host: 127.0.0.1, port: 8002, publicAddress: "http://127.0.0.1:8002", maxConnections: 1000,
 ///              idleTimeoutSeconds: 30, bodyTimeoutSeconds: 30 }
-/// database:  { path: ./tollgate.db }
+/// database:  { path: ./tollgate.db }     # or { kind: postgres, url: { env: TOLLGATE_DATABASE_URL }, pool: 8, schema: tollgate }
 /// policies:  { directory: ./policies, deadlineMilliseconds: 1000 }   # also instructionBudget, memoryBytes
 /// tasks:     { timeoutSeconds: 3600 }    # unless a task's template definition says otherwise
 /// registry:  { kind: directory, path: ./descriptors }        # or { kind: odm, address: "http://…" }
@@ -26,6 +26,14 @@ public struct ServiceConfiguration: Sendable {
         case directory(path: String)
         case odm(address: String)
         case gitlab(GitLabDescriptorSource.Settings)
+    }
+
+    /// Where the lifecycle's state is kept.
+    public enum Database: Sendable, Equatable {
+        /// One SQLite file, for one process (the embedded default).
+        case sqlite(path: String)
+        /// A PostgreSQL database shared by every replica (`url` is a secret: `{ env: NAME }`).
+        case postgres(url: String, pool: Int, schema: String)
     }
 
     /// One configured executor.
@@ -56,7 +64,10 @@ public struct ServiceConfiguration: Sendable {
     /// The connection cap and the idle and body read timeouts (`server.maxConnections`,
     /// `server.idleTimeoutSeconds`, `server.bodyTimeoutSeconds`).
     public var connections = ConnectionLimits()
-    public var database = "./tollgate.db"
+    public var database = Database.sqlite(path: "./tollgate.db")
+    /// This process's name among replicas sharing a PostgreSQL database (`server.replicaName`):
+    /// the owner of the leases it takes. Defaults to the host, process id and a random part.
+    public var replicaName: String?
     public var policies = "./policies"
     /// The limits of every evaluation of the policy set (`policies.deadlineMilliseconds`,
     /// `policies.instructionBudget`, `policies.memoryBytes`).
@@ -98,7 +109,7 @@ public struct ServiceConfiguration: Sendable {
         let root = ConfigReader(value: document, path: "", environment: environment)
         try root.onlyKeys(["server", "database", "policies", "registry", "executors", "notifications", "auth", "state", "tasks", "decisions"])
         let server = root.child("server")
-        try server.onlyKeys(["host", "port", "publicAddress", "maxConnections", "idleTimeoutSeconds", "bodyTimeoutSeconds"])
+        try server.onlyKeys(["host", "port", "publicAddress", "maxConnections", "idleTimeoutSeconds", "bodyTimeoutSeconds", "replicaName"])
         host = try server.child("host").string(default: host)
         port = try server.child("port").int(default: port)
         guard (1...65_535).contains(port) else { throw server.child("port").error("must be between 1 and 65535") }
@@ -107,7 +118,8 @@ public struct ServiceConfiguration: Sendable {
         guard connections.maxConnections > 0 else { throw server.child("maxConnections").error("must be a positive number") }
         connections.idleTimeoutSeconds = try server.child("idleTimeoutSeconds").seconds(default: connections.idleTimeoutSeconds)
         connections.bodyTimeoutSeconds = try server.child("bodyTimeoutSeconds").seconds(default: connections.bodyTimeoutSeconds)
-        database = try root.child("database").child("path").string(default: database)
+        replicaName = try server.child("replicaName").optionalString()
+        database = try Self.database(root.child("database"))
         let policySet = root.child("policies")
         try policySet.onlyKeys(["directory", "deadlineMilliseconds", "instructionBudget", "memoryBytes"])
         policies = try policySet.child("directory").string(default: policies)
@@ -336,5 +348,26 @@ extension ServiceConfiguration {
         let octets = host.split(separator: ".", omittingEmptySubsequences: false)
         let loopbackIPv4 = octets.count == 4 && octets.first == "127" && octets.allSatisfy { UInt8($0) != nil }
         return host == "localhost" || host == "::1" || loopbackIPv4
+    }
+}
+
+extension ServiceConfiguration {
+    /// `database:` — `{ path }` (SQLite, the default) or `{ kind: postgres, url: { env }, pool, schema }`.
+    static func database(_ node: ConfigReader) throws(ConfigurationError) -> Database {
+        let kind = try node.child("kind").string(default: "sqlite")
+        switch kind {
+        case "sqlite":
+            try node.onlyKeys(["kind", "path"])
+            return .sqlite(path: try node.child("path").string(default: "./tollgate.db"))
+        case "postgres":
+            try node.onlyKeys(["kind", "url", "pool", "schema"])
+            let url = try node.child("url").secret()
+            let pool = try node.child("pool").int(default: 8)
+            guard pool > 0 else { throw node.child("pool").error("must be a positive number") }
+            let schema = try node.child("schema").string(default: "tollgate")
+            return .postgres(url: url, pool: pool, schema: schema)
+        default:
+            throw node.child("kind").error("must be sqlite or postgres, not '\(kind)'")
+        }
     }
 }

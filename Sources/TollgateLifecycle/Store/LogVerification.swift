@@ -1,4 +1,4 @@
-public import TollgateLifecycle
+
 
 /// What verifying the decision log found.
 public struct LogVerification: Sendable, Equatable {
