@@ -18,6 +18,7 @@ extension PostgresLifecycleStore {
     }
 
     public func deleteActivity(id: Int64) async throws {
+        let logger = logger
         try await transaction { connection in
             var status: String?
             for try await value in try await connection.query("SELECT status FROM activities WHERE id = \(id) FOR UPDATE", logger: logger)
@@ -92,6 +93,13 @@ extension PostgresLifecycleStore {
             table: "outbox", StoredRows.outbox)
     }
 
+    /// Every outbox intent of one kind, oldest first, done or not (for operators inspecting what
+    /// the replicas carried out).
+    public func intents(kind: OutboxIntent.Kind) async throws -> [OutboxIntent] {
+        try await rows(
+            "SELECT \(unescaped: StoredRows.outboxColumns) FROM outbox WHERE kind = \(kind.rawValue) ORDER BY id", table: "outbox", StoredRows.outbox)
+    }
+
     public func decisions(activityId: Int64) async throws -> [DecisionRecord] {
         let stored = try await rows(
             "SELECT \(unescaped: StoredRows.decisionColumns) FROM decisions WHERE activity_id = \(activityId) ORDER BY seq", table: "decisions",
@@ -149,6 +157,15 @@ extension PostgresLifecycleStore {
             """
         for try await fence in try await client.query(query, logger: logger).decode(Int64.self) { return Lease(fence: fence) }
         return nil
+    }
+
+    public func renewIntent(id: Int64, owner: String, lease: Lease, seconds: Double) async throws -> Bool {
+        let query: PostgresQuery = """
+            UPDATE outbox SET lease_until = now() + make_interval(secs => \(seconds))
+            WHERE id = \(id) AND lease_owner = \(owner) AND fence = \(lease.fence) RETURNING id
+            """
+        for try await _ in try await client.query(query, logger: logger) { return true }
+        return false
     }
 
     public func claimDuty(_ name: String, owner: String, seconds: Double) async throws -> Lease? {

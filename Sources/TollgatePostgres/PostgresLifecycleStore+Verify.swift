@@ -9,7 +9,9 @@ extension PostgresLifecycleStore {
     /// part intact and present, and completeness (every decision belongs to a recorded state
     /// change, every gated change has its decision).
     public func verifyLog(since: VerifiedPosition?, maximumProblems: Int) async throws -> LogVerification {
-        try await client.withConnection { connection in
+        let logger = logger
+        // A long log takes long to walk: only reaching the database is bounded here.
+        return try await BoundedClient(pool: pool, limit: .seconds(24 * 3600)).withConnection { connection in
             var lastTransition: Int64 = 0, lastPart: Int64 = 0
             for try await (transition, part) in try await connection.query(
                 "SELECT (SELECT COALESCE(MAX(id), 0) FROM transitions), (SELECT COALESCE(MAX(id), 0) FROM decision_parts)", logger: logger
@@ -62,7 +64,7 @@ extension PostgresLifecycleStore {
     }
 
     public func setLegalHold(name: String, reason: String, principal: String?, at: Date) async throws {
-        try await client.query(
+        _ = try await client.query(
             """
             INSERT INTO legal_holds (name, reason, set_at, principal) VALUES (\(name), \(reason), \(Timestamp.formatMilliseconds(at)), \(principal))
             ON CONFLICT (name) DO UPDATE SET reason = excluded.reason, set_at = excluded.set_at, principal = excluded.principal
@@ -70,7 +72,7 @@ extension PostgresLifecycleStore {
     }
 
     public func releaseLegalHold(name: String) async throws {
-        try await client.query("DELETE FROM legal_holds WHERE name = \(name)", logger: logger)
+        _ = try await client.query("DELETE FROM legal_holds WHERE name = \(name)", logger: logger)
     }
 
     public func legalHolds() async throws -> [(name: String, reason: String)] {

@@ -13,39 +13,44 @@ public import TollgateLifecycle
 /// so the sequence stays gapless whichever replica appends. Outbox intents and duties are leased
 /// with database time, and completions are fenced.
 public final class PostgresLifecycleStore: AuditStore {
-    let client: PostgresClient
+    let pool: PostgresClient
     let logger: Logger
+    /// The pool, every request to it bounded by ``requestLimit``.
+    var client: BoundedClient { BoundedClient(pool: pool, limit: requestLimit) }
+    /// How long a request waits for PostgreSQL before it fails as ``StoreUnavailable``.
+    public let requestLimit: Duration = .seconds(5)
 
     /// A store over `database` (whose pool must be running, see ``PostgresDatabase/withDatabase``).
     public init(_ database: PostgresDatabase) {
-        self.client = database.client
+        self.pool = database.client
         self.logger = database.logger
     }
 
     /// A store with a connection pool of its own over `location`; the pool works while ``run()``
     /// runs (until its task is cancelled).
     public init(location: PostgresLocation, logger: Logger) {
-        self.client = PostgresClient(configuration: location.configuration, backgroundLogger: logger)
+        self.pool = PostgresClient(configuration: location.configuration, backgroundLogger: logger)
         self.logger = logger
     }
 
     /// Runs the connection pool (a long-running task: cancel it to close the pool).
     public func run() async {
-        await client.run()
+        await pool.run()
     }
 
     // MARK: Commit
 
     public func commit(_ changes: ChangeSet) async throws -> CommittedChanges {
         try changes.checkGuarded()
+        let logger = logger
         return try await transaction { connection in try await PostgresCommit(connection: connection, logger: logger).write(changes) }
     }
 
     /// Runs `body` in a transaction. What refused it is thrown as itself (not wrapped), and the
     /// database's refusals of a concurrent change as ``StoreConflict``.
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> sending T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.withTransaction(logger: logger) { try await body($0) }
+            return try await client.withTransaction(logger: logger, body)
         } catch let error as PostgresTransactionError {
             throw Self.conflict(error.closureError ?? error.beginError ?? error.commitError ?? error)
         } catch {

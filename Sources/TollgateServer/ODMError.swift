@@ -130,6 +130,8 @@ public struct ODMError: Error, HTTPResponseError {
                 message: error.description)
         case .storage:
             self.init(status: .internalServerError, code: "50001", summary: "Error in the backend database", message: error.description)
+        case .unavailable:
+            self.init(status: .serviceUnavailable, code: "50301", summary: "Database unavailable", message: error.description)
         case .conflict, .leaseLost:
             self.init(status: .conflict, code: "40902", summary: "Concurrent change", message: error.description)
         }

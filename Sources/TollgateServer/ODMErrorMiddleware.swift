@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import TollgateLifecycle
 
 /// Answers every failed request in ODM's error body, whatever failed: an unknown route (404), a
 /// known route asked with another method (405, with `Allow`), a body over the limit (413), an
@@ -18,6 +19,9 @@ struct ODMErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         } catch let error as any HTTPResponseError {
             throw Self.translate(error, request: request)
+        } catch let error as StoreUnavailable {
+            logger.warning("\(request.method) \(request.uri.path): \(error)")
+            throw ODMError(LifecycleError.unavailable(error.description))
         } catch {
             logger.error("\(request.method) \(request.uri.path) failed: \(error)")
             throw ODMError.internalError("\(request.method) \(request.uri.path) failed: \(error)")

@@ -92,6 +92,7 @@ public struct TollgateService: Sendable {
         if case .postgres = configuration.database {
             options.replicaName = configuration.replicaName ?? LifecycleEngine.defaultReplicaName()
         }
+        options.leaseSeconds = configuration.leaseSeconds
         options.dispatchInline = false
         options.defaultTaskTimeoutSeconds = configuration.taskTimeoutSeconds
         options.dispatchRetrySeconds = configuration.dispatchRetrySeconds
@@ -174,7 +175,7 @@ public struct TollgateService: Sendable {
         return Application(
             router: router(), server: .http1(configuration: http),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
-            services: (databasePool.map { [DatabasePoolService(store: $0) as any Service] } ?? [])
+            services: (databasePool.map { [DatabasePoolService(store: $0, logger: logger) as any Service] } ?? [])
                 + [RecoveryService(engine: engine, interval: recoveryInterval) as any Service]
                 + (gitlabSetups.isEmpty ? [] : [GitLabSetupService(targets: gitlabSetups, http: OutboundHTTP(client: httpClient), logger: logger)]),
             logger: logger)
@@ -194,9 +195,19 @@ final class EngineForwarder: Sendable {
 /// Keeps the PostgreSQL connection pool working for the life of the application.
 struct DatabasePoolService: Service {
     let store: PostgresLifecycleStore
+    let logger: Logger
+
+    struct PoolStopped: Error, CustomStringConvertible {
+        var description: String { "the PostgreSQL connection pool stopped while the server was running" }
+    }
 
     func run() async throws {
         await store.run()
+        // The pool runs until shutdown; ending before it leaves no way to the database.
+        guard Task.isCancelled || Task.isShuttingDownGracefully else {
+            logger.critical("\(PoolStopped())")
+            throw PoolStopped()
+        }
     }
 }
 

@@ -342,6 +342,13 @@ public final class SQLiteLifecycleStore: AuditStore {
         }
     }
 
+    public func renewIntent(id: Int64, owner: String, lease: Lease, seconds: Double) async throws -> Bool {
+        try await onQueue { db in
+            try db.statement("UPDATE outbox SET lease_until = ? WHERE id = ? AND lease_owner = ? AND fence = ? RETURNING id")
+                .first([Date().timeIntervalSince1970 + seconds, id, owner, lease.fence]) { _ in true } ?? false
+        }
+    }
+
     public func claimDuty(_ name: String, owner: String, seconds: Double) async throws -> Lease? {
         try await onQueue { db in
             let now = Date().timeIntervalSince1970

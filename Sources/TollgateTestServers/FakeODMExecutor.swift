@@ -21,6 +21,9 @@ public final class FakeODMExecutor: Sendable {
     public let statusOnReceipt = Mutex("PROCESSING")
     /// Whether callbacks are tried again while Tollgate cannot be reached.
     public let retryCallbacks = Mutex(false)
+    /// When set, each callback goes to one of these addresses (`http://host:port`), picked at
+    /// random per attempt, instead of the callbackRef's own: replicas behind no balancer.
+    public let callbackAddresses = Mutex<[String]>([])
     /// How many of the next tasks are accepted (and run) but answered 502, as when a proxy loses the answer.
     public let loseAnswers = Mutex(0)
     /// The callback body for a received task (nil: do not call back).
@@ -58,7 +61,7 @@ public final class FakeODMExecutor: Sendable {
                     // Like a pipeline's `curl --retry`: tried again while Tollgate cannot be reached
                     // or answers 5xx, at most for a minute.
                     for _ in 0..<(retrying ? 300 : 1) {
-                        var call = HTTPClientRequest(url: callback)
+                        var call = HTTPClientRequest(url: self.redirected(callback))
                         call.method = .PATCH
                         call.headers.add(name: "Content-Type", value: "application/json")
                         call.body = .bytes(ByteBuffer(string: result.serialized()))
@@ -80,6 +83,14 @@ public final class FakeODMExecutor: Sendable {
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "\"\(status)\"")))
         }
         return router
+    }
+
+    /// `callback` sent to a random one of ``callbackAddresses``, if any are set.
+    func redirected(_ callback: String) -> String {
+        guard let address = callbackAddresses.withLock({ $0.randomElement() }),
+            let path = callback.range(of: "/api/")
+        else { return callback }
+        return address + callback[path.lowerBound...]
     }
 
     /// The tasks received so far, in order.

@@ -45,3 +45,34 @@ public enum PostgresTestCluster {
         "t_\(purpose.lowercased().filter { $0.isLetter || $0.isNumber })_\(UInt32.random(in: 0...UInt32.max))"
     }
 }
+
+/// A PostgreSQL cluster of one test's own, which it may stop and start again (a database restart
+/// while replicas run), removed with its folder when the test is done.
+public final class PostgresPrivateCluster: Sendable {
+    let folder: TemporaryDirectory
+    let cluster: String
+    /// The cluster's address.
+    public let url: String
+
+    public init() throws {
+        folder = try TemporaryDirectory(prefix: "tollgate-postgres")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path)
+        cluster = folder.url("cluster")
+        let started = try Self.script(["start", cluster])
+        url = started.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Stops the server (fast shutdown: sessions are ended, nothing is lost).
+    public func stop() throws { _ = try Self.script(["stop", cluster]) }
+
+    /// Starts the stopped server again, on the same port.
+    public func resume() throws { _ = try Self.script(["resume", cluster]) }
+
+    deinit { _ = try? Self.script(["stop", cluster]) }
+
+    static func script(_ arguments: [String]) throws -> String {
+        let run = try TollgateCommand.runProgram(RepositoryPaths.path("scripts/postgres-cluster"), arguments, timeout: .seconds(120))
+        guard run.status == 0 else { throw PostgresTestCluster.ClusterUnavailable(description: run.standardError) }
+        return run.standardOutput
+    }
+}

@@ -47,7 +47,10 @@ struct ServeCommand: AsyncParsableCommand {
         let client = TollgateService.makeHTTPClient()
         do {
             try await TollgateService.prepareDatabase(configuration, logger: Logger(label: "tollgate"))
-            let service = try TollgateService(configuration: configuration, httpClient: client, callbackSecret: secret)
+            var service = try TollgateService(configuration: configuration, httpClient: client, callbackSecret: secret)
+            if let level = ProcessInfo.processInfo.environment["TOLLGATE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) {
+                service.logger.logLevel = level
+            }
             try await service.application().runService()
         } catch {
             printError("tollgate serve: \(error)")

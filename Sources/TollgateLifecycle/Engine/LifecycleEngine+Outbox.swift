@@ -68,6 +68,13 @@ extension LifecycleEngine {
         await work(intent, now)
     }
 
+    /// Whether this replica still holds its lease on `intent` (renewed for another lease period).
+    func stillHolds(_ intent: OutboxIntent) async -> Bool {
+        guard let fence = heldLeases[intent.id] else { return false }
+        let lease = Lease(fence: fence)
+        return (try? await store.renewIntent(id: intent.id, owner: options.replicaName, lease: lease, seconds: options.leaseSeconds)) ?? false
+    }
+
     /// Commits `changes` with the update `update` makes to the current state of task `taskId`
     /// (returning whether it changed it), expecting its activity at the version read with it;
     /// computed again from fresh reads while a concurrent writer changes the activity first.
@@ -110,6 +117,8 @@ extension LifecycleEngine {
                 return
             }
             prepare(&request, dispatch: intent, task: task)
+            // A replica paused past its lease must not send what another replica now owns.
+            guard await stillHolds(intent) else { return }
             // A retry, or a dispatch found pending after a restart, may have reached the executor before.
             request.mayHaveLanded = !fresh || intent.attempts > 0
             do throws(ExecutorError) {

@@ -135,7 +135,15 @@ public actor LifecycleEngine {
     // MARK: Helpers
 
     func read<T>(_ body: () async throws -> T) async throws(LifecycleError) -> T {
-        do { return try await body() } catch let error as LifecycleError { throw error } catch { throw .storage("\(error)") }
+        do {
+            return try await body()
+        } catch let error as LifecycleError {
+            throw error
+        } catch let error as StoreUnavailable {
+            throw .unavailable(error.description)
+        } catch {
+            throw .storage("\(error)")
+        }
     }
 
     /// Runs `body`, a state change computed from fresh reads, again when a concurrent writer
@@ -188,6 +196,8 @@ public actor LifecycleEngine {
             throw conflict.leaseLost ? .leaseLost(conflict.description) : .conflict(conflict.description)
         } catch let error as LifecycleError {
             throw error
+        } catch let error as StoreUnavailable {
+            throw .unavailable(error.description)
         } catch {
             // What was read for an activity this change would have started is read again.
             otherStagesCache.removeAll()

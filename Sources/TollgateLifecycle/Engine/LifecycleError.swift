@@ -22,6 +22,8 @@ public enum LifecycleError: Error, Sendable, Equatable, CustomStringConvertible 
     case registry(String)
     /// The store failed; nothing was changed.
     case storage(String)
+    /// The store cannot be reached right now (its database is down); nothing was changed.
+    case unavailable(String)
     /// Concurrent changes to the same activity kept refusing this one; nothing was changed.
     case conflict(String)
     /// The lease on a piece of background work was taken over by another replica; its result was
@@ -46,6 +48,7 @@ public enum LifecycleError: Error, Sendable, Equatable, CustomStringConvertible 
             "blocked by policy at \(phase.rawValue) (decision \(seq)): " + reasons.joined(separator: "; ")
         case .registry(let m): m
         case .storage(let m): "storage failed, nothing was changed: \(m)"
+        case .unavailable(let m): "the database cannot be reached, nothing was changed; try again shortly (\(m))"
         case .conflict(let m): "the activity was changed concurrently, nothing was changed; try again (\(m))"
         case .leaseLost(let m): "another replica took this work over; its result was not recorded (\(m))"
         }

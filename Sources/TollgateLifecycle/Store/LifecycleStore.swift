@@ -44,6 +44,9 @@ public protocol LifecycleStore: Sendable {
     /// Leases a pending intent to `owner` for `seconds`, unless it is done or another owner's lease
     /// has not expired. The lease's fence grows with every claim.
     func claimIntent(id: Int64, owner: String, seconds: Double) async throws -> Lease?
+    /// Extends `owner`'s lease on an intent by `seconds` if it still holds it under `lease`; false
+    /// when another owner took the intent over (checked right before a side effect).
+    func renewIntent(id: Int64, owner: String, lease: Lease, seconds: Double) async throws -> Bool
     /// Leases a periodic duty (`name`) to `owner` for `seconds`; the holder renews it by claiming
     /// again before it expires. Nil while another owner holds it.
     func claimDuty(_ name: String, owner: String, seconds: Double) async throws -> Lease?
@@ -115,4 +118,12 @@ public struct ActivityFilter: Sendable {
             && (dataProductVersion == nil || a.dataProductVersion == dataProductVersion)
             && (stage == nil || a.stage == stage) && (status == nil || a.status == status)
     }
+}
+
+/// The store cannot be reached right now (its database is down or failing over). Nothing was
+/// written; the same request succeeds once the database is back.
+public struct StoreUnavailable: Error, Sendable, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) { self.description = description }
 }

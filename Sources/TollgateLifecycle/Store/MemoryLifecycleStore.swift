@@ -221,6 +221,15 @@ public final class MemoryLifecycleStore: LifecycleStore {
         }
     }
 
+    public func renewIntent(id: Int64, owner: String, lease: Lease, seconds: Double) throws -> Bool {
+        state.withLock { s in
+            guard var stored = s.outbox[id], stored.lease.owner == owner, stored.lease.fence == lease.fence else { return false }
+            stored.lease.until = Date().addingTimeInterval(seconds)
+            s.outbox[id] = stored
+            return true
+        }
+    }
+
     public func claimDuty(_ name: String, owner: String, seconds: Double) throws -> Lease? {
         state.withLock { s in
             let now = Date()

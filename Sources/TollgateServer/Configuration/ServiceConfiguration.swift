@@ -68,6 +68,9 @@ public struct ServiceConfiguration: Sendable {
     /// This process's name among replicas sharing a PostgreSQL database (`server.replicaName`):
     /// the owner of the leases it takes. Defaults to the host, process id and a random part.
     public var replicaName: String?
+    /// How long a replica holds background work it took (`server.leaseSeconds`): a replica that
+    /// dies leaves its work to the others after this time.
+    public var leaseSeconds = 30.0
     public var policies = "./policies"
     /// The limits of every evaluation of the policy set (`policies.deadlineMilliseconds`,
     /// `policies.instructionBudget`, `policies.memoryBytes`).
@@ -109,7 +112,7 @@ public struct ServiceConfiguration: Sendable {
         let root = ConfigReader(value: document, path: "", environment: environment)
         try root.onlyKeys(["server", "database", "policies", "registry", "executors", "notifications", "auth", "state", "tasks", "decisions"])
         let server = root.child("server")
-        try server.onlyKeys(["host", "port", "publicAddress", "maxConnections", "idleTimeoutSeconds", "bodyTimeoutSeconds", "replicaName"])
+        try server.onlyKeys(["host", "port", "publicAddress", "maxConnections", "idleTimeoutSeconds", "bodyTimeoutSeconds", "replicaName", "leaseSeconds"])
         host = try server.child("host").string(default: host)
         port = try server.child("port").int(default: port)
         guard (1...65_535).contains(port) else { throw server.child("port").error("must be between 1 and 65535") }
@@ -119,6 +122,8 @@ public struct ServiceConfiguration: Sendable {
         connections.idleTimeoutSeconds = try server.child("idleTimeoutSeconds").seconds(default: connections.idleTimeoutSeconds)
         connections.bodyTimeoutSeconds = try server.child("bodyTimeoutSeconds").seconds(default: connections.bodyTimeoutSeconds)
         replicaName = try server.child("replicaName").optionalString()
+        leaseSeconds = try server.child("leaseSeconds").seconds(default: leaseSeconds)
+        guard leaseSeconds > 0 else { throw server.child("leaseSeconds").error("must be a positive number of seconds") }
         database = try Self.database(root.child("database"))
         let policySet = root.child("policies")
         try policySet.onlyKeys(["directory", "deadlineMilliseconds", "instructionBudget", "memoryBytes"])
