@@ -182,3 +182,22 @@ extension PostgresLifecycleStore {
         return nil
     }
 }
+
+extension PostgresLifecycleStore {
+    /// Records `revision` as the policy set every replica should judge with.
+    public func publishPolicySet(revision: String) async throws {
+        _ = try await client.query(
+            """
+            INSERT INTO policy_set (only_row, revision, published_at) VALUES (TRUE, \(revision), now())
+            ON CONFLICT (only_row) DO UPDATE SET revision = excluded.revision, published_at = excluded.published_at
+            """, logger: logger)
+    }
+
+    /// The policy set revision last published, if any.
+    public func publishedPolicySet() async throws -> String? {
+        for try await revision in try await client.query("SELECT revision FROM policy_set", logger: logger).decode(String.self) {
+            return revision
+        }
+        return nil
+    }
+}

@@ -9,6 +9,8 @@ import TollgatePolicy
 struct TollgateAPI: Sendable {
     let policies: PolicyEngine
     let store: any AuditStore
+    /// Makes a reloaded set the one every replica follows (nil with one process).
+    let publish: (@Sendable (String) async -> Void)?
 
     func register(on router: Router<TollgateRequestContext>) {
         let group = router.group("api/v1/tollgate")
@@ -16,6 +18,7 @@ struct TollgateAPI: Sendable {
         group.post("policies/reload") { _, _ in
             do {
                 let set = try self.policies.reload()
+                await self.publish?(set.revision)
                 return JSONResponse(value: ["revision": .string(set.revision), "loaded": .int(Int64(set.policies.count)), "broken": .int(Int64(set.problems.count))])
             } catch {
                 throw ODMError(status: .unprocessableContent, code: "42210", summary: "Policy reload failed", message: "\(error)")

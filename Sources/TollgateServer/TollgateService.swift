@@ -26,6 +26,8 @@ public struct TollgateService: Sendable {
     public let metrics = TollgateMetrics()
     /// How often pending dispatches are retried and silent tasks are looked at.
     public var recoveryInterval: Duration = .seconds(2)
+    /// How often a replica looks for a policy set another replica published (PostgreSQL only).
+    public var policySetPollInterval: Duration = .seconds(2)
     /// Where the server logs.
     public var logger = Logger(label: "tollgate")
     /// The GitLab setups checked (and logged) at start.
@@ -148,7 +150,11 @@ public struct TollgateService: Sendable {
                 return nil
             })
         DevOpsAPI(engine: engine, store: store, tokens: tokens, checkedExecutors: checked).register(on: router)
-        TollgateAPI(policies: policies, store: store).register(on: router)
+        var publish: (@Sendable (String) async -> Void)?
+        if let pool = databasePool {
+            publish = { revision in _ = try? await pool.publishPolicySet(revision: revision) }
+        }
+        TollgateAPI(policies: policies, store: store, publish: publish).register(on: router)
         AuditPages(store: store).register(on: router)
         router.get("openapi.json") { _, _ in JSONResponse(value: APIDocument.json) }
         router.get("metrics") { _, _ -> Response in
@@ -175,7 +181,12 @@ public struct TollgateService: Sendable {
         return Application(
             router: router(), server: .http1(configuration: http),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
-            services: (databasePool.map { [DatabasePoolService(store: $0, logger: logger) as any Service] } ?? [])
+            services: (databasePool.map {
+                [
+                    DatabasePoolService(store: $0, logger: logger) as any Service,
+                    PolicySetWatch(store: $0, policies: policies, interval: policySetPollInterval, logger: logger),
+                ]
+            } ?? [])
                 + [RecoveryService(engine: engine, interval: recoveryInterval) as any Service]
                 + (gitlabSetups.isEmpty ? [] : [GitLabSetupService(targets: gitlabSetups, http: OutboundHTTP(client: httpClient), logger: logger)]),
             logger: logger)

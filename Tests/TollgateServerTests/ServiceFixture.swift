@@ -57,6 +57,7 @@ final class ServiceFixture: Sendable {
         try await TollgateService.prepareDatabase(configuration, logger: quietLogger)
         var service = try TollgateService(configuration: configuration, httpClient: client, notificationBackoffSeconds: 0.05, notificationMaxBackoffSeconds: 0.2)
         service.recoveryInterval = recoveryInterval
+        service.policySetPollInterval = .milliseconds(200)
         service.logger = quietLogger
         let app = service.application()
         serving.start(app)

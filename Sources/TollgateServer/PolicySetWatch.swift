@@ -1,0 +1,46 @@
+import Logging
+import ServiceLifecycle
+import TollgatePolicy
+import TollgatePostgres
+
+/// One policy set across replicas: a reload on any replica publishes its revision in the shared
+/// database, and every replica polls it and reloads its own policy files when it changed. A
+/// replica whose files give another revision says so in its log (its decisions record the revision
+/// they used, so a rollout stays visible in the decision log).
+struct PolicySetWatch: Service {
+    let store: PostgresLifecycleStore
+    let policies: PolicyEngine
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        var known = try? await store.publishedPolicySet()
+        if known == nil {
+            try? await store.publishPolicySet(revision: policies.policySet.revision)
+            known = policies.policySet.revision
+        }
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            if let published = try? await store.publishedPolicySet(), published != known {
+                known = published
+                if published != policies.policySet.revision { follow(published) }
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// Reloads this replica's policy files after another replica published `published`.
+    private func follow(_ published: String) {
+        do {
+            let set = try policies.reload()
+            if set.revision == published {
+                logger.info("policy set \(published.prefix(12)) published by another replica: reloaded")
+            } else {
+                let message = "policy set \(published.prefix(12)) was published, but this replica's policy files give "
+                    + "\(set.revision.prefix(12)); deploy the same files to every replica"
+                logger.warning("\(message)")
+            }
+        } catch {
+            logger.error("policy set \(published.prefix(12)) was published, but this replica's policy files do not load: \(error)")
+        }
+    }
+}
