@@ -28,10 +28,7 @@ struct ReplicaTests {
         let directory = try TemporaryDirectory()
         let client = TollgateService.makeHTTPClient()
         defer { Task { try? await client.shutdown() } }
-        let executor = FakeODMExecutor(client: client, respond: DevOpsAPITests.walkthrough)
-        executor.retryCallbacks.withLock { $0 = true }
-        executor.callbackDelay.withLock { $0 = .milliseconds(30) }
-        try await executor.start()
+        let executor = try await ServeCrashTests.startExecutor(client: client)
         defer { executor.stop() }
         let receiver = FakeReceiver()
         try await receiver.start(client: client)
@@ -136,7 +133,7 @@ struct ReplicaTests {
         #expect(missing.isEmpty && pending == 0, "no notification lost")
         #expect(report.isIntact, "\(report.completeness) \(String(describing: report.chain))")
         #expect(promotions >= Self.versions, "the load went on through the kills")
-        withKnownIssue("a replica that lived through the database restart may not finish its graceful shutdown") {
+        withKnownIssue("a replica that lived through the database restart may not finish its graceful shutdown", isIntermittent: true) {
             #expect(slowShutdowns == 0)
         }
     }

@@ -23,10 +23,7 @@ struct ServeCrashTests {
         let directory = try TemporaryDirectory()
         let client = TollgateService.makeHTTPClient()
         defer { Task { try? await client.shutdown() } }
-        let executor = FakeODMExecutor(client: client, respond: DevOpsAPITests.walkthrough)
-        executor.retryCallbacks.withLock { $0 = true }
-        executor.callbackDelay.withLock { $0 = .milliseconds(30) }
-        try await executor.start()
+        let executor = try await Self.startExecutor(client: client)
         defer { executor.stop() }
 
         try Self.writeDescriptors(versions: Self.versions, into: directory)
@@ -88,6 +85,16 @@ struct ServeCrashTests {
         let store = try SQLiteLifecycleStore(path: directory.url("tollgate.db"))
         let report = try store.verifyLog()
         #expect(report.isIntact, "\(report.completeness) \(String(describing: report.chain))")
+    }
+
+    /// An ODM executor that answers the walk-through's tasks by callback a little later and, like a
+    /// pipeline's `curl --retry`, retries its callbacks while Tollgate cannot be reached.
+    static func startExecutor(client: HTTPClient) async throws -> FakeODMExecutor {
+        let executor = FakeODMExecutor(client: client, respond: DevOpsAPITests.walkthrough)
+        executor.retryCallbacks.withLock { $0 = true }
+        executor.callbackDelay.withLock { $0 = .milliseconds(30) }
+        try await executor.start()
+        return executor
     }
 
     /// One walk-through descriptor per version, so several activities run at once.
