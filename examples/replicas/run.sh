@@ -25,6 +25,10 @@ TOLLGATE_CALLBACK_SECRET=${TOLLGATE_CALLBACK_SECRET:-$(head -c 32 /dev/urandom |
 export TOLLGATE_CALLBACK_SECRET
 "$tollgate" database migrate --postgres-env TOLLGATE_DATABASE_URL --schema tollgate
 
+# The walk-through on local scripts (the replicas run in the repository's root).
+mkdir -p "$work/descriptors"
+cp examples/walkthrough/descriptor-local.json "$work/descriptors/"
+
 for i in 0 1 2; do
   port=$((8002 + i))
   mkdir -p "$work/state-$i"
@@ -32,7 +36,7 @@ for i in 0 1 2; do
 server: { host: 127.0.0.1, port: $port, replicaName: replica-$i, leaseSeconds: 30 }
 database: { kind: postgres, url: { env: TOLLGATE_DATABASE_URL }, pool: 8, schema: tollgate }
 policies: { directory: $PWD/policies }
-registry: { kind: directory, path: $PWD/examples/walkthrough }
+registry: { kind: directory, path: $work/descriptors }
 state: { directory: $work/state-$i }
 executors:
   local: { kind: local }
