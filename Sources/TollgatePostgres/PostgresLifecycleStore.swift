@@ -18,19 +18,21 @@ public final class PostgresLifecycleStore: AuditStore {
     /// The pool, every request to it bounded by ``requestLimit``.
     var client: BoundedClient { BoundedClient(pool: pool, limit: requestLimit) }
     /// How long a request waits for PostgreSQL before it fails as ``StoreUnavailable``.
-    public let requestLimit: Duration = .seconds(5)
+    public let requestLimit: Duration
 
     /// A store over `database` (whose pool must be running, see ``PostgresDatabase/withDatabase``).
-    public init(_ database: PostgresDatabase) {
+    public init(_ database: PostgresDatabase, requestLimit: Duration = .seconds(10)) {
         self.pool = database.client
         self.logger = database.logger
+        self.requestLimit = requestLimit
     }
 
     /// A store with a connection pool of its own over `location`; the pool works while ``run()``
     /// runs (until its task is cancelled).
-    public init(location: PostgresLocation, logger: Logger) {
+    public init(location: PostgresLocation, logger: Logger, requestLimit: Duration = .seconds(10)) {
         self.pool = PostgresClient(configuration: location.configuration, backgroundLogger: logger)
         self.logger = logger
+        self.requestLimit = requestLimit
     }
 
     /// Runs the connection pool (a long-running task: cancel it to close the pool).

@@ -114,7 +114,7 @@ struct ODMAnswerTests {
 
     @Test func anUnreachableExecutorIsNamedOnItsTaskThenFailsIt() async throws {
         let f = try ServiceFixture(respond: { _ in nil }, recoveryInterval: .milliseconds(100))
-        try await f.start(executorUp: false, dispatchRetrySeconds: ["azure-devops": 1])
+        try await f.start(executorUp: false, dispatchRetrySeconds: ["azure-devops": 3])
         defer { Task { try? await f.stop() } }
         _ = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: Self.dev)
         try await waitUntil("the task names its executor") {
@@ -125,7 +125,7 @@ struct ODMAnswerTests {
         let errors = waiting["errors"]?.stringValue ?? ""
         #expect(errors.contains("executor 'azure-devops' could not take the task"), "\(errors)")
         #expect(errors.contains("attempt 1; next in"), "\(errors)")
-        #expect(errors.contains("within 1 s"), "\(errors)")
+        #expect(errors.contains("within 3 s"), "\(errors)")
 
         try await f.waitFor(activity: 1, status: "FAILED")
         let (_, failed) = try await f.call(.GET, "/api/v1/pp/devops/tasks/1")

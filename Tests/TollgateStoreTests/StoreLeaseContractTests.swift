@@ -82,15 +82,18 @@ struct StoreLeaseContractTests {
     @Test(arguments: StoreKind.allCases)
     func aDutyHasOneHolderWhoRenewsItUntilItLapses(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
-            let first = try #require(try await store.claimDuty("watch-tasks", owner: "replica-a", seconds: 2))
-            #expect(try await store.claimDuty("watch-tasks", owner: "replica-b", seconds: 2) == nil)
-            let renewed = try #require(try await store.claimDuty("watch-tasks", owner: "replica-a", seconds: 2))
+            let first = try #require(try await store.claimDuty("watch-tasks", owner: "replica-a", seconds: 60))
+            #expect(try await store.claimDuty("watch-tasks", owner: "replica-b", seconds: 60) == nil)
+            let renewed = try #require(try await store.claimDuty("watch-tasks", owner: "replica-a", seconds: 60))
             #expect(renewed.fence == first.fence, "renewing keeps the fence")
-            #expect(try await store.claimDuty("other-duty", owner: "replica-b", seconds: 2) != nil, "duties are leased apart")
-            try await Task.sleep(for: .milliseconds(2_500))
-            let taken = try #require(try await store.claimDuty("watch-tasks", owner: "replica-b", seconds: 2))
-            #expect(taken.fence > first.fence)
-            #expect(try await store.claimDuty("watch-tasks", owner: "replica-a", seconds: 2) == nil)
+            #expect(try await store.claimDuty("other-duty", owner: "replica-b", seconds: 60) != nil, "duties are leased apart")
+
+            // A holder that stops renewing loses the duty once its lease lapses.
+            let short = try #require(try await store.claimDuty("short-duty", owner: "replica-a", seconds: 0.3))
+            try await Task.sleep(for: .milliseconds(800))
+            let taken = try #require(try await store.claimDuty("short-duty", owner: "replica-b", seconds: 60))
+            #expect(taken.fence > short.fence)
+            #expect(try await store.claimDuty("short-duty", owner: "replica-a", seconds: 60) == nil)
         }
     }
 }
