@@ -78,7 +78,7 @@ struct CIWalkthroughTests {
             let body: JSONValue = ["dataProductId": "urn:org.opendatamesh:dataproducts:hello", "dataProductVersion": "1.0.0", "stage": .string(stage)]
             let (status, answer) = try await f.call(.POST, "/api/v1/pp/devops/activities?startAfterCreation=true", body: body)
             #expect(status == 201, "\(answer)")
-            for _ in 0..<500 {
+            for _ in 0..<3_000 {
                 try await pipelines.round()
                 if try await f.call(.GET, "/api/v1/pp/devops/activities/\(activity)/status").1["status"] != "PROCESSING" { break }
                 try await Task.sleep(for: .milliseconds(10))
@@ -96,12 +96,13 @@ struct CIWalkthroughTests {
         // (a collection that finds the run still going tries again with the executor backoff: 1 s,
         // 2 s, 4 s, …).
         var logs: JSONValue = []
-        for _ in 0..<1_500 {
+        for _ in 0..<500 {
             logs = try await f.call(.GET, "/api/v1/tollgate/tasks/2/history?kind=log").1
             if logs.arrayValue?.isEmpty == false { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        #expect(logs[0]?["message"] == "work (success)")
+        let history = logs.arrayValue?.isEmpty == false ? "" : try await f.call(.GET, "/api/v1/tollgate/tasks/2/history").1.serialized()
+        #expect(logs[0]?["message"] == "work (success)", "task 2's history: \(history)")
         #expect(logs[0]?["data"]?["log"] == "$ ./lifecycle/run\ndone")
 
         try await run("test", activity: 2)

@@ -63,7 +63,7 @@ struct ReplicaTests {
             Task { try await ServeCrashTests.promote(version: "1.0.\(version)", apis: addresses.map { "\($0)/api/v1/pp/devops" }, client: client, until: stop) }
         }
         var generator = SplitMix64(state: 20_261_207)
-        var paused = false, restartedDatabase = false
+        var paused: Int?, restartedDatabase = false
         for kill in 1...Self.kills {
             try await Task.sleep(for: .milliseconds(150 + Int(generator.next() % 350)))
             let index = Int(generator.next() % UInt64(Self.replicas))
@@ -80,7 +80,7 @@ struct ReplicaTests {
                 Foundation.kill(sleeper.processIdentifier, SIGSTOP)
                 try await Task.sleep(for: .seconds(Self.leaseSeconds * 2 + 1))
                 Foundation.kill(sleeper.processIdentifier, SIGCONT)
-                paused = true
+                paused = ports[(index + 1) % Self.replicas]
             }
             if kill == 14 {
                 try database.stop()
@@ -106,6 +106,17 @@ struct ReplicaTests {
         #expect(open == 0, "every activity ends")
         let tasks = try await ServeCrashTests.get("\(api)/tasks", client: client).arrayValue ?? []
         let count = ServeCrashTests.count(tasks: tasks, executor: executor)
+        // A replica paused after it checked its lease and before its request left can still send a
+        // dispatch the replica that took over sends too (README: only the executor could refuse it).
+        // Those are counted apart; any other second dispatch is a defect.
+        var senders: [Int64: [String]] = [:]
+        for task in executor.tasks {
+            let callback = task["callbackRef"]?.stringValue ?? ""
+            senders[task["id"]?.intValue ?? 0, default: []].append(String(callback.split(separator: "/").dropFirst().first ?? ""))
+        }
+        let repeated = senders.filter { $0.value.count > 1 }
+        let byPaused = repeated.filter { entry in paused.map { port in entry.value.contains("127.0.0.1:\(port)") } ?? false }
+        let unexplained = repeated.count - byPaused.count
 
         // Every notification recorded is delivered; a resend keeps its event id.
         try await Task.sleep(for: .seconds(2))
@@ -122,12 +133,12 @@ struct ReplicaTests {
         let missing = Set(events).subtracting(delivered)
         let repeats = delivered.count - Set(delivered).count
         print(
-            "replicas: \(Self.replicas) replicas, \(Self.kills) kills with SIGKILL, paused one past its lease: \(paused), database restarted: "
+            "replicas: \(Self.replicas) replicas, \(Self.kills) kills with SIGKILL, paused one past its lease: \(paused != nil), database restarted: "
                 + "\(restartedDatabase); \(promotions) promotions, \(tasks.count) tasks, \(executor.tasks.count) dispatches received, "
-                + "duplicates \(count.duplicates), lost results \(count.lost), failed tasks \(count.failed); \(events.count) notifications, "
+                + "duplicates \(count.duplicates) (\(byPaused.count) sent again by the paused replica), lost results \(count.lost), failed tasks \(count.failed); \(events.count) notifications, "
                 + "\(missing.count) missing, \(pending) pending, \(repeats) repeats dropped by event id; \(report.decisions) decisions, chain "
                 + (report.isIntact ? "verified" : "BROKEN") + "; replicas not stopped by SIGTERM within 10 s: \(slowShutdowns)")
-        #expect(count.duplicates == 0, "no task sent twice")
+        #expect(unexplained == 0, "no task sent twice but by the paused replica: \(repeated)")
         #expect(count.lost == 0, "no result lost")
         #expect(count.failed == 0)
         #expect(missing.isEmpty && pending == 0, "no notification lost")
