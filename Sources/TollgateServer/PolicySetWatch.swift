@@ -14,10 +14,11 @@ struct PolicySetWatch: Service {
     let logger: Logger
 
     func run() async throws {
-        var known = try? await store.publishedPolicySet()
-        if known == nil {
-            try? await store.publishPolicySet(revision: policies.policySet.revision)
-            known = policies.policySet.revision
+        // What this replica judges with; a set published before this watch began (by another
+        // replica, or by this one's reload) is followed like any later one.
+        var known = policies.policySet.revision
+        if (try? await store.publishedPolicySet()) == .some(nil) {
+            try? await store.publishPolicySet(revision: known)
         }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             if let published = try? await store.publishedPolicySet(), published != known {
