@@ -44,7 +44,8 @@ extension PostgresLifecycleStore {
             }
             // (A gated change naming a decision that is missing cannot be stored here: the
             // transitions' foreign key to the decisions refuses it.)
-            let head = walk.decisions > 0 || since == nil ? (walk.head > 0 ? (sequence: walk.head, hash: walk.headHash) : nil) : since.map { ($0.sequence, $0.hash) }
+            // The walk starts at `since` (or the last checkpoint), so its head is where the log is now.
+            let head: (sequence: Int64, hash: String)? = walk.head > 0 ? (walk.head, walk.headHash) : nil
             let position = head.map { VerifiedPosition(sequence: $0.sequence, hash: $0.hash, transitionId: lastTransition, partId: lastPart) } ?? since
             return LogVerification(
                 decisions: walk.decisions, head: head, chain: walk.problem, completeness: Array(problems.prefix(maximumProblems)), position: position)

@@ -73,7 +73,6 @@ struct ReplicaTests {
             let restarted = try ServeCrashTests.serve(configs[index], environment: environment, log: logs[index])
             servers.withLock { $0[index] = restarted }
             try await waitUntilListening(port: ports[index], client: client)
-            print("replicas: kill \(kill) of replica-\(index) done")
             if kill == 7 {
                 // One replica stops past its leases (a long pause, a partition), then wakes up.
                 let sleeper = servers.withLock { $0[(index + 1) % Self.replicas] }
