@@ -112,6 +112,7 @@ let package = Package(
                 "TollgateLifecycle", "TollgatePolicy", "TollgateJSON", "TollgateStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -125,6 +126,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -156,7 +158,7 @@ let package = Package(
         .executableTarget(
             name: "ServiceLoadBenchmark",
             dependencies: [
-                "TollgateJSON", "TollgateTestSupport",
+                "TollgateJSON", "TollgateTestSupport", "TollgateLifecycle", "TollgatePostgres", "TollgateStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

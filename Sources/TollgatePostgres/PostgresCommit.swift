@@ -61,22 +61,12 @@ struct PostgresCommit {
             for try await id in rows.decode(Int64.self) { intent.id = id }
             committed.outbox.append(intent)
         }
+        try await insertHistory(changes.history)
+        // Last, under the chain head's lock: the decisions, then the transitions that cite them.
         committed.decisions = try await appendDecisions(changes.decisions)
         let decisions = committed.decisions
-        for t in changes.transitions {
-            let sequence = t.decision.flatMap { decisions.indices.contains($0) ? decisions[$0].sequence : nil }
-            try await run(
-                """
-                INSERT INTO transitions (entity, entity_id, from_status, to_status, at, decision_seq)
-                VALUES (\(t.entity), \(t.entityId), \(t.from), \(t.to), \(Timestamp.formatMilliseconds(t.at)), \(sequence))
-                """)
-        }
-        for event in changes.history {
-            try await run(
-                """
-                INSERT INTO execution_history (task_id, at, kind, message, data)
-                VALUES (\(event.taskId), \(Timestamp.formatMilliseconds(event.at)), \(event.kind), \(event.message), \(event.data?.serialized()))
-                """)
+        try await insertTransitions(changes.transitions) { index in
+            index.flatMap { decisions.indices.contains($0) ? decisions[$0].sequence : nil }
         }
         return committed
     }
@@ -85,17 +75,22 @@ struct PostgresCommit {
     /// the head (held until the transaction ends).
     private func appendDecisions(_ decisions: [DecisionRecord]) async throws -> [DecisionRecord] {
         guard !decisions.isEmpty else { return [] }
-        try await run("INSERT INTO decision_chain_head (only_row, seq, hash) VALUES (TRUE, 0, '') ON CONFLICT (only_row) DO NOTHING")
+        // Every round trip from here to the commit holds the chain head, which every replica's
+        // appends wait for: the head is created, locked and read in one statement (an upsert that
+        // changes nothing locks the row), and moved by the statement that inserts the last decision.
         var sequence: Int64 = 0
         var previous = ""
-        for try await (seq, hash) in try await connection.query("SELECT seq, hash FROM decision_chain_head FOR UPDATE", logger: logger)
-            .decode((Int64, String).self)
-        {
+        let head = try await connection.query(
+            """
+            INSERT INTO decision_chain_head (only_row, seq, hash) VALUES (TRUE, 0, '')
+            ON CONFLICT (only_row) DO UPDATE SET seq = decision_chain_head.seq RETURNING seq, hash
+            """, logger: logger)
+        for try await (seq, hash) in head.decode((Int64, String).self) {
             sequence = seq
             previous = hash
         }
         var committed: [DecisionRecord] = []
-        for var record in decisions {
+        for (index, var record) in decisions.enumerated() {
             sequence += 1
             let input = DecisionInputParts.encode(record.input)
             if input.isSplit {
@@ -105,8 +100,10 @@ struct PostgresCommit {
             }
             let c = DecisionChain.Canonical(record, sequence: sequence, previousHash: previous, storedInput: input)
             let hash = c.hash
+            let last = index == decisions.count - 1
             try await run(
                 """
+                WITH moved AS (UPDATE decision_chain_head SET seq = \(sequence), hash = \(hash) WHERE \(last))
                 INSERT INTO decisions (seq, phase, verdict, data_product_id, data_product_version, stage, activity_id, task_id,
                     principal, policy_set_revision, gated_change, created_at, input, outcomes, previous_hash, hash, input_split)
                 VALUES (\(sequence), \(c.phase), \(c.verdict), \(c.dataProductId), \(c.dataProductVersion), \(c.stage), \(c.activityId),
@@ -119,8 +116,32 @@ struct PostgresCommit {
             committed.append(record)
             previous = hash
         }
-        try await run("UPDATE decision_chain_head SET seq = \(sequence), hash = \(previous)")
         return committed
+    }
+
+    /// One statement for every transition of the commit (empty strings and 0 stand for NULL).
+    private func insertTransitions(_ transitions: [StatusTransition], sequence: (Int?) -> Int64?) async throws {
+        guard !transitions.isEmpty else { return }
+        let entities = transitions.map(\.entity), ids = transitions.map(\.entityId), froms = transitions.map { $0.from ?? "" }
+        let tos = transitions.map(\.to), ats = transitions.map { Timestamp.formatMilliseconds($0.at) }
+        let sequences = transitions.map { sequence($0.decision) ?? 0 }
+        try await run(
+            """
+            INSERT INTO transitions (entity, entity_id, from_status, to_status, at, decision_seq)
+            SELECT e, i, NULLIF(f, ''), t, a, NULLIF(d, 0) FROM UNNEST(\(entities), \(ids), \(froms), \(tos), \(ats), \(sequences)) AS x(e, i, f, t, a, d)
+            """)
+    }
+
+    /// One statement for every history entry of the commit (an empty string stands for no data).
+    private func insertHistory(_ events: [ExecutionEvent]) async throws {
+        guard !events.isEmpty else { return }
+        let tasks = events.map(\.taskId), ats = events.map { Timestamp.formatMilliseconds($0.at) }, kinds = events.map(\.kind)
+        let messages = events.map(\.message), data = events.map { $0.data?.serialized() ?? "" }
+        try await run(
+            """
+            INSERT INTO execution_history (task_id, at, kind, message, data)
+            SELECT t, a, k, m, NULLIF(d, '') FROM UNNEST(\(tasks), \(ats), \(kinds), \(messages), \(data)) AS x(t, a, k, m, d)
+            """)
     }
 
     private func write(_ a: Activity) async throws {

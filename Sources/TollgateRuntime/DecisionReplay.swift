@@ -40,12 +40,12 @@ public struct DecisionReplay {
             engine = PolicyEngine(set: try PolicySet.load(sources: sources.map { PolicySet.Source(path: $0.file, text: $0.source) }))
             sets[key] = engine
         }
-        return Self.compare(decision, with: PolicyEngineGate(engine: engine).evaluate(decision.phase, input: decision.input))
+        return Self.compare(decision, with: PolicyEngineGate(engine: engine).decide(decision.phase, input: decision.input))
     }
 
     /// Evaluates `decision`'s input with a candidate policy set.
     public static func shadow(_ decision: DecisionRecord, candidate: PolicyEngine) -> Comparison {
-        compare(decision, with: PolicyEngineGate(engine: candidate).evaluate(decision.phase, input: decision.input), revisions: false)
+        compare(decision, with: PolicyEngineGate(engine: candidate).decide(decision.phase, input: decision.input), revisions: false)
     }
 
     static func compare(_ recorded: DecisionRecord, with fresh: GateDecision, revisions: Bool = true) -> Comparison {

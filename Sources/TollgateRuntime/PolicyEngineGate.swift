@@ -1,14 +1,35 @@
+public import NIOPosix
 public import TollgateJSON
 public import TollgateLifecycle
 public import TollgatePolicy
 
 /// The lifecycle's policy gate, answered by the embedded Lua policy engine.
+///
+/// A policy may run until its deadline (a second by default). Evaluations therefore run on the
+/// threads of `threads`, not on Swift's cooperative pool, whose few threads (one per core) also
+/// serve HTTP: however many evaluations run, requests are still answered.
 public struct PolicyEngineGate: PolicyGate {
     public let engine: PolicyEngine
+    /// Where evaluations run; `nil` runs them on the caller's thread (command-line tools).
+    public let threads: NIOThreadPool?
 
-    public init(engine: PolicyEngine) { self.engine = engine }
+    public init(engine: PolicyEngine, threads: NIOThreadPool? = nil) {
+        self.engine = engine
+        self.threads = threads
+    }
 
-    public func evaluate(_ phase: GatePhase, input: JSONValue) -> GateDecision {
+    public func evaluate(_ phase: GatePhase, input: JSONValue) async -> GateDecision {
+        guard let threads else { return decide(phase, input: input) }
+        do {
+            return try await threads.runIfActive { [self] in decide(phase, input: input) }
+        } catch {
+            // The pool is shut down or the task cancelled: the decision is still owed.
+            return decide(phase, input: input)
+        }
+    }
+
+    /// Evaluates on the caller's thread.
+    public func decide(_ phase: GatePhase, input: JSONValue) -> GateDecision {
         let policyPhase: PolicyPhase =
             switch phase {
             case .stageTransition: .stageTransition

@@ -1,4 +1,5 @@
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import TollgatePolicy
 import TollgatePostgres
@@ -10,6 +11,8 @@ import TollgatePostgres
 struct PolicySetWatch: Service {
     let store: PostgresLifecycleStore
     let policies: PolicyEngine
+    /// Where the policy files are loaded (their top level runs under the evaluation limits).
+    let threads: NIOThreadPool
     let interval: Duration
     let logger: Logger
 
@@ -23,16 +26,16 @@ struct PolicySetWatch: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             if let published = try? await store.publishedPolicySet(), published != known {
                 known = published
-                if published != policies.policySet.revision { follow(published) }
+                if published != policies.policySet.revision { await follow(published) }
             }
             try? await Task.sleep(for: interval)
         }
     }
 
     /// Reloads this replica's policy files after another replica published `published`.
-    private func follow(_ published: String) {
+    private func follow(_ published: String) async {
         do {
-            let set = try policies.reload()
+            let set = try await threads.runIfActive { [policies] in try policies.reload() }
             if set.revision == published {
                 logger.info("policy set \(published.prefix(12)) published by another replica: reloaded")
             } else {

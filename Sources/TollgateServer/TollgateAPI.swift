@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOPosix
 import TollgateJSON
 import TollgateLifecycle
 import TollgatePolicy
@@ -8,6 +9,8 @@ import TollgatePolicy
 /// reload, and the decisions of an activity.
 struct TollgateAPI: Sendable {
     let policies: PolicyEngine
+    /// Where policies are loaded and evaluated, off the threads that serve requests.
+    let threads: NIOThreadPool
     let store: any AuditStore
     /// Makes a reloaded set the one every replica follows (nil with one process).
     let publish: (@Sendable (String) async -> Void)?
@@ -17,7 +20,7 @@ struct TollgateAPI: Sendable {
         group.get("policies") { _, _ in JSONResponse(value: self.policySet()) }
         group.post("policies/reload") { _, _ in
             do {
-                let set = try self.policies.reload()
+                let set = try await self.threads.runIfActive { [policies] in try policies.reload() }
                 await self.publish?(set.revision)
                 return JSONResponse(value: ["revision": .string(set.revision), "loaded": .int(Int64(set.policies.count)), "broken": .int(Int64(set.problems.count))])
             } catch {
@@ -84,7 +87,7 @@ struct TollgateAPI: Sendable {
         guard let phase = PolicyPhase(rawValue: name) else {
             throw ODMError.unreadableBody("name the phase: ?phase=ACTIVITY_STAGE_TRANSITION (or an event field in the input)")
         }
-        let decision = policies.evaluate(phase, input: PolicyDocument(input))
+        let decision = try await threads.runIfActive { [policies] in policies.evaluate(phase, input: PolicyDocument(input)) }
         var body = JSONObject()
         body["phase"] = .string(phase.rawValue)
         body["verdict"] = .string(decision.verdict.rawValue)

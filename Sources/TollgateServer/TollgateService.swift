@@ -2,6 +2,7 @@ public import AsyncHTTPClient
 import Foundation
 public import Hummingbird
 import HummingbirdCore
+import NIOPosix
 import ServiceLifecycle
 public import Logging
 public import NIOCore
@@ -118,10 +119,14 @@ public struct TollgateService: Sendable {
             "\(base)/api/v1/pp/devops/tasks/\(taskId)/status?action=STOP&token=\(tokens.token(taskId: taskId))"
         }
         engine = try LifecycleEngine(
-            store: store, gate: CountingGate(gate: PolicyEngineGate(engine: policies), metrics: metrics), descriptors: descriptors,
+            store: store, gate: CountingGate(gate: PolicyEngineGate(engine: policies, threads: Self.policyThreads), metrics: metrics), descriptors: descriptors,
             executors: ExecutorRegistry(executors), options: options)
         forwarder.engine.withLock { $0 = engine }
     }
+
+    /// Where policies are evaluated and loaded: NIO's pool for blocking work, one thread per core,
+    /// apart from the cooperative pool that serves requests.
+    static let policyThreads = NIOThreadPool.singleton
 
     /// The HTTP client for calls to executors, registries and notification receivers: a refused
     /// connection fails at once (the outbox retries it later), a silent peer after `connect`.
@@ -154,7 +159,7 @@ public struct TollgateService: Sendable {
         if let pool = databasePool {
             publish = { revision in _ = try? await pool.publishPolicySet(revision: revision) }
         }
-        TollgateAPI(policies: policies, store: store, publish: publish).register(on: router)
+        TollgateAPI(policies: policies, threads: Self.policyThreads, store: store, publish: publish).register(on: router)
         AuditPages(store: store).register(on: router)
         router.get("openapi.json") { _, _ in JSONResponse(value: APIDocument.json) }
         router.get("metrics") { _, _ -> Response in
@@ -184,7 +189,7 @@ public struct TollgateService: Sendable {
             services: (databasePool.map {
                 [
                     DatabasePoolService(store: $0, logger: logger) as any Service,
-                    PolicySetWatch(store: $0, policies: policies, interval: policySetPollInterval, logger: logger),
+                    PolicySetWatch(store: $0, policies: policies, threads: Self.policyThreads, interval: policySetPollInterval, logger: logger),
                 ]
             } ?? [])
                 + [RecoveryService(engine: engine, interval: recoveryInterval) as any Service]

@@ -90,7 +90,7 @@ struct DecisionInputStorageTests {
 
         let report = try store.verifyLog()
         #expect(report.isIntact, "\(String(describing: report.chain)) \(report.completeness)")
-        let exported = try store.storedDecisions(matching: Self.activity(1))
+        let exported = try await store.storedDecisions(matching: Self.activity(1))
         #expect(try JSONValue.parse(exported[41].input) == last.input, "an export shows the input whole")
     }
 
@@ -167,7 +167,7 @@ struct DecisionInputStorageTests {
         let partsAfterFirst = try db.statement("SELECT COUNT(*) FROM decision_parts").first { $0.int64(0) } ?? 0
         f.clock.advance(seconds: 3_600)
         _ = try await f.engine.createActivity(dataProductId: EngineFixture.productId, version: "1.0.0", stage: "test", principal: EngineFixture.ci, start: true)
-        let remaining = try store.decisions(matching: Self.activity(2))
+        let remaining = try await store.decisions(matching: Self.activity(2))
         #expect(!remaining.isEmpty)
 
         let checkpoint = try #require(try store.prune(before: f.clock.now.addingTimeInterval(-60), principal: "auditor"))
@@ -176,7 +176,7 @@ struct DecisionInputStorageTests {
         #expect(partsAfterPrune < partsAfterFirst, "the first activity's own parts are gone")
         let stored = Set(try db.statement("SELECT hash FROM decision_parts").rows { $0.string(0) })
         #expect(stored == (try Self.reachableParts(db)), "every part left is used by a remaining decision")
-        #expect(try store.decisions(matching: Self.activity(2)) == remaining, "what remains reads back whole")
+        #expect(try await store.decisions(matching: Self.activity(2)) == remaining, "what remains reads back whole")
         #expect(try store.verifyLog().isIntact)
     }
 }

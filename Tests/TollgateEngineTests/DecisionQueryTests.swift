@@ -23,7 +23,7 @@ struct DecisionQueryTests {
 
     @Test func everyFilterNarrowsTheLog() async throws {
         let (_, _, store) = try await log()
-        let all = try store.decisions(matching: DecisionFilter())
+        let all = try await store.decisions(matching: DecisionFilter())
         #expect(all.map(\.sequence) == [1, 2, 3, 4, 5])
         #expect(try sequences(store) { $0.dataProductId = EngineFixture.productId } == [1, 2, 3, 4, 5])
         #expect(try sequences(store) { $0.dataProductId = "urn:other" } == [])
@@ -60,14 +60,14 @@ struct DecisionQueryTests {
         let (_, f, store) = try await log()
         var filter = DecisionFilter()
         filter.limit = 2
-        let first = try store.decisions(matching: filter).map(\.sequence)
+        let first = try await store.decisions(matching: filter).map(\.sequence)
         #expect(first == [1, 2])
         // More decisions arrive between pages.
         try await f.report(f.executor.requests[2].taskId, results: ["tested": true])
         var seen = first
         filter.after = first.last
         while true {
-            let page = try store.decisions(matching: filter).map(\.sequence)
+            let page = try await store.decisions(matching: filter).map(\.sequence)
             if page.isEmpty { break }
             seen += page
             filter.after = page.last
@@ -78,11 +78,11 @@ struct DecisionQueryTests {
 
     @Test func aDecisionIsReadBackWhole() async throws {
         let (_, _, store) = try await log()
-        let decision = try #require(try store.decision(sequence: 2))
+        let decision = try #require(try await store.decision(sequence: 2))
         #expect(decision.phase == .taskResult)
         #expect(decision.input["result"]?["results"] == ["vm": ["name": "vm-dev", "ip": "198.168.20.120"]])
-        #expect(try store.decision(sequence: 99) == nil)
-        #expect(try store.chainHead()?.sequence == 5)
-        #expect(try store.chainHead()?.hash == (try store.decision(sequence: 5))?.hash)
+        #expect(try await store.decision(sequence: 99) == nil)
+        #expect(try await store.chainHead()?.sequence == 5)
+        #expect(try await store.chainHead()?.hash == (try await store.decision(sequence: 5))?.hash)
     }
 }

@@ -13,7 +13,7 @@ struct RetentionTests {
         let directory = try TemporaryDirectory()
         let (f, store) = try await SQLiteStoreTests().walk(directory.url("tollgate.db"))
         #expect(try store.decisionCount() == 5)
-        let fifth = try #require(try store.decision(sequence: 5))
+        let fifth = try #require(try await store.decision(sequence: 5))
 
         try store.setLegalHold(name: "case-42", reason: "litigation", principal: "audit")
         #expect {
@@ -25,21 +25,21 @@ struct RetentionTests {
         let db = try SQLiteConnection(path: directory.url("tollgate.db"))
         #expect(throws: SQLiteError.self) { try db.execute("DELETE FROM decisions WHERE seq = 1") }
 
-        try store.releaseLegalHold(name: "case-42")
+        try await store.releaseLegalHold(name: "case-42")
         #expect(try store.prune(before: Date.distantPast, principal: "audit") == nil, "nothing that old")
         let checkpoint = try #require(try store.prune(before: fifth.createdAt.addingTimeInterval(0.001), principal: "audit"))
         #expect(checkpoint.throughSequence == 5)
         #expect(checkpoint.throughHash == fifth.hash)
         #expect(checkpoint.pruned == 5)
         #expect(try store.decisionCount() == 0)
-        #expect(try store.checkpoints().count == 1, "the pruning is itself recorded")
+        #expect(try await store.checkpoints().count == 1, "the pruning is itself recorded")
         #expect(throws: SQLiteError.self) { try db.execute("DELETE FROM decision_checkpoints") }
         let afterPruning = try store.verifyLog()
         #expect(afterPruning.isIntact, "\(afterPruning.completeness) \(String(describing: afterPruning.chain))")
 
         // The log goes on from the checkpoint.
         try await f.report(f.executor.requests[2].taskId, results: ["tested": true])
-        #expect(try store.decision(sequence: 6)?.previousHash == fifth.hash)
+        #expect(try await store.decision(sequence: 6)?.previousHash == fifth.hash)
         let report = try store.verifyLog()
         #expect(report.isIntact, "\(report.completeness) \(String(describing: report.chain))")
         #expect(report.head?.sequence == 7)

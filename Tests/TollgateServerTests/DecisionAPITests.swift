@@ -69,11 +69,11 @@ struct DecisionAPITests {
         #expect(trailer["decisions"] == 7)
         #expect(trailer["chainSequence"] == 7)
         let store = try SQLiteLifecycleStore(path: f.directory.url("tollgate.db"))
-        #expect(trailer["chainHash"] == .string(try #require(try store.decision(sequence: 7)).hash), "checkable against the live log")
+        #expect(trailer["chainHash"] == .string(try #require(try await store.decision(sequence: 7)).hash), "checkable against the live log")
         for line in lines.dropLast() {
             let exported = try #require(line)
             let sequence = try #require(exported["sequence"]?.intValue)
-            let live = try #require(try store.decision(sequence: sequence))
+            let live = try #require(try await store.decision(sequence: sequence))
             #expect(exported == DecisionRendering.json(live), "an exported decision is the stored one, to the letter")
         }
 

@@ -43,6 +43,60 @@ struct ServeHostilePolicyTests {
         ),
     ]
 
+    /// A policy that runs to its deadline occupies a thread of the policy engine's own, not one of
+    /// the threads that serve HTTP: with more such evaluations running than the machine has cores,
+    /// `/health` still answers before the first of them ends.
+    @Test func evaluationsThatRunToTheirDeadlineHoldNoRequestThread() async throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("policies/spin.lua", PolicySource.policy(name: "spin", body: "while true do end"))
+        try directory.write("descriptors/.keep", "")
+        let port = FreePort.next()
+        let config = try directory.write(
+            "tollgate.yaml",
+            """
+            server: { host: 127.0.0.1, port: \(port) }
+            database: { path: \(directory.url("tollgate.db")) }
+            policies: { directory: \(directory.url("policies")), deadlineMilliseconds: 2000, instructionBudget: 1000000000000 }
+            registry: { kind: directory, path: \(directory.url("descriptors")) }
+            """)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: TollgateCommand.executable)
+        server.arguments = ["serve", "--config", config]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        let client = TollgateService.makeHTTPClient()
+        defer { Task { try? await client.shutdown() } }
+        try await waitUntilListening(port: port, client: client)
+
+        let evaluations = 2 * ProcessInfo.processInfo.activeProcessorCount
+        let seen = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<evaluations {
+                group.addTask {
+                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/tollgate/policies/evaluate?phase=ACTIVITY_STAGE_TRANSITION")
+                    request.method = .POST
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    request.body = .bytes(ByteBuffer(string: PolicyInputs.stageTransition.serialized()))
+                    let response = try await client.execute(request, timeout: .seconds(60))
+                    let body = try JSONValue.parse(Array(buffer: try await response.body.collect(upTo: 1 << 20)))
+                    #expect(body["results"]?[0]?["error"] == "deadline", "\(body)")
+                    return "evaluation"
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(500))
+                let health = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(60))
+                #expect(health.status == .ok)
+                return "health"
+            }
+            var finished: [String] = []
+            for try await name in group { finished.append(name) }
+            return finished
+        }
+        #expect(seen.first == "health", "health answered after \(seen.firstIndex(of: "health") ?? -1) of \(evaluations) evaluations that each ran 2 s")
+    }
+
     @Test func theServerSurvivesDecidesErrorAndStops() async throws {
         let directory = try TemporaryDirectory()
         for (file, source) in Self.attacks { try directory.write("policies/\(file)", source) }

@@ -37,7 +37,7 @@ struct TaskHistory: AsyncParsableCommand {
             printError("tollgate task history: \(database) has no task \(task)")
             throw ExitCode(1)
         }
-        let events = try store.history(taskId: task).filter { kind == nil || $0.kind == kind }
+        let events = try await store.history(taskId: task).filter { kind == nil || $0.kind == kind }
         switch format {
         case .json:
             let list = events.map { event -> JSONValue in

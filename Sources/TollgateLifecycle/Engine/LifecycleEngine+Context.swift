@@ -74,7 +74,7 @@ extension LifecycleEngine {
             history: try await stageHistory(of: activity),
             context: try await context(for: activity, tasks: tasks, descriptor: descriptor))
         let input = builder.input(phase, task: task, report: report)
-        let decision = gate.evaluate(phase, input: input)
+        let decision = await gate.evaluate(phase, input: input)
         let record = DecisionRecord(
             phase: phase, verdict: decision.verdict, dataProductId: activity.dataProductId,
             dataProductVersion: activity.dataProductVersion, stage: activity.stage, activityId: activity.id,

@@ -108,8 +108,9 @@ public struct PolicySourceRecord: Sendable, Equatable {
 
 /// Asks policies about a phase. The policy engine implements it; the lifecycle only sees verdicts.
 public protocol PolicyGate: Sendable {
-    /// Evaluates the phase's policies on `input` (the documented policy input).
-    func evaluate(_ phase: GatePhase, input: JSONValue) -> GateDecision
+    /// Evaluates the phase's policies on `input` (the documented policy input). A gate that runs
+    /// code of unknown cost (policies) runs it off the threads of Swift's cooperative pool.
+    func evaluate(_ phase: GatePhase, input: JSONValue) async -> GateDecision
     /// The sources of the given revisions (those the gate knows).
     func sources(revisions: Set<String>) -> [PolicySourceRecord]
 }
@@ -118,7 +119,7 @@ public protocol PolicyGate: Sendable {
 public struct OpenGate: PolicyGate {
     public init() {}
 
-    public func evaluate(_ phase: GatePhase, input: JSONValue) -> GateDecision {
+    public func evaluate(_ phase: GatePhase, input: JSONValue) async -> GateDecision {
         GateDecision(phase: phase, verdict: .pass, policySetRevision: "none", outcomes: [])
     }
 

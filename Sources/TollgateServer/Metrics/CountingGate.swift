@@ -6,8 +6,8 @@ struct CountingGate: PolicyGate {
     let gate: any PolicyGate
     let metrics: TollgateMetrics
 
-    func evaluate(_ phase: GatePhase, input: JSONValue) -> GateDecision {
-        let decision = gate.evaluate(phase, input: input)
+    func evaluate(_ phase: GatePhase, input: JSONValue) async -> GateDecision {
+        let decision = await gate.evaluate(phase, input: input)
         metrics.decision(
             phase: phase.rawValue, verdict: decision.verdict.rawValue,
             outcomes: decision.outcomes.map { ($0.policy, $0.outcome, Double($0.durationNanoseconds) / 1e9) })
