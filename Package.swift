@@ -207,7 +207,7 @@ let package = Package(
         // One suite of the store's contract, run against the memory, SQLite and PostgreSQL stores.
         .testTarget(
             name: "TollgateStoreTests",
-            dependencies: ["TollgateLifecycle", "TollgateStore", "TollgatePostgres", "TollgateJSON", "TollgateTestSupport"],
+            dependencies: ["TollgateLifecycle", "TollgateStore", "TollgatePostgres", "TollgateSQLite", "TollgateJSON", "TollgateTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

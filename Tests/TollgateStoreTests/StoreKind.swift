@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TollgateLifecycle
 import TollgatePostgres
+import TollgateSQLite
 import TollgateStore
 import TollgateTestSupport
 
@@ -24,6 +25,32 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
             return try await PostgresDatabase.withDatabase(location) { database in
                 try await database.migrate()
                 return try await body(PostgresLifecycleStore(database))
+            }
+        }
+    }
+
+    /// The stores auditors read (SQLite and PostgreSQL).
+    static let auditing: [StoreKind] = [.sqlite, .postgres]
+
+    /// Runs `body` with an empty auditable store of this kind and a way to run SQL on its database
+    /// behind the store's back (to tamper with it as an attacker with database access would).
+    func withAuditStore<T: Sendable>(
+        _ body: @Sendable (any AuditStore, _ sql: @escaping @Sendable (String) async throws -> Void) async throws -> T
+    ) async throws -> T {
+        switch self {
+        case .memory:
+            Issue.record("the in-memory store keeps no audit log")
+            throw CancellationError()
+        case .sqlite:
+            let directory = try TemporaryDirectory()
+            let path = directory.url("tollgate.db")
+            let store = try SQLiteLifecycleStore(path: path)
+            return try await body(store) { sql in try SQLiteConnection(path: path).execute(sql) }
+        case .postgres:
+            let location = try PostgresLocation(url: PostgresTestCluster.url(), schema: PostgresTestCluster.freshSchema("audit"), pool: 4)
+            return try await PostgresDatabase.withDatabase(location) { database in
+                try await database.migrate()
+                return try await body(PostgresLifecycleStore(database)) { sql in try await database.execute(sql) }
             }
         }
     }
