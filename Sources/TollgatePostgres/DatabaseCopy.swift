@@ -73,7 +73,7 @@ public struct DatabaseCopy: Sendable {
                 if let problem = verified.problem { throw PostgresLogCheck.failure(problem) }
                 if verified.head > 0 {
                     _ = try await connection.query(
-                        "INSERT INTO decision_chain_head (seq, hash) VALUES (\(verified.head), \(verified.headHash))", logger: logger)
+                        "UPDATE decision_chain_head SET seq = \(verified.head), hash = \(verified.headHash)", logger: logger)
                 }
                 return Report(rows: rows, verifiedDecisions: verified.decisions, head: verified.head)
             }

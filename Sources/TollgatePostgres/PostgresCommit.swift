@@ -12,11 +12,17 @@ struct PostgresCommit {
     let logger: Logger
 
     func write(_ changes: ChangeSet) async throws -> CommittedChanges {
+        // A changed activity moves to its next row version in the statement that writes it.
+        let changed = Dictionary(changes.activities.filter { $0.version > 0 }.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
         for (id, version) in changes.expectedVersions.sorted(by: { $0.key < $1.key }) {
-            let moved = try await count("UPDATE activities SET row_version = row_version + 1 WHERE id = \(id) AND row_version = \(version) RETURNING id")
+            let moved = try await count(
+                changed[id].map { update($0, expecting: version) }
+                    ?? "UPDATE activities SET row_version = row_version + 1 WHERE id = \(id) AND row_version = \(version) RETURNING id")
             if moved == 0 { throw StoreConflict("activity \(id) changed since it was read (expected version \(version))") }
         }
-        for activity in changes.activities { try await write(activity) }
+        for activity in changes.activities where changes.expectedVersions[activity.id] == nil || activity.version == 0 {
+            try await write(activity)
+        }
         for task in changes.tasks { try await write(task) }
         for record in changes.stageRecords { try await write(record) }
         for source in changes.policySources {
@@ -62,73 +68,78 @@ struct PostgresCommit {
             committed.outbox.append(intent)
         }
         try await insertHistory(changes.history)
-        // Last, under the chain head's lock: the decisions, then the transitions that cite them.
-        committed.decisions = try await appendDecisions(changes.decisions)
-        let decisions = committed.decisions
-        try await insertTransitions(changes.transitions) { index in
-            index.flatMap { decisions.indices.contains($0) ? decisions[$0].sequence : nil }
+        if changes.decisions.isEmpty {
+            try await insertTransitions(changes.transitions)
+        } else {
+            // Last, as they lock the chain head: the decisions, with the transitions that cite them.
+            committed.decisions = try await appendDecisions(changes.decisions, transitions: changes.transitions)
         }
         return committed
     }
 
-    /// Appends `decisions` to the chain: locks its head, numbers and hashes each after it, and moves
-    /// the head (held until the transaction ends).
-    private func appendDecisions(_ decisions: [DecisionRecord]) async throws -> [DecisionRecord] {
+    /// Appends `decisions` to the chain, each in one statement that moves the chain head (which
+    /// locks it until the transaction ends), hashes the decision after the head's hash there, and
+    /// inserts it; the last statement also inserts `transitions`, which may cite any of them. From
+    /// the lock to the commit there is then a single round trip besides the commit itself: the
+    /// head is what every replica's appends wait for.
+    private func appendDecisions(_ decisions: [DecisionRecord], transitions: [StatusTransition]) async throws -> [DecisionRecord] {
         guard !decisions.isEmpty else { return [] }
-        // Every round trip from here to the commit holds the chain head, which every replica's
-        // appends wait for: the head is created, locked and read in one statement (an upsert that
-        // changes nothing locks the row), and moved by the statement that inserts the last decision.
-        var sequence: Int64 = 0
-        var previous = ""
-        let head = try await connection.query(
-            """
-            INSERT INTO decision_chain_head (only_row, seq, hash) VALUES (TRUE, 0, '')
-            ON CONFLICT (only_row) DO UPDATE SET seq = decision_chain_head.seq RETURNING seq, hash
-            """, logger: logger)
-        for try await (seq, hash) in head.decode((Int64, String).self) {
-            sequence = seq
-            previous = hash
+        let inputs = decisions.map { DecisionInputParts.encode($0.input) }
+        for part in inputs.flatMap({ $0.isSplit ? $0.parts : [] }) {
+            try await run("INSERT INTO decision_parts (hash, body) VALUES (\(part.hash), \(part.text)) ON CONFLICT (hash) DO NOTHING")
         }
         var committed: [DecisionRecord] = []
         for (index, var record) in decisions.enumerated() {
-            sequence += 1
-            let input = DecisionInputParts.encode(record.input)
-            if input.isSplit {
-                for part in input.parts {
-                    try await run("INSERT INTO decision_parts (hash, body) VALUES (\(part.hash), \(part.text)) ON CONFLICT (hash) DO NOTHING")
-                }
+            let c = DecisionChain.Canonical(record, sequence: 0, previousHash: "", storedInput: inputs[index])
+            let (leading, middle) = c.hashedAroundPosition
+            // Transitions go with the last decision; one citing it says -1, as its number is not known yet.
+            let cited = index == decisions.count - 1 ? transitions : []
+            let sequences = cited.map { t -> Int64 in
+                guard let i = t.decision, committed.indices.contains(i) || i == index else { return 0 }
+                return i == index ? -1 : committed[i].sequence
             }
-            let c = DecisionChain.Canonical(record, sequence: sequence, previousHash: previous, storedInput: input)
-            let hash = c.hash
-            let last = index == decisions.count - 1
-            try await run(
+            let rows = try await connection.query(
                 """
-                WITH moved AS (UPDATE decision_chain_head SET seq = \(sequence), hash = \(hash) WHERE \(last))
-                INSERT INTO decisions (seq, phase, verdict, data_product_id, data_product_version, stage, activity_id, task_id,
-                    principal, policy_set_revision, gated_change, created_at, input, outcomes, previous_hash, hash, input_split)
-                VALUES (\(sequence), \(c.phase), \(c.verdict), \(c.dataProductId), \(c.dataProductVersion), \(c.stage), \(c.activityId),
-                    \(c.taskId), \(c.principal), \(c.policySetRevision), \(c.gatedChange), \(c.createdAt), \(c.input), \(c.outcomes),
-                    \(previous), \(hash), \(c.inputIsSplit))
-                """)
-            record.sequence = sequence
-            record.previousHash = previous
-            record.hash = hash
+                WITH head AS (
+                    UPDATE decision_chain_head SET seq = seq + 1, previous_hash = hash,
+                        hash = encode(sha256(\(ByteBuffer(bytes: leading)) || convert_to(length((seq + 1)::text) || ':' || (seq + 1)::text, 'UTF8')
+                            || \(ByteBuffer(bytes: middle)) || convert_to(octet_length(hash) || ':' || hash, 'UTF8')), 'hex')
+                    RETURNING seq, previous_hash, hash
+                ), appended AS (
+                    INSERT INTO decisions (seq, phase, verdict, data_product_id, data_product_version, stage, activity_id, task_id,
+                        principal, policy_set_revision, gated_change, created_at, input, outcomes, previous_hash, hash, input_split)
+                    SELECT head.seq, \(c.phase), \(c.verdict), \(c.dataProductId), \(c.dataProductVersion), \(c.stage), \(c.activityId),
+                        \(c.taskId), \(c.principal), \(c.policySetRevision), \(c.gatedChange), \(c.createdAt), \(c.input), \(c.outcomes),
+                        head.previous_hash, head.hash, \(c.inputIsSplit)
+                    FROM head
+                    RETURNING seq, previous_hash, hash
+                ), recorded AS (
+                    INSERT INTO transitions (entity, entity_id, from_status, to_status, at, decision_seq)
+                    SELECT e, i, NULLIF(f, ''), t, a, CASE WHEN d = -1 THEN (SELECT seq FROM appended) ELSE NULLIF(d, 0) END
+                    FROM UNNEST(\(cited.map(\.entity)), \(cited.map(\.entityId)), \(cited.map { $0.from ?? "" }), \(cited.map(\.to)),
+                        \(cited.map { Timestamp.formatMilliseconds($0.at) }), \(sequences)) AS x(e, i, f, t, a, d)
+                )
+                SELECT seq, previous_hash, hash FROM appended
+                """, logger: logger)
+            for try await (sequence, previous, hash) in rows.decode((Int64, String, String).self) {
+                record.sequence = sequence
+                record.previousHash = previous
+                record.hash = hash
+            }
             committed.append(record)
-            previous = hash
         }
         return committed
     }
 
-    /// One statement for every transition of the commit (empty strings and 0 stand for NULL).
-    private func insertTransitions(_ transitions: [StatusTransition], sequence: (Int?) -> Int64?) async throws {
+    /// One statement for every transition of a commit without decisions (an empty string stands for NULL).
+    private func insertTransitions(_ transitions: [StatusTransition]) async throws {
         guard !transitions.isEmpty else { return }
         let entities = transitions.map(\.entity), ids = transitions.map(\.entityId), froms = transitions.map { $0.from ?? "" }
         let tos = transitions.map(\.to), ats = transitions.map { Timestamp.formatMilliseconds($0.at) }
-        let sequences = transitions.map { sequence($0.decision) ?? 0 }
         try await run(
             """
-            INSERT INTO transitions (entity, entity_id, from_status, to_status, at, decision_seq)
-            SELECT e, i, NULLIF(f, ''), t, a, NULLIF(d, 0) FROM UNNEST(\(entities), \(ids), \(froms), \(tos), \(ats), \(sequences)) AS x(e, i, f, t, a, d)
+            INSERT INTO transitions (entity, entity_id, from_status, to_status, at)
+            SELECT e, i, NULLIF(f, ''), t, a FROM UNNEST(\(entities), \(ids), \(froms), \(tos), \(ats)) AS x(e, i, f, t, a)
             """)
     }
 
@@ -142,6 +153,16 @@ struct PostgresCommit {
             INSERT INTO execution_history (task_id, at, kind, message, data)
             SELECT t, a, k, m, NULLIF(d, '') FROM UNNEST(\(tasks), \(ats), \(kinds), \(messages), \(data)) AS x(t, a, k, m, d)
             """)
+    }
+
+    /// The update of a read activity, refused (no row returned) unless it is still at `version`.
+    private func update(_ a: Activity, expecting version: Int64) -> PostgresQuery {
+        """
+        UPDATE activities SET status = \(a.status.rawValue), results = \(a.results?.serialized()), errors = \(a.errors),
+            started_at = \(a.startedAt.map(Timestamp.formatMilliseconds)), finished_at = \(a.finishedAt.map(Timestamp.formatMilliseconds)),
+            row_version = row_version + 1
+        WHERE id = \(a.id) AND row_version = \(version) RETURNING id
+        """
     }
 
     private func write(_ a: Activity) async throws {

@@ -207,5 +207,11 @@ enum PostgresSchema {
             "CREATE UNIQUE INDEX activities_one_planned ON activities (data_product_id, data_product_version, stage) WHERE status = 'PLANNED'",
             "CREATE UNIQUE INDEX activities_one_processing ON activities (data_product_id, data_product_version) WHERE status = 'PROCESSING'",
         ],
+        // 3: decisions appended in one statement each, which moves the chain head and hashes there:
+        // the head exists from the start and keeps the hash it followed.
+        [
+            "ALTER TABLE decision_chain_head ADD COLUMN previous_hash TEXT NOT NULL DEFAULT ''",
+            "INSERT INTO decision_chain_head (only_row, seq, hash) VALUES (TRUE, 0, '') ON CONFLICT (only_row) DO NOTHING",
+        ],
     ]
 }

@@ -104,6 +104,28 @@ public enum DecisionChain {
             return String(decoding: hex, as: UTF8.self)
         }
 
+        /// The hashed bytes around the two fields a database appending the decision fills in
+        /// itself: the version tag's field before the sequence, and every field between the
+        /// sequence and the previous hash. `hash` is SHA-256 over `leading`, the sequence's field,
+        /// `middle` and the previous hash's field, each field written `<UTF-8 length>:<text>`.
+        public var hashedAroundPosition: (leading: [UInt8], middle: [UInt8]) {
+            var leading: [UInt8] = []
+            Self.appendField(inputIsSplit ? "tollgate-decision-v2" : "tollgate-decision-v1", to: &leading)
+            var middle: [UInt8] = []
+            for text in [phase, verdict, dataProductId, dataProductVersion, stage, String(activityId), taskId.map(String.init) ?? "-"] {
+                Self.appendField(text, to: &middle)
+            }
+            for text in [principal ?? "-", policySetRevision, gatedChange, createdAt, input, outcomes] { Self.appendField(text, to: &middle) }
+            return (leading, middle)
+        }
+
+        static func appendField(_ text: String, to bytes: inout [UInt8]) {
+            let utf8 = Array(text.utf8)
+            appendDecimal(utf8.count, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            bytes += utf8
+        }
+
         static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
             if value >= 10 { appendDecimal(value / 10, to: &bytes) }
             bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
