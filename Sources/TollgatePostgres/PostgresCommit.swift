@@ -79,19 +79,19 @@ struct PostgresCommit {
 
     /// Appends `decisions` to the chain, each in one statement that moves the chain head (which
     /// locks it until the transaction ends), hashes the decision after the head's hash there, and
-    /// inserts it; the last statement also inserts `transitions`, which may cite any of them. From
+    /// inserts it with the parts of its input; the last statement also inserts `transitions`, which
+    /// may cite any of them. From
     /// the lock to the commit there is then a single round trip besides the commit itself: the
     /// head is what every replica's appends wait for.
     private func appendDecisions(_ decisions: [DecisionRecord], transitions: [StatusTransition]) async throws -> [DecisionRecord] {
         guard !decisions.isEmpty else { return [] }
         let inputs = decisions.map { DecisionInputParts.encode($0.input) }
-        for part in inputs.flatMap({ $0.isSplit ? $0.parts : [] }) {
-            try await run("INSERT INTO decision_parts (hash, body) VALUES (\(part.hash), \(part.text)) ON CONFLICT (hash) DO NOTHING")
-        }
         var committed: [DecisionRecord] = []
         for (index, var record) in decisions.enumerated() {
             let c = DecisionChain.Canonical(record, sequence: 0, previousHash: "", storedInput: inputs[index])
             let (leading, middle) = c.hashedAroundPosition
+            var seen = Set<String>()
+            let parts = (inputs[index].isSplit ? inputs[index].parts : []).filter { seen.insert($0.hash).inserted }
             // Transitions go with the last decision; one citing it says -1, as its number is not known yet.
             let cited = index == decisions.count - 1 ? transitions : []
             let sequences = cited.map { t -> Int64 in
@@ -118,6 +118,9 @@ struct PostgresCommit {
                     SELECT e, i, NULLIF(f, ''), t, a, CASE WHEN d = -1 THEN (SELECT seq FROM appended) ELSE NULLIF(d, 0) END
                     FROM UNNEST(\(cited.map(\.entity)), \(cited.map(\.entityId)), \(cited.map { $0.from ?? "" }), \(cited.map(\.to)),
                         \(cited.map { Timestamp.formatMilliseconds($0.at) }), \(sequences)) AS x(e, i, f, t, a, d)
+                ), stored AS (
+                    INSERT INTO decision_parts (hash, body) SELECT h, b FROM UNNEST(\(parts.map(\.hash)), \(parts.map(\.text))) AS x(h, b)
+                    ON CONFLICT (hash) DO NOTHING
                 )
                 SELECT seq, previous_hash, hash FROM appended
                 """, logger: logger)
