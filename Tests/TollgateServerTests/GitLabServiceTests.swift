@@ -105,8 +105,13 @@ struct GitLabServiceTests {
             let history = try await f.call(.GET, "/api/v1/tollgate/tasks/1/history?kind=dispatched").1
             return history.arrayValue?.first?["message"]?.stringValue == "accepted by gitlab as 9:500"
         }
-        try await waitUntil("the job logs collected") {
-            try await f.call(.GET, "/api/v1/tollgate/tasks/1/history?kind=log").1.arrayValue?.first?["message"] == "provision (success)"
+        do {
+            try await waitUntil("the job logs collected") {
+                try await f.call(.GET, "/api/v1/tollgate/tasks/1/history?kind=log").1.arrayValue?.first?["message"] == "provision (success)"
+            }
+        } catch {
+            Issue.record("the task's history when the logs did not come: \(try await f.call(.GET, "/api/v1/tollgate/tasks/1/history").1)")
+            throw error
         }
         #expect(try await f.call(.GET, "/api/v1/pp/devops/tasks/1/status").1["status"] == "PROCESSED")
         let cancels = try await f.call(.GET, "/api/v1/tollgate/tasks/1/history?kind=cancel").1

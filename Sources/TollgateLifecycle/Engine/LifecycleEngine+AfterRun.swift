@@ -97,7 +97,7 @@ extension LifecycleEngine {
             let deadline = intent.createdAt.addingTimeInterval(Double(request.timeoutSeconds))
             if request.reference == nil, let dispatch, dispatch.doneAt == nil, now <= deadline {
                 // The run reported before the executor's answer to its dispatch was recorded.
-                retryLater(&changes, intent, reason: "the executor's reference for the run is not recorded yet", now: now)
+                retryLater(&changes, intent, reason: "the executor's reference for the run is not recorded yet", now: now, steady: true)
                 _ = try? await commit(changes)
                 return
             }

@@ -34,9 +34,15 @@ extension LifecycleEngine {
     /// (`retryAfter`, seconds). Returns how the wait reads in the task's history:
     /// `attempt N; next in S s`.
     @discardableResult
-    func retryLater(_ changes: inout ChangeSet, _ intent: OutboxIntent, reason: String, now: Date, retryAfter: Double? = nil) -> String {
+    func retryLater(
+        _ changes: inout ChangeSet, _ intent: OutboxIntent, reason: String, now: Date, retryAfter: Double? = nil, steady: Bool = false
+    ) -> String {
         let attempt = intent.attempts + 1
-        let backoff = Self.backoff(attempt: attempt, first: options.dispatchBackoffSeconds, maximum: options.dispatchMaxBackoffSeconds)
+        // Waiting for something of our own (not a failure) is retried at the first interval, not backed off.
+        let backoff =
+            steady
+            ? options.dispatchBackoffSeconds
+            : Self.backoff(attempt: attempt, first: options.dispatchBackoffSeconds, maximum: options.dispatchMaxBackoffSeconds)
         let delay = max(backoff, retryAfter ?? 0)
         changes.outboxRetry.append((intent.id, reason, now.addingTimeInterval(delay)))
         return "attempt \(attempt); next in \(Int(delay.rounded(.up))) s"
