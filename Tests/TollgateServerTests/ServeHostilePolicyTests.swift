@@ -43,12 +43,9 @@ struct ServeHostilePolicyTests {
         ),
     ]
 
-    /// A policy that runs to its deadline occupies a thread of the policy engine's own, not one of
-    /// the threads that serve HTTP: with more such evaluations running than the machine has cores,
-    /// `/health` still answers before the first of them ends (5 s: room for a loaded machine).
-    @Test func evaluationsThatRunToTheirDeadlineHoldNoRequestThread() async throws {
-        let directory = try TemporaryDirectory()
-        try directory.write("policies/spin.lua", PolicySource.policy(name: "spin", body: "while true do end"))
+    /// Starts `tollgate serve` on the policies written in `directory`, with `limits` added to its
+    /// `policies:` settings, through `launcher` (e.g. `prlimit`) when given.
+    static func startServer(in directory: TemporaryDirectory, limits: String = "", launcher: [String] = []) throws -> (Process, Int) {
         try directory.write("descriptors/.keep", "")
         let port = FreePort.next()
         let config = try directory.write(
@@ -56,15 +53,35 @@ struct ServeHostilePolicyTests {
             """
             server: { host: 127.0.0.1, port: \(port) }
             database: { path: \(directory.url("tollgate.db")) }
-            policies: { directory: \(directory.url("policies")), deadlineMilliseconds: 5000, instructionBudget: 1000000000000 }
+            policies: { directory: \(directory.url("policies"))\(limits) }
             registry: { kind: directory, path: \(directory.url("descriptors")) }
             """)
         let server = Process()
-        server.executableURL = URL(fileURLWithPath: TollgateCommand.executable)
-        server.arguments = ["serve", "--config", config]
+        let command = launcher + [TollgateCommand.executable, "serve", "--config", config]
+        server.executableURL = URL(fileURLWithPath: command[0])
+        server.arguments = Array(command.dropFirst())
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
+        return (server, port)
+    }
+
+    /// A dry run of the stage-transition phase on the documented input.
+    static func dryRun(port: Int) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/tollgate/policies/evaluate?phase=ACTIVITY_STAGE_TRANSITION")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: PolicyInputs.stageTransition.serialized()))
+        return request
+    }
+
+    /// A policy that runs to its deadline occupies a thread of the policy engine's own, not one of
+    /// the threads that serve HTTP: with more such evaluations running than the machine has cores,
+    /// `/health` still answers before the first of them ends (5 s: room for a loaded machine).
+    @Test func evaluationsThatRunToTheirDeadlineHoldNoRequestThread() async throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("policies/spin.lua", PolicySource.policy(name: "spin", body: "while true do end"))
+        let (server, port) = try Self.startServer(in: directory, limits: ", deadlineMilliseconds: 5000, instructionBudget: 1000000000000")
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
         let client = TollgateService.makeHTTPClient()
         defer { Task { try? await client.shutdown() } }
@@ -74,11 +91,7 @@ struct ServeHostilePolicyTests {
         let seen = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<evaluations {
                 group.addTask {
-                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/tollgate/policies/evaluate?phase=ACTIVITY_STAGE_TRANSITION")
-                    request.method = .POST
-                    request.headers.add(name: "Content-Type", value: "application/json")
-                    request.body = .bytes(ByteBuffer(string: PolicyInputs.stageTransition.serialized()))
-                    let response = try await client.execute(request, timeout: .seconds(60))
+                    let response = try await client.execute(Self.dryRun(port: port), timeout: .seconds(60))
                     let body = try JSONValue.parse(Array(buffer: try await response.body.collect(upTo: 1 << 20)))
                     #expect(body["results"]?[0]?["error"] == "deadline", "\(body)")
                     return "evaluation"
@@ -100,33 +113,14 @@ struct ServeHostilePolicyTests {
     @Test func theServerSurvivesDecidesErrorAndStops() async throws {
         let directory = try TemporaryDirectory()
         for (file, source) in Self.attacks { try directory.write("policies/\(file)", source) }
-        try directory.write("descriptors/.keep", "")
-        let port = FreePort.next()
-        let config = try directory.write(
-            "tollgate.yaml",
-            """
-            server: { host: 127.0.0.1, port: \(port) }
-            database: { path: \(directory.url("tollgate.db")) }
-            policies: { directory: \(directory.url("policies")) }
-            registry: { kind: directory, path: \(directory.url("descriptors")) }
-            """)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
-        server.arguments = ["--as=\(Self.addressSpace)", "--", TollgateCommand.executable, "serve", "--config", config]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        let (server, port) = try Self.startServer(in: directory, launcher: ["/usr/bin/prlimit", "--as=\(Self.addressSpace)", "--"])
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
         let client = TollgateService.makeHTTPClient()
         defer { Task { try? await client.shutdown() } }
         try await waitUntilListening(port: port, client: client)
 
         for _ in 0..<3 {
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/tollgate/policies/evaluate?phase=ACTIVITY_STAGE_TRANSITION")
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: PolicyInputs.stageTransition.serialized()))
-            let response = try await client.execute(request, timeout: .seconds(30))
+            let response = try await client.execute(Self.dryRun(port: port), timeout: .seconds(30))
             let body = try JSONValue.parse(Array(buffer: try await response.body.collect(upTo: 1 << 22)))
             #expect(response.status == .ok)
             #expect(body["verdict"] == "block")
