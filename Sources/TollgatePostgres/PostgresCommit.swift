@@ -80,9 +80,8 @@ struct PostgresCommit {
     /// Appends `decisions` to the chain, each in one statement that moves the chain head (which
     /// locks it until the transaction ends), hashes the decision after the head's hash there, and
     /// inserts it with the parts of its input; the last statement also inserts `transitions`, which
-    /// may cite any of them. From
-    /// the lock to the commit there is then a single round trip besides the commit itself: the
-    /// head is what every replica's appends wait for.
+    /// may cite any of them. From the lock to the commit there is then one round trip per decision
+    /// besides the commit itself: the head is what every replica's appends wait for.
     private func appendDecisions(_ decisions: [DecisionRecord], transitions: [StatusTransition]) async throws -> [DecisionRecord] {
         guard !decisions.isEmpty else { return [] }
         let inputs = decisions.map { DecisionInputParts.encode($0.input) }

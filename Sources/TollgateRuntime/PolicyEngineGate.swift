@@ -23,7 +23,8 @@ public struct PolicyEngineGate: PolicyGate {
         do {
             return try await threads.runIfActive { [self] in decide(phase, input: input) }
         } catch {
-            // The pool is shut down or the task cancelled: the decision is still owed.
+            // The pool is shut down, or the task was cancelled before the pool took the work (which
+            // then never ran): the decision is still owed, and made here.
             return decide(phase, input: input)
         }
     }
