@@ -56,6 +56,8 @@ struct LoadRun {
     let activities: Int
     let concurrency: Int
     let client: HTTPClient
+    /// Connections of each replica's PostgreSQL pool.
+    var pool = 8
 
     func run(label: String, storage: Storage, replicas: Int) async throws -> RunFigures {
         let folder = "\(work)/\(label.replacingOccurrences(of: " ", with: "-"))"
@@ -136,7 +138,7 @@ struct LoadRun {
         case .sqlite:
             database = "{ path: \(folder)/tollgate.db }"
         case .postgres(let url, let schema, _):
-            database = "{ kind: postgres, url: { env: TOLLGATE_DATABASE_URL }, schema: \(schema) }"
+            database = "{ kind: postgres, url: { env: TOLLGATE_DATABASE_URL }, pool: \(pool), schema: \(schema) }"
             environment["TOLLGATE_DATABASE_URL"] = url
         }
         let config = """

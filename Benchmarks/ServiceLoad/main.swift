@@ -51,7 +51,9 @@ let client = HTTPClient(
 let executorPort = FreePort.next()
 let executor = startFakeExecutor(port: executorPort, client: client, logger: quiet)
 defer { executor.cancel() }
-let load = LoadRun(binary: binary, work: work, executorPort: executorPort, activities: activities, concurrency: concurrency, client: client)
+var load = LoadRun(binary: binary, work: work, executorPort: executorPort, activities: activities, concurrency: concurrency, client: client)
+// `--pool N`: connections of each replica's PostgreSQL pool (8, the default of `database.pool`).
+load.pool = Int(argument("--pool", "8")) ?? 8
 
 if postgresURL.isEmpty {
     let f = try await load.run(label: "sqlite", storage: .sqlite, replicas: 1)

@@ -14,6 +14,12 @@ struct BoundedClient: Sendable {
         try await bounded { try await pool.query(query, logger: logger) }
     }
 
+    func execute<Statement: PreparedSQL>(_ statement: Prepared<Statement>, logger: Logger) async throws
+        -> AsyncThrowingMapSequence<PostgresRowSequence, PostgresRow>
+    {
+        try await bounded { try await pool.execute(statement, logger: logger) }
+    }
+
     func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await bounded { try await pool.withConnection(body) }
     }

@@ -34,9 +34,7 @@ extension PostgresLifecycleStore {
     }
 
     public func activity(id: Int64) async throws -> Activity? {
-        try await rows(
-            "SELECT \(unescaped: StoredRows.activityColumns) FROM activities WHERE id = \(id)", table: "activities", StoredRows.activity
-        ).first
+        try await rows(PreparedReads.ActivityById.self, PostgresBindings(id), table: "activities", StoredRows.activity).first
     }
 
     public func descriptor(activityId: Int64) async throws -> JSONValue? {
@@ -45,25 +43,16 @@ extension PostgresLifecycleStore {
     }
 
     public func activities(matching filter: ActivityFilter) async throws -> [Activity] {
-        let query: PostgresQuery = """
-            SELECT \(unescaped: StoredRows.activityColumns) FROM activities
-            WHERE (\(filter.dataProductId)::TEXT IS NULL OR data_product_id = \(filter.dataProductId))
-              AND (\(filter.dataProductVersion)::TEXT IS NULL OR data_product_version = \(filter.dataProductVersion))
-              AND (\(filter.stage)::TEXT IS NULL OR stage = \(filter.stage))
-              AND (\(filter.status?.rawValue)::TEXT IS NULL OR status = \(filter.status?.rawValue))
-            ORDER BY id
-            """
-        return try await rows(query, table: "activities", StoredRows.activity)
+        let bindings = PostgresBindings(texts: [filter.dataProductId, filter.dataProductVersion, filter.stage, filter.status?.rawValue])
+        return try await rows(PreparedReads.ActivitiesMatching.self, bindings, table: "activities", StoredRows.activity)
     }
 
     public func task(id: Int64) async throws -> LifecycleTask? {
-        try await rows("SELECT \(unescaped: StoredRows.taskColumns) FROM tasks WHERE id = \(id)", table: "tasks", StoredRows.task).first
+        try await rows(PreparedReads.TaskById.self, PostgresBindings(id), table: "tasks", StoredRows.task).first
     }
 
     public func tasks(activityId: Int64) async throws -> [LifecycleTask] {
-        try await rows(
-            "SELECT \(unescaped: StoredRows.taskColumns) FROM tasks WHERE activity_id = \(activityId) ORDER BY position", table: "tasks",
-            StoredRows.task)
+        try await rows(PreparedReads.TasksOfActivity.self, PostgresBindings(activityId), table: "tasks", StoredRows.task)
     }
 
     public func tasks(status: TaskStatus) async throws -> [LifecycleTask] {
@@ -73,10 +62,7 @@ extension PostgresLifecycleStore {
 
     public func stageRecords(dataProductId: String, version: String) async throws -> [StageRecord] {
         try await rows(
-            """
-            SELECT \(unescaped: StoredRows.stageColumns) FROM lifecycles
-            WHERE data_product_id = \(dataProductId) AND data_product_version = \(version) ORDER BY id
-            """, table: "lifecycles", StoredRows.stageRecord)
+            PreparedReads.StageRecordsOfVersion.self, PostgresBindings(texts: [dataProductId, version]), table: "lifecycles", StoredRows.stageRecord)
     }
 
     public func pendingOutbox() async throws -> [OutboxIntent] {

@@ -78,5 +78,16 @@ public final class PostgresLifecycleStore: AuditStore {
         for try await row in try await client.query(query, logger: logger) { found.append(try read(StoredRow(row, table: table))) }
         return found
     }
+
+    /// The rows of a prepared read, each read by `read`.
+    func rows<Statement: PreparedSQL, T>(
+        _ statement: Statement.Type, _ bindings: PostgresBindings, table: String, _ read: (StoredRow) throws -> T
+    ) async throws -> [T] {
+        var found: [T] = []
+        for try await row in try await client.execute(Prepared<Statement>(bindings), logger: logger) {
+            found.append(try read(StoredRow(row, table: table)))
+        }
+        return found
+    }
 }
 
