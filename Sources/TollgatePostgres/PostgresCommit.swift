@@ -15,9 +15,12 @@ struct PostgresCommit {
         // A changed activity moves to its next row version in the statement that writes it.
         let changed = Dictionary(changes.activities.filter { $0.version > 0 }.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
         for (id, version) in changes.expectedVersions.sorted(by: { $0.key < $1.key }) {
-            let moved = try await count(
-                changed[id].map { update($0, expecting: version) }
-                    ?? "UPDATE activities SET row_version = row_version + 1 WHERE id = \(id) AND row_version = \(version) RETURNING id")
+            let moved: Int
+            if let activity = changed[id] {
+                moved = try await update(activity, expecting: version)
+            } else {
+                moved = try await count("UPDATE activities SET row_version = row_version + 1 WHERE id = \(id) AND row_version = \(version) RETURNING id")
+            }
             if moved == 0 { throw StoreConflict("activity \(id) changed since it was read (expected version \(version))") }
         }
         for activity in changes.activities where changes.expectedVersions[activity.id] == nil || activity.version == 0 {
@@ -97,33 +100,26 @@ struct PostgresCommit {
                 guard let i = t.decision, committed.indices.contains(i) || i == index else { return 0 }
                 return i == index ? -1 : committed[i].sequence
             }
-            let rows = try await connection.query(
-                """
-                WITH head AS (
-                    UPDATE decision_chain_head SET seq = seq + 1, previous_hash = hash,
-                        hash = encode(sha256(\(ByteBuffer(bytes: leading)) || convert_to(length((seq + 1)::text) || ':' || (seq + 1)::text, 'UTF8')
-                            || \(ByteBuffer(bytes: middle)) || convert_to(octet_length(hash) || ':' || hash, 'UTF8')), 'hex')
-                    RETURNING seq, previous_hash, hash
-                ), appended AS (
-                    INSERT INTO decisions (seq, phase, verdict, data_product_id, data_product_version, stage, activity_id, task_id,
-                        principal, policy_set_revision, gated_change, created_at, input, outcomes, previous_hash, hash, input_split)
-                    SELECT head.seq, \(c.phase), \(c.verdict), \(c.dataProductId), \(c.dataProductVersion), \(c.stage), \(c.activityId),
-                        \(c.taskId), \(c.principal), \(c.policySetRevision), \(c.gatedChange), \(c.createdAt), \(c.input), \(c.outcomes),
-                        head.previous_hash, head.hash, \(c.inputIsSplit)
-                    FROM head
-                    RETURNING seq, previous_hash, hash
-                ), recorded AS (
-                    INSERT INTO transitions (entity, entity_id, from_status, to_status, at, decision_seq)
-                    SELECT e, i, NULLIF(f, ''), t, a, CASE WHEN d = -1 THEN (SELECT seq FROM appended) ELSE NULLIF(d, 0) END
-                    FROM UNNEST(\(cited.map(\.entity)), \(cited.map(\.entityId)), \(cited.map { $0.from ?? "" }), \(cited.map(\.to)),
-                        \(cited.map { Timestamp.formatMilliseconds($0.at) }), \(sequences)) AS x(e, i, f, t, a, d)
-                ), stored AS (
-                    INSERT INTO decision_parts (hash, body) SELECT h, b FROM UNNEST(\(parts.map(\.hash)), \(parts.map(\.text))) AS x(h, b)
-                    ON CONFLICT (hash) DO NOTHING
-                )
-                SELECT seq, previous_hash, hash FROM appended
-                """, logger: logger)
-            for try await (sequence, previous, hash) in rows.decode((Int64, String, String).self) {
+            var bindings = PostgresBindings(capacity: 24)
+            bindings.append(ByteBuffer(bytes: leading))
+            bindings.append(ByteBuffer(bytes: middle))
+            for text in [c.phase, c.verdict, c.dataProductId, c.dataProductVersion, c.stage] { bindings.append(text) }
+            bindings.append(c.activityId)
+            bindings.append(c.taskId)
+            bindings.append(c.principal)
+            for text in [c.policySetRevision, c.gatedChange, c.createdAt, c.input, c.outcomes] { bindings.append(text) }
+            bindings.append(c.inputIsSplit)
+            bindings.append(cited.map(\.entity))
+            bindings.append(cited.map(\.entityId))
+            bindings.append(cited.map { $0.from ?? "" })
+            bindings.append(cited.map(\.to))
+            bindings.append(cited.map { Timestamp.formatMilliseconds($0.at) })
+            bindings.append(sequences)
+            bindings.append(parts.map(\.hash))
+            bindings.append(parts.map(\.text))
+            let rows = try await connection.execute(Prepared<PreparedWrites.AppendDecision>(bindings), logger: logger)
+            for try await row in rows {
+                let (sequence, previous, hash) = try row.decode((Int64, String, String).self)
                 record.sequence = sequence
                 record.previousHash = previous
                 record.hash = hash
@@ -148,23 +144,25 @@ struct PostgresCommit {
     /// One statement for every history entry of the commit (an empty string stands for no data).
     private func insertHistory(_ events: [ExecutionEvent]) async throws {
         guard !events.isEmpty else { return }
-        let tasks = events.map(\.taskId), ats = events.map { Timestamp.formatMilliseconds($0.at) }, kinds = events.map(\.kind)
-        let messages = events.map(\.message), data = events.map { $0.data?.serialized() ?? "" }
-        try await run(
-            """
-            INSERT INTO execution_history (task_id, at, kind, message, data)
-            SELECT t, a, k, m, NULLIF(d, '') FROM UNNEST(\(tasks), \(ats), \(kinds), \(messages), \(data)) AS x(t, a, k, m, d)
-            """)
+        var bindings = PostgresBindings(capacity: 5)
+        bindings.append(events.map(\.taskId))
+        bindings.append(events.map { Timestamp.formatMilliseconds($0.at) })
+        bindings.append(events.map(\.kind))
+        bindings.append(events.map(\.message))
+        bindings.append(events.map { $0.data?.serialized() ?? "" })
+        try await execute(PreparedWrites.InsertHistory.self, bindings)
     }
 
     /// The update of a read activity, refused (no row returned) unless it is still at `version`.
-    private func update(_ a: Activity, expecting version: Int64) -> PostgresQuery {
-        """
-        UPDATE activities SET status = \(a.status.rawValue), results = \(a.results?.serialized()), errors = \(a.errors),
-            started_at = \(a.startedAt.map(Timestamp.formatMilliseconds)), finished_at = \(a.finishedAt.map(Timestamp.formatMilliseconds)),
-            row_version = row_version + 1
-        WHERE id = \(a.id) AND row_version = \(version) RETURNING id
-        """
+    /// Updates a read activity unless it moved on from `version`; the rows updated.
+    private func update(_ a: Activity, expecting version: Int64) async throws -> Int {
+        var bindings = PostgresBindings(texts: [
+            a.status.rawValue, a.results?.serialized(), a.errors, a.startedAt.map(Timestamp.formatMilliseconds),
+            a.finishedAt.map(Timestamp.formatMilliseconds),
+        ])
+        bindings.append(a.id)
+        bindings.append(version)
+        return try await execute(PreparedWrites.UpdateActivityAtVersion.self, bindings)
     }
 
     private func write(_ a: Activity) async throws {
@@ -180,29 +178,27 @@ struct PostgresCommit {
                 """)
             return
         }
-        try await run(
-            """
-            INSERT INTO activities (id, data_product_id, data_product_version, stage, status, results, errors, created_at, started_at,
-                finished_at, principal, descriptor)
-            VALUES (\(a.id), \(a.dataProductId), \(a.dataProductVersion), \(a.stage), \(a.status.rawValue), \(results), \(a.errors),
-                \(Timestamp.formatMilliseconds(a.createdAt)), \(started), \(finished), \(a.principal), \(a.descriptor?.serialized()))
-            """)
+        var bindings = PostgresBindings(a.id)
+        for text in [
+            a.dataProductId, a.dataProductVersion, a.stage, a.status.rawValue, results, a.errors, Timestamp.formatMilliseconds(a.createdAt),
+            started, finished, a.principal, a.descriptor?.serialized(),
+        ] { bindings.append(text) }
+        try await execute(PreparedWrites.InsertActivity.self, bindings)
     }
 
     private func write(_ t: LifecycleTask) async throws {
-        try await run(
-            """
-            INSERT INTO tasks (id, activity_id, position, key, name, executor, template, configurations, dispatched_configurations, status,
-                results, errors, created_at, started_at, finished_at, timeout_seconds, executor_ref)
-            VALUES (\(t.id), \(t.activityId), \(t.position), \(t.key), \(t.name), \(t.executor), \(t.template?.serialized()),
-                \(t.configurations?.serialized()), \(t.dispatchedConfigurations?.serialized()), \(t.status.rawValue),
-                \(t.results?.serialized()), \(t.errors), \(Timestamp.formatMilliseconds(t.createdAt)),
-                \(t.startedAt.map(Timestamp.formatMilliseconds)), \(t.finishedAt.map(Timestamp.formatMilliseconds)), \(t.timeoutSeconds),
-                \(t.executorReference))
-            ON CONFLICT (id) DO UPDATE SET dispatched_configurations = excluded.dispatched_configurations, status = excluded.status,
-                results = excluded.results, errors = excluded.errors, started_at = excluded.started_at, finished_at = excluded.finished_at,
-                timeout_seconds = excluded.timeout_seconds, executor_ref = excluded.executor_ref
-            """)
+        var bindings = PostgresBindings(capacity: 17)
+        bindings.append(t.id)
+        bindings.append(t.activityId)
+        bindings.append(Int64(t.position))
+        for text in [
+            t.key, t.name, t.executor, t.template?.serialized(), t.configurations?.serialized(), t.dispatchedConfigurations?.serialized(),
+            t.status.rawValue, t.results?.serialized(), t.errors, Timestamp.formatMilliseconds(t.createdAt),
+            t.startedAt.map(Timestamp.formatMilliseconds), t.finishedAt.map(Timestamp.formatMilliseconds),
+        ] { bindings.append(text) }
+        bindings.append(t.timeoutSeconds.map(Int64.init))
+        bindings.append(t.executorReference)
+        try await execute(PreparedWrites.UpsertTask.self, bindings)
     }
 
     private func write(_ r: StageRecord) async throws {
@@ -218,6 +214,14 @@ struct PostgresCommit {
             return
         }
         try await run("UPDATE lifecycles SET finished_at = \(finished), results = \(results) WHERE id = \(r.id)")
+    }
+
+    /// Runs a prepared statement; the rows it returned.
+    @discardableResult
+    private func execute<Statement: PreparedSQL>(_ statement: Statement.Type, _ bindings: PostgresBindings) async throws -> Int {
+        var rows = 0
+        for try await _ in try await connection.execute(Prepared<Statement>(bindings), logger: logger) { rows += 1 }
+        return rows
     }
 
     private func run(_ query: PostgresQuery) async throws {
