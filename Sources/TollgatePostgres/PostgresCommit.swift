@@ -38,11 +38,10 @@ struct PostgresCommit {
         let now = Timestamp.formatMilliseconds(Date())
         for (id, error) in changes.outboxDone {
             let fence = changes.fences[id]
-            let done = try await count(
-                """
-                UPDATE outbox SET done_at = \(now), attempts = attempts + 1, last_error = \(error), lease_owner = NULL, lease_until = NULL
-                WHERE id = \(id) AND (\(fence)::BIGINT IS NULL OR fence = \(fence)) RETURNING id
-                """)
+            var bindings = PostgresBindings(texts: [now, error])
+            bindings.append(id)
+            bindings.append(fence)
+            let done = try await execute(PreparedWrites.CompleteIntent.self, bindings)
             if done == 0 { throw StoreConflict("outbox intent \(id) was leased again; its completion is refused", leaseLost: true) }
         }
         for (id, error, after) in changes.outboxRetry {
@@ -60,14 +59,17 @@ struct PostgresCommit {
             let owner = changes.leaseOwner
             let seconds = changes.leaseSeconds
             let fence: Int64 = owner == nil ? 0 : 1
-            let rows = try await connection.query(
-                """
-                INSERT INTO outbox (kind, task_id, payload, created_at, attempts, lease_owner, lease_until, fence)
-                VALUES (\(intent.kind.rawValue), \(intent.taskId), \(intent.payload.serialized()), \(Timestamp.formatMilliseconds(intent.createdAt)),
-                    \(intent.attempts), \(owner), CASE WHEN \(owner)::TEXT IS NULL THEN NULL ELSE now() + make_interval(secs => \(seconds)) END, \(fence))
-                RETURNING id
-                """, logger: logger)
-            for try await id in rows.decode(Int64.self) { intent.id = id }
+            var bindings = PostgresBindings(texts: [intent.kind.rawValue])
+            bindings.append(intent.taskId)
+            bindings.append(intent.payload.serialized())
+            bindings.append(Timestamp.formatMilliseconds(intent.createdAt))
+            bindings.append(Int64(intent.attempts))
+            bindings.append(owner)
+            bindings.append(seconds)
+            bindings.append(fence)
+            for try await row in try await connection.execute(Prepared<PreparedWrites.InsertIntent>(bindings), logger: logger) {
+                intent.id = try row.decode(Int64.self)
+            }
             committed.outbox.append(intent)
         }
         try await insertHistory(changes.history)
@@ -205,12 +207,10 @@ struct PostgresCommit {
         let results = r.results?.serialized()
         let finished = r.finishedAt.map(Timestamp.formatMilliseconds)
         guard r.id != 0 else {
-            try await run(
-                """
-                INSERT INTO lifecycles (data_product_id, data_product_version, stage, activity_id, results, started_at, finished_at)
-                VALUES (\(r.dataProductId), \(r.dataProductVersion), \(r.stage), \(r.activityId), \(results),
-                    \(Timestamp.formatMilliseconds(r.startedAt)), \(finished))
-                """)
+            var bindings = PostgresBindings(texts: [r.dataProductId, r.dataProductVersion, r.stage])
+            bindings.append(r.activityId)
+            for text in [results, Timestamp.formatMilliseconds(r.startedAt), finished] { bindings.append(text) }
+            try await execute(PreparedWrites.InsertStageRecord.self, bindings)
             return
         }
         try await run("UPDATE lifecycles SET finished_at = \(finished), results = \(results) WHERE id = \(r.id)")

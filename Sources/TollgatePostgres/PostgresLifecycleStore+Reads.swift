@@ -7,11 +7,10 @@ extension PostgresLifecycleStore {
     public func newIds(activities: Int, tasks: Int) async throws -> NewIds {
         var activityIds: [Int64] = []
         var taskIds: [Int64] = []
-        let query: PostgresQuery = """
-            SELECT 'activity', nextval('activities_id_seq') FROM generate_series(1, \(activities))
-            UNION ALL SELECT 'task', nextval('tasks_id_seq') FROM generate_series(1, \(tasks))
-            """
-        for try await (kind, id) in try await client.query(query, logger: logger).decode((String, Int64).self) {
+        var bindings = PostgresBindings(Int64(activities))
+        bindings.append(Int64(tasks))
+        for try await row in try await client.execute(Prepared<PreparedWrites.NewIds>(bindings), logger: logger) {
+            let (kind, id) = try row.decode((String, Int64).self)
             if kind == "activity" { activityIds.append(id) } else { taskIds.append(id) }
         }
         return NewIds(activities: activityIds.sorted(), tasks: taskIds.sorted())
@@ -146,11 +145,12 @@ extension PostgresLifecycleStore {
     }
 
     public func renewIntent(id: Int64, owner: String, lease: Lease, seconds: Double) async throws -> Bool {
-        let query: PostgresQuery = """
-            UPDATE outbox SET lease_until = now() + make_interval(secs => \(seconds))
-            WHERE id = \(id) AND lease_owner = \(owner) AND fence = \(lease.fence) RETURNING id
-            """
-        for try await _ in try await client.query(query, logger: logger) { return true }
+        var bindings = PostgresBindings(capacity: 4)
+        bindings.append(seconds)
+        bindings.append(id)
+        bindings.append(owner)
+        bindings.append(lease.fence)
+        for try await _ in try await client.execute(Prepared<PreparedWrites.RenewIntent>(bindings), logger: logger) { return true }
         return false
     }
 

@@ -113,6 +113,48 @@ enum PreparedWrites {
             """
     }
 
+    /// A new outbox intent, leased to `$6` (when not NULL) for `$7` seconds with fence `$8`.
+    enum InsertIntent: PreparedSQL {
+        static let sql = """
+            INSERT INTO outbox (kind, task_id, payload, created_at, attempts, lease_owner, lease_until, fence)
+            VALUES ($1::TEXT, $2::BIGINT, $3::TEXT, $4::TEXT, $5::BIGINT, $6::TEXT,
+                CASE WHEN $6::TEXT IS NULL THEN NULL ELSE now() + make_interval(secs => $7::FLOAT8) END, $8::BIGINT)
+            RETURNING id
+            """
+    }
+
+    /// An outbox intent carried out (or given up), unless it was leased again since fence `$4`.
+    enum CompleteIntent: PreparedSQL {
+        static let sql = """
+            UPDATE outbox SET done_at = $1::TEXT, attempts = attempts + 1, last_error = $2::TEXT, lease_owner = NULL, lease_until = NULL
+            WHERE id = $3::BIGINT AND ($4::BIGINT IS NULL OR fence = $4::BIGINT) RETURNING id
+            """
+    }
+
+    /// A lease on an outbox intent renewed, if `$3` still holds it under fence `$4`.
+    enum RenewIntent: PreparedSQL {
+        static let sql = """
+            UPDATE outbox SET lease_until = now() + make_interval(secs => $1::FLOAT8)
+            WHERE id = $2::BIGINT AND lease_owner = $3::TEXT AND fence = $4::BIGINT RETURNING id
+            """
+    }
+
+    /// A new stage record.
+    enum InsertStageRecord: PreparedSQL {
+        static let sql = """
+            INSERT INTO lifecycles (data_product_id, data_product_version, stage, activity_id, results, started_at, finished_at)
+            VALUES ($1::TEXT, $2::TEXT, $3::TEXT, $4::BIGINT, $5::TEXT, $6::TEXT, $7::TEXT)
+            """
+    }
+
+    /// Ids for `$1` new activities and `$2` new tasks, from the tables' sequences.
+    enum NewIds: PreparedSQL {
+        static let sql = """
+            SELECT 'activity', nextval('activities_id_seq') FROM generate_series(1, $1::BIGINT)
+            UNION ALL SELECT 'task', nextval('tasks_id_seq') FROM generate_series(1, $2::BIGINT)
+            """
+    }
+
     /// The history entries of a commit (an empty string stands for no data).
     enum InsertHistory: PreparedSQL {
         static let sql = """
