@@ -7,7 +7,8 @@ public import TollgateLifecycle
 /// waits for the database on a thread of its own and never on one of the threads that serve HTTP.
 /// Command-line tools call the synchronous versions directly.
 extension SQLiteLifecycleStore {
-    /// Where the auditor's calls run; concurrent, as reads of a WAL database do not wait for each other.
+    /// Where the auditor's calls run; concurrent, so that a verification (which reads on connections
+    /// of its own) holds up no other call. The others share the store's connection, one at a time.
     private static let auditQueue = DispatchQueue(label: "tollgate.sqlite-audit", attributes: .concurrent)
 
     private func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
