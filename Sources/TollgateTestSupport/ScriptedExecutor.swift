@@ -11,11 +11,16 @@ public final class ScriptedExecutor: TaskExecutor {
         case fail(ExecutorError)
     }
 
-    private let state: Mutex<(requests: [DispatchRequest], behaviour: Behaviour, statuses: [Int64: TaskReport])>
+    private let state: Mutex<(requests: [DispatchRequest], behaviour: Behaviour, statuses: [Int64: TaskReport], holding: Bool)>
 
     public init(_ behaviour: Behaviour = .accept) {
-        state = Mutex((requests: [], behaviour: behaviour, statuses: [:]))
+        state = Mutex((requests: [], behaviour: behaviour, statuses: [:], holding: false))
     }
+
+    /// Dispatches are received but not answered until ``releaseAnswers()`` (a slow executor).
+    public func holdAnswers() { state.withLock { $0.holding = true } }
+
+    public func releaseAnswers() { state.withLock { $0.holding = false } }
 
     /// Every dispatch received, in order.
     public var requests: [DispatchRequest] { state.withLock { $0.requests } }
@@ -30,6 +35,7 @@ public final class ScriptedExecutor: TaskExecutor {
             s.requests.append(request)
             return s.behaviour
         }
+        while state.withLock({ $0.holding }) { try? await Task.sleep(for: .milliseconds(5)) }
         switch behaviour {
         case .accept: return .accepted(reference: "run-\(request.taskId)")
         case .finishAtOnce(let report): return .finished(report)

@@ -123,15 +123,6 @@ final class ServiceFixture: Sendable {
     }
 }
 
-/// Waits (up to five seconds) until `condition` holds; fails naming `what` otherwise.
-func waitUntil(_ what: String, _ condition: () async throws -> Bool) async throws {
-    for _ in 0..<500 {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    throw ODMTestError("never: \(what)")
-}
-
 struct ODMTestError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }

@@ -101,6 +101,13 @@ extension LifecycleEngine {
                 _ = try? await commit(changes)
                 return
             }
+            guard request.reference != nil else {
+                let why = "the executor's reference for the run was never recorded"
+                changes.outboxDone.append((intent.id, why))
+                changes.history.append(ExecutionEvent(taskId: taskId, at: now, kind: "log", message: "no logs: \(why)"))
+                _ = try? await commit(changes)
+                return
+            }
             do throws(ExecutorError) {
                 guard let logs = try await executor.logs(of: request) else {
                     if now > deadline {

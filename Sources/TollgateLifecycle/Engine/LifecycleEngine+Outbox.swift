@@ -81,16 +81,19 @@ extension LifecycleEngine {
         return (try? await store.renewIntent(id: intent.id, owner: options.replicaName, lease: lease, seconds: options.leaseSeconds)) ?? false
     }
 
-    /// Commits `changes` with the update `update` makes to the current state of task `taskId`
-    /// (returning whether it changed it), expecting its activity at the version read with it;
-    /// computed again from fresh reads while a concurrent writer changes the activity first.
+    /// Commits `changes` with the update `update` makes to the current state of task `taskId` of
+    /// activity `activityId` (returning whether it changed it), expecting the activity at the
+    /// version read before the task; computed again from fresh reads while a concurrent writer
+    /// changes the activity first.
     func commit(
-        _ changes: ChangeSet, updatingTask taskId: Int64, _ update: (inout ChangeSet, inout LifecycleTask) async -> Bool
+        _ changes: ChangeSet, updatingTask taskId: Int64, of activityId: Int64, _ update: (inout ChangeSet, inout LifecycleTask) async -> Bool
     ) async throws(LifecycleError) -> CommittedChanges {
         try await serialized { () async throws(LifecycleError) in
             var attempt = changes
+            // The version first: a task read before it could miss a change the version check would
+            // then let this commit undo.
+            let activity = try await activity(id: activityId)
             var task = try await task(id: taskId)
-            let activity = try await activity(id: task.activityId)
             if await update(&attempt, &task) {
                 attempt.expect(activity)
                 attempt.put(task)
@@ -136,7 +139,7 @@ extension LifecycleEngine {
                         ExecutionEvent(
                             taskId: taskId, at: now, kind: "dispatched",
                             message: "accepted by \(request.executor)" + (reference.map { " as \($0)" } ?? "")))
-                    let committed = try? await commit(changes, updatingTask: taskId) { changes, current in
+                    let committed = try? await commit(changes, updatingTask: taskId, of: task.activityId) { changes, current in
                         let waited = current.status == .processing && current.errors != nil
                         if waited { current.errors = nil }  // the executor took it: no longer waiting for it
                         if let reference { current.executorReference = reference }
@@ -164,7 +167,7 @@ extension LifecycleEngine {
                     changes.history.append(
                         ExecutionEvent(taskId: taskId, at: now, kind: "executor-error", message: "\(error.message) (\(wait))"))
                     // Read again: the task may have ended (an abort) while the executor was called.
-                    _ = try? await commit(changes, updatingTask: taskId) { _, waiting in
+                    _ = try? await commit(changes, updatingTask: taskId, of: task.activityId) { _, waiting in
                         guard waiting.status == .processing else { return false }
                         waiting.errors =
                             "executor '\(request.executor)' could not take the task: \(error.message); \(wait); "

@@ -22,7 +22,7 @@ extension LifecycleEngine {
         taskId: Int64, _ report: TaskReport, principal: Principal, cancelRun: String? = nil
     ) async throws(LifecycleError) -> ReportOutcome {
         try await serialized { () async throws(LifecycleError) in
-            try await apply(report, to: task(id: taskId), principal: principal, cancelRun: cancelRun)
+            try await apply(report, to: taskId, principal: principal, cancelRun: cancelRun)
         }
     }
 
@@ -40,15 +40,20 @@ extension LifecycleEngine {
         }
         let confirmed = report
         return try await serialized { () async throws(LifecycleError) in
-            try await apply(confirmed, to: self.task(id: taskId), principal: principal, cancelRun: nil)
+            try await apply(confirmed, to: taskId, principal: principal, cancelRun: nil)
         }
     }
 
     private func apply(
-        _ report: TaskReport, to task: LifecycleTask, principal: Principal, cancelRun: String?
+        _ report: TaskReport, to taskId: Int64, principal: Principal, cancelRun: String?
     ) async throws(LifecycleError) -> ReportOutcome {
-        var task = task
-        let taskId = task.id
+        // The activity (whose version guards the commit) is read before the task that is written:
+        // a copy read earlier could miss a concurrent writer's change that the version check would
+        // then let this commit undo.
+        var activity = try await activity(id: task(id: taskId).activityId)
+        var tasks = try await tasks(activityId: activity.id)
+        guard let index = tasks.firstIndex(where: { $0.id == taskId }) else { throw .taskNotFound(taskId) }
+        var task = tasks[index]
         if task.status.isFinished {
             if task.status == report.status.taskStatus && task.results == report.results && (report.status != .failed || task.errors == report.errors) {
                 return .repeated(task)
@@ -58,13 +63,10 @@ extension LifecycleEngine {
         guard task.status == .processing else {
             throw .invalidTaskAction("task \(taskId) is \(task.status.rawValue); only a PROCESSING task can report a result")
         }
-        var activity = try await activity(id: task.activityId)
         guard activity.status == .processing else {
             throw .invalidTaskAction("activity \(activity.id) is \(activity.status.rawValue); its tasks take no more results")
         }
         let descriptor = try await descriptor(of: activity)
-        var tasks = try await tasks(activityId: activity.id)
-        guard let index = tasks.firstIndex(where: { $0.id == taskId }) else { throw .taskNotFound(taskId) }
         let now = clock()
         var (decision, record) = try await decide(
             .taskResult, activity: activity, tasks: tasks, descriptor: descriptor, principal: principal, now: now,
