@@ -44,8 +44,16 @@ public final class PostgresLifecycleStore: AuditStore {
 
     public func commit(_ changes: ChangeSet) async throws -> CommittedChanges {
         try changes.checkGuarded()
-        let logger = logger
-        return try await transaction { connection in try await PostgresCommit(connection: connection, logger: logger).write(changes) }
+        let commit = PostgresCommit(changes)
+        var rows: [(kind: String, id: Int64, previousHash: String?, hash: String?)] = []
+        do {
+            for try await row in try await client.execute(Prepared<PreparedWrites.Commit>(commit.bindings), logger: logger) {
+                rows.append(try row.decode((String, Int64, String?, String?).self))
+            }
+        } catch {
+            throw Self.conflict(error)
+        }
+        return commit.committed(rows)
     }
 
     /// Runs `body` in a transaction. What refused it is thrown as itself (not wrapped), and the
@@ -66,6 +74,8 @@ public final class PostgresLifecycleStore: AuditStore {
         guard let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] else { return error }
         let message = error.serverInfo?[.message] ?? ""
         switch state {
+        case "TG001": return StoreConflict(message)
+        case "TG002": return StoreConflict(message, leaseLost: true)
         case "23505": return StoreConflict("a uniqueness rule refused the change: \(message)")
         case "40001", "40P01": return StoreConflict("the database aborted the transaction (\(message)); nothing was written")
         default: return error

@@ -213,5 +213,8 @@ enum PostgresSchema {
             "ALTER TABLE decision_chain_head ADD COLUMN previous_hash TEXT NOT NULL DEFAULT ''",
             "INSERT INTO decision_chain_head (only_row, seq, hash) VALUES (TRUE, 0, '') ON CONFLICT (only_row) DO NOTHING",
         ],
+        // 4: a change set written by one call, so one statement's transaction: no client round trip
+        // between the chain head's lock and the commit that releases it (see `PostgresCommit`).
+        [PostgresCommitFunction.sql],
     ]
 }
