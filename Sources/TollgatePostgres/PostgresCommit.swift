@@ -14,10 +14,16 @@ struct PostgresCommit {
     let changes: ChangeSet
     /// The decisions' inputs as stored: whole, or split into shared parts.
     let inputs: [DecisionInputParts.Encoded]
+    /// When the database must refuse to commit: the caller has stopped waiting by then.
+    let deadline: Date
 
-    init(_ changes: ChangeSet) {
+    /// The commit of `changes`, refused by the database once `limit` has passed; half a second is
+    /// kept back for the commit's answer and for the clocks of two machines that differ.
+    init(_ changes: ChangeSet, limit: Duration) {
         self.changes = changes
         inputs = changes.decisions.map { DecisionInputParts.encode($0.input) }
+        let seconds = Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18
+        deadline = Date().addingTimeInterval(max(seconds - 0.5, seconds / 2))
     }
 
     /// The bindings of `SELECT … FROM tollgate_commit($1, $2, $3)`.
@@ -61,7 +67,9 @@ struct PostgresCommit {
     }
 
     private func document(_ decisions: [DecisionChain.Canonical]) -> JSONValue {
-        var document: JSONObject = ["now": .string(Timestamp.formatMilliseconds(Date()))]
+        var document: JSONObject = [
+            "now": .string(Timestamp.formatMilliseconds(Date())), "deadline": .double(deadline.timeIntervalSince1970),
+        ]
         let changed = Dictionary(changes.activities.filter { $0.version > 0 }.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
         document["expected"] = .array(
             changes.expectedVersions.sorted { $0.key < $1.key }.map { id, version in
@@ -122,7 +130,8 @@ struct PostgresCommit {
                     "at": .string(Timestamp.formatMilliseconds($0.at)), "decision": $0.decision.map { .int(Int64($0)) } ?? .null,
                 ]
             })
-        return .object(document)
+        // An absent key skips its statement in the function (an empty one would still be started).
+        return .object(JSONObject(document.filter { $0.1.arrayValue?.isEmpty != true }))
     }
 
     private static func statusColumns(_ a: Activity) -> JSONObject {

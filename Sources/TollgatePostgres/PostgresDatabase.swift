@@ -7,6 +7,8 @@ public struct PostgresDatabase: Sendable {
     public let location: PostgresLocation
     let client: PostgresClient
     let logger: Logger
+    /// The deadlines of the store's calls, watched while `withDatabase` runs.
+    let deadlines: CallDeadlines
 
     /// A database that cannot be used, said plainly: unreachable, refused, or written by a newer
     /// Tollgate.
@@ -22,9 +24,11 @@ public struct PostgresDatabase: Sendable {
     ) async throws -> T {
         let client = PostgresClient(configuration: location.configuration, backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
+            let deadlines = CallDeadlines()
             group.addTask { await client.run() }
+            group.addTask { await deadlines.watch() }
             defer { group.cancelAll() }
-            let database = PostgresDatabase(location: location, client: client, logger: logger)
+            let database = PostgresDatabase(location: location, client: client, logger: logger, deadlines: deadlines)
             try await database.probe(within: reachWithin)
             return try await body(database)
         }

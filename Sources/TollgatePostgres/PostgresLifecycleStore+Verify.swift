@@ -11,7 +11,7 @@ extension PostgresLifecycleStore {
     public func verifyLog(since: VerifiedPosition?, maximumProblems: Int) async throws -> LogVerification {
         let logger = logger
         // A long log takes long to walk: only reaching the database is bounded here.
-        return try await BoundedClient(pool: pool, limit: .seconds(24 * 3600)).withConnection { connection in
+        return try await BoundedClient(pool: pool, limit: .seconds(24 * 3600), deadlines: deadlines).withConnection { connection in
             var lastTransition: Int64 = 0, lastPart: Int64 = 0
             for try await (transition, part) in try await connection.query(
                 "SELECT (SELECT COALESCE(MAX(id), 0) FROM transitions), (SELECT COALESCE(MAX(id), 0) FROM decision_parts)", logger: logger

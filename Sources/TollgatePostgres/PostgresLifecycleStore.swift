@@ -15,8 +15,9 @@ public import TollgateLifecycle
 public final class PostgresLifecycleStore: AuditStore {
     let pool: PostgresClient
     let logger: Logger
+    let deadlines: CallDeadlines
     /// The pool, every request to it bounded by ``requestLimit``.
-    var client: BoundedClient { BoundedClient(pool: pool, limit: requestLimit) }
+    var client: BoundedClient { BoundedClient(pool: pool, limit: requestLimit, deadlines: deadlines) }
     /// How long a request waits for PostgreSQL before it fails as ``StoreUnavailable``.
     public let requestLimit: Duration
 
@@ -24,6 +25,7 @@ public final class PostgresLifecycleStore: AuditStore {
     public init(_ database: PostgresDatabase, requestLimit: Duration = .seconds(10)) {
         self.pool = database.client
         self.logger = database.logger
+        self.deadlines = database.deadlines
         self.requestLimit = requestLimit
     }
 
@@ -32,19 +34,27 @@ public final class PostgresLifecycleStore: AuditStore {
     public init(location: PostgresLocation, logger: Logger, requestLimit: Duration = .seconds(10)) {
         self.pool = PostgresClient(configuration: location.configuration, backgroundLogger: logger)
         self.logger = logger
+        self.deadlines = CallDeadlines()
         self.requestLimit = requestLimit
     }
 
-    /// Runs the connection pool (a long-running task: cancel it to close the pool).
+    /// Runs the connection pool and the watch of its calls' deadlines (a long-running task: cancel it
+    /// to close the pool).
     public func run() async {
-        await pool.run()
+        let pool = pool, deadlines = deadlines
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await pool.run() }
+            group.addTask { await deadlines.watch() }
+            await group.next()
+            group.cancelAll()
+        }
     }
 
     // MARK: Commit
 
     public func commit(_ changes: ChangeSet) async throws -> CommittedChanges {
         try changes.checkGuarded()
-        let commit = PostgresCommit(changes)
+        let commit = PostgresCommit(changes, limit: requestLimit)
         var rows: [(kind: String, id: Int64, previousHash: String?, hash: String?)] = []
         do {
             for try await row in try await client.execute(Prepared<PreparedWrites.Commit>(commit.bindings), logger: logger) {
@@ -76,6 +86,7 @@ public final class PostgresLifecycleStore: AuditStore {
         switch state {
         case "TG001": return StoreConflict(message)
         case "TG002": return StoreConflict(message, leaseLost: true)
+        case "TG003": return StoreUnavailable("PostgreSQL did not answer in time; \(message)")
         case "23505": return StoreConflict("a uniqueness rule refused the change: \(message)")
         case "40001", "40P01": return StoreConflict("the database aborted the transaction (\(message)); nothing was written")
         default: return error
