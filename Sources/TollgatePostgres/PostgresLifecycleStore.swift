@@ -9,8 +9,9 @@ public import TollgateLifecycle
 /// One writer per activity: a commit first moves each activity it changes to the next row version,
 /// `UPDATE … WHERE row_version = expected` (optimistic writes), and is refused with
 /// ``StoreConflict`` when another replica got there first. Ids come from the tables' sequences.
-/// Decisions are appended under a lock on the chain head's one row, taken last in the transaction,
-/// so the sequence stays gapless whichever replica appends. Outbox intents and duties are leased
+/// A change set is one call of `tollgate_commit` (one statement, its own transaction); decisions
+/// are appended last in it under a lock on the chain head's one row, so the sequence stays gapless
+/// whichever replica appends. Outbox intents and duties are leased
 /// with database time, and completions are fenced.
 public final class PostgresLifecycleStore: AuditStore {
     let pool: PostgresClient
