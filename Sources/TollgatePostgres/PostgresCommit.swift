@@ -67,6 +67,7 @@ struct PostgresCommit {
     }
 
     private func document(_ decisions: [DecisionChain.Canonical]) -> JSONValue {
+        func fence(_ id: Int64) -> JSONValue { changes.fences[id].map(JSONValue.int) ?? .null }
         var document: JSONObject = [
             "now": .string(Timestamp.formatMilliseconds(Date())), "deadline": .double(deadline.timeIntervalSince1970),
         ]
@@ -92,15 +93,11 @@ struct PostgresCommit {
             changes.policySources.map {
                 ["revision": .string($0.revision), "name": .string($0.name), "file": .string($0.file), "source": .string($0.source)]
             })
-        document["done"] = .array(
-            changes.outboxDone.map { ["id": .int($0.id), "error": Self.text($0.error), "fence": changes.fences[$0.id].map(JSONValue.int) ?? .null] })
-        document["retried"] = .array(
-            changes.outboxRetry.map {
-                [
-                    "id": .int($0.id), "error": .string($0.error), "next_attempt_at": Self.time($0.after),
-                    "fence": changes.fences[$0.id].map(JSONValue.int) ?? .null,
-                ]
-            })
+        document["outcomes"] = .array(
+            changes.outboxDone.map { ["id": .int($0.id), "done": true, "error": Self.text($0.error), "fence": fence($0.id)] }
+                + changes.outboxRetry.map {
+                    ["id": .int($0.id), "done": false, "error": .string($0.error), "next_attempt_at": Self.time($0.after), "fence": fence($0.id)]
+                })
         document["intents"] = .array(
             changes.outbox.map { intent in
                 [

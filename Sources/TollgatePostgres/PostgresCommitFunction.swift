@@ -93,23 +93,17 @@ enum PostgresCommitFunction {
             END IF;
 
             -- Completions and retries are fenced: refused once the intent was leased again.
-            IF changes ? 'done' THEN
-                FOR e IN SELECT * FROM jsonb_to_recordset(changes->'done') AS x(id BIGINT, error TEXT, fence BIGINT) LOOP
-                    UPDATE outbox o SET done_at = changes->>'now', attempts = o.attempts + 1, last_error = e.error, lease_owner = NULL,
-                        lease_until = NULL
+            IF changes ? 'outcomes' THEN
+                FOR e IN SELECT * FROM jsonb_to_recordset(changes->'outcomes') AS x(id BIGINT, done BOOLEAN, error TEXT,
+                    next_attempt_at TEXT, fence BIGINT)
+                LOOP
+                    UPDATE outbox o SET done_at = CASE WHEN e.done THEN changes->>'now' ELSE o.done_at END, attempts = o.attempts + 1,
+                        last_error = e.error, next_attempt_at = CASE WHEN e.done THEN o.next_attempt_at ELSE e.next_attempt_at END,
+                        lease_owner = NULL, lease_until = NULL
                     WHERE o.id = e.id AND (e.fence IS NULL OR o.fence = e.fence);
                     IF NOT FOUND THEN
-                        RAISE EXCEPTION 'outbox intent % was leased again; its completion is refused', e.id USING ERRCODE = 'TG002';
-                    END IF;
-                END LOOP;
-            END IF;
-            IF changes ? 'retried' THEN
-                FOR e IN SELECT * FROM jsonb_to_recordset(changes->'retried') AS x(id BIGINT, error TEXT, next_attempt_at TEXT, fence BIGINT) LOOP
-                    UPDATE outbox o SET attempts = o.attempts + 1, last_error = e.error, next_attempt_at = e.next_attempt_at, lease_owner = NULL,
-                        lease_until = NULL
-                    WHERE o.id = e.id AND (e.fence IS NULL OR o.fence = e.fence);
-                    IF NOT FOUND THEN
-                        RAISE EXCEPTION 'outbox intent % was leased again; its retry is refused', e.id USING ERRCODE = 'TG002';
+                        RAISE EXCEPTION 'outbox intent % was leased again; its % is refused', e.id,
+                            CASE WHEN e.done THEN 'completion' ELSE 'retry' END USING ERRCODE = 'TG002';
                     END IF;
                 END LOOP;
             END IF;

@@ -15,19 +15,29 @@ struct ReadSkewTests {
 
     /// The engine on a SQLite store whose next activity read can be held back, and an executor
     /// that keeps its answer to the first dispatch until told.
-    func fixture(_ directory: TemporaryDirectory) throws -> (EngineFixture, ReadHoldingStore) {
+    struct Race {
+        let f: EngineFixture
+        let store: ReadHoldingStore
+        /// The start of a dev activity, waiting for the executor's answer to its first dispatch.
+        let start: Task<Activity, any Error>
+        let taskId: Int64
+    }
+
+    /// Starts a dev activity on that engine and waits until its first task is dispatched.
+    func startRace(_ directory: TemporaryDirectory) async throws -> Race {
         let store = ReadHoldingStore(try SQLiteLifecycleStore(path: directory.url("tollgate.db")))
         let executor = ScriptedExecutor()
         executor.holdAnswers()
-        return (try EngineFixture(executor: executor, store: store), store)
+        let f = try EngineFixture(executor: executor, store: store)
+        let start = Task { try await f.run("dev") }
+        try await waitUntil("the first task dispatched") { f.executor.requests.count == 1 }
+        return Race(f: f, store: store, start: start, taskId: f.executor.requests[0].taskId)
     }
 
     @Test func theDispatchAnswerCommittedWhileTheResultIsBeingAppliedIsKept() async throws {
         let directory = try TemporaryDirectory()
-        let (f, store) = try fixture(directory)
-        let start = Task { try await f.run("dev") }
-        try await waitUntil("the first task dispatched") { f.executor.requests.count == 1 }
-        let taskId = f.executor.requests[0].taskId
+        let race = try await startRace(directory)
+        let (f, store, start, taskId) = (race.f, race.store, race.start, race.taskId)
 
         // The result is read with the task as it is now (no executor reference yet)…
         store.holdNextActivityRead()
@@ -48,10 +58,8 @@ struct ReadSkewTests {
 
     @Test func aResultCommittedWhileTheDispatchAnswerIsBeingRecordedStands() async throws {
         let directory = try TemporaryDirectory()
-        let (f, store) = try fixture(directory)
-        let start = Task { try await f.run("dev") }
-        try await waitUntil("the first task dispatched") { f.executor.requests.count == 1 }
-        let taskId = f.executor.requests[0].taskId
+        let race = try await startRace(directory)
+        let (f, store, start, taskId) = (race.f, race.store, race.start, race.taskId)
 
         // The executor answers, and the engine starts recording its answer…
         store.holdNextActivityRead()
