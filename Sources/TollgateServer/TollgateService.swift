@@ -162,11 +162,12 @@ public struct TollgateService: Sendable {
         TollgateAPI(policies: policies, threads: Self.policyThreads, store: store, publish: publish).register(on: router)
         AuditPages(store: store).register(on: router)
         router.get("openapi.json") { _, _ in JSONResponse(value: APIDocument.json) }
+        let gauges = StoreGauges(store: store, metrics: metrics, logger: logger)
         router.get("metrics") { _, _ -> Response in
-            let text = metrics.render(
-                outboxDepth: (try? await store.pendingOutbox().count) ?? -1, executorErrors: (try? await store.historyCount(kind: "executor-error")) ?? -1)
+            await gauges.refresh()
             return Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
         }
         let health = HealthCheck(store: store, policies: policies, logger: logger)
         router.get("health") { _, _ -> JSONResponse in

@@ -10,7 +10,7 @@ struct CountingGate: PolicyGate {
         let decision = await gate.evaluate(phase, input: input)
         metrics.decision(
             phase: phase.rawValue, verdict: decision.verdict.rawValue,
-            outcomes: decision.outcomes.map { ($0.policy, $0.outcome, Double($0.durationNanoseconds) / 1e9) })
+            outcomes: decision.outcomes.map { ($0.policy, $0.outcome, Int64($0.durationNanoseconds)) })
         return decision
     }
 

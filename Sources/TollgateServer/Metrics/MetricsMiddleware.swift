@@ -7,10 +7,8 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         func record(_ status: Int) {
-            let d = (ContinuousClock.now - start).components
             metrics.request(
-                method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: status,
-                seconds: Double(d.seconds) + Double(d.attoseconds) / 1e18)
+                method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: status, duration: ContinuousClock.now - start)
         }
         do {
             let response = try await next(request, context)
