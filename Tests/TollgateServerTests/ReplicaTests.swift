@@ -103,6 +103,26 @@ struct ReplicaTests {
         }
         let api = "\(addresses[1])/api/v1/pp/devops"
         #expect(open == 0, "every activity ends")
+        if open > 0 {
+            // What the activities left open are waiting for: their tasks' histories, and the
+            // replicas' logs.
+            for status in ["PLANNED", "PROCESSING"] {
+                for activity in try await ServeCrashTests.get("\(api)/activities?status=\(status)", client: client).arrayValue ?? [] {
+                    let id = activity["id"]?.intValue ?? 0
+                    let tasks = try await ServeCrashTests.get("\(api)/tasks?activityId=\(id)", client: client)
+                    print("open activity \(id) (\(status)): \(activity.serialized())\n  tasks: \(tasks.serialized())")
+                    for task in tasks.arrayValue ?? [] {
+                        let history = try await ServeCrashTests.get(
+                            "\(addresses[1])/api/v1/tollgate/tasks/\(task["id"]?.intValue ?? 0)/history", client: client)
+                        print("  history of task \(task["id"]?.intValue ?? 0): \(history.serialized())")
+                    }
+                }
+            }
+            for log in logs {
+                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                print("last lines of \(log):\n" + text.split(separator: "\n").suffix(30).joined(separator: "\n"))
+            }
+        }
         let tasks = try await ServeCrashTests.get("\(api)/tasks", client: client).arrayValue ?? []
         let count = ServeCrashTests.count(tasks: tasks, executor: executor)
         // A replica paused after it checked its lease and before its request left can still send a
