@@ -149,8 +149,9 @@ struct ServeCrashTests {
     }
 
     /// Promotes `version` to dev again and again until `stop`, whatever the server's state: an
-    /// activity left PLANNED by a lost answer is started, a running one waited for. Returns how many
-    /// promotions it asked for.
+    /// activity left PLANNED by a lost answer is started, a running one waited for. After `stop` it
+    /// asks for no new promotion but still starts the one it left PLANNED (for at most a minute), as
+    /// a client whose start failed tries again. Returns how many promotions it asked for.
     static func promote(version: String, api: String, client: HTTPClient, until stop: StopFlag) async throws -> Int {
         try await promote(version: version, apis: [api], client: client, until: stop)
     }
@@ -159,7 +160,9 @@ struct ServeCrashTests {
     static func promote(version: String, apis: [String], client: HTTPClient, until stop: StopFlag) async throws -> Int {
         var promotions = 0
         let product = DevOpsAPITests.product
-        while !stop.isRaised {
+        var drainUntil: ContinuousClock.Instant?
+        while drainUntil.map({ ContinuousClock.now < $0 }) ?? true {
+            if stop.isRaised, drainUntil == nil { drainUntil = .now + .seconds(60) }
             let api = apis.randomElement() ?? ""
             do {
                 let activities = try await get(
@@ -168,6 +171,8 @@ struct ServeCrashTests {
                     try await Task.sleep(for: .milliseconds(50))
                 } else if let planned = activities.first(where: { $0["status"] == "PLANNED" })?["id"]?.intValue {
                     _ = try await send(.PATCH, "\(api)/activities/\(planned)/status?action=START", body: nil, client: client)
+                } else if drainUntil != nil {
+                    break
                 } else {
                     let body: JSONValue = ["dataProductId": .string(product), "dataProductVersion": .string(version), "stage": "dev"]
                     _ = try await send(.POST, "\(api)/activities?startAfterCreation=true", body: body, client: client)
