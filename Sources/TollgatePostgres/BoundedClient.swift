@@ -54,7 +54,7 @@ struct BoundedClient: Sendable {
                 let id = deadlines.start(deadline: .now + limit) {
                     answer.give(.failure(StoreUnavailable("PostgreSQL did not answer within \(limit.components.seconds) s")))
                 }
-                answer.onAnswer { _ = deadlines.finish(id) }
+                answer.onAnswer { deadlines.finish(id) }
             }
         } onCancel: {
             answer.give(.failure(CancellationError()))

@@ -13,7 +13,6 @@ final class CallDeadlines: Sendable {
     private struct Calls {
         var next: UInt64 = 0
         var running: [UInt64: Call] = [:]
-        var expired: Set<UInt64> = []
     }
 
     private let calls = Mutex(Calls())
@@ -31,12 +30,9 @@ final class CallDeadlines: Sendable {
         }
     }
 
-    /// Forgets a call; whether it was cancelled for its deadline.
-    func finish(_ id: UInt64) -> Bool {
-        calls.withLock { calls in
-            calls.running[id] = nil
-            return calls.expired.remove(id) != nil
-        }
+    /// Forgets a call that ended.
+    func finish(_ id: UInt64) {
+        _ = calls.withLock { $0.running.removeValue(forKey: id) }
     }
 
     /// Cancels the calls past their deadline, until the task running it is cancelled.
@@ -46,10 +42,7 @@ final class CallDeadlines: Sendable {
             let now = ContinuousClock.now
             let overdue = calls.withLock { calls in
                 let overdue = calls.running.filter { $0.value.deadline <= now }
-                for id in overdue.keys {
-                    calls.running[id] = nil
-                    calls.expired.insert(id)
-                }
+                for id in overdue.keys { calls.running[id] = nil }
                 return overdue.values.map(\.cancel)
             }
             for cancel in overdue { cancel() }
