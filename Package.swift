@@ -88,7 +88,9 @@ let package = Package(
         ),
         .target(
             name: "TollgateLifecycle",
-            dependencies: ["TollgateJSON", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "TollgateJSON", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -227,7 +229,7 @@ let package = Package(
             name: "TollgateEngineTests",
             dependencies: [
                 "TollgateLifecycle", "TollgateRuntime", "TollgatePolicy", "TollgateJSON", "TollgateTestSupport",
-                "TollgateStore", "TollgateSQLite",
+                "TollgateStore", "TollgateSQLite", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

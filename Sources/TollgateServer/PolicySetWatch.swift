@@ -20,13 +20,24 @@ struct PolicySetWatch: Service {
         // What this replica judges with; a set published before this watch began (by another
         // replica, or by this one's reload) is followed like any later one.
         var known = policies.policySet.revision
-        if (try? await store.publishedPolicySet()) == .some(nil) {
-            try? await store.publishPolicySet(revision: known)
+        do {
+            if try await store.publishedPolicySet() == nil { try await store.publishPolicySet(revision: known) }
+        } catch {
+            logger.warning("publishing this replica's policy set \(known.prefix(12)) failed: \(error); other replicas follow the next one published")
         }
+        var failing = false
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            if let published = try? await store.publishedPolicySet(), published != known {
-                known = published
-                if published != policies.policySet.revision { await follow(published) }
+            do {
+                if let published = try await store.publishedPolicySet(), published != known {
+                    known = published
+                    if published != policies.policySet.revision { await follow(published) }
+                }
+                if failing { logger.info("the published policy set can be read again") }
+                failing = false
+            } catch {
+                // Said once per outage, not at every poll.
+                if !failing { logger.warning("reading the published policy set failed: \(error); polled again every \(interval)") }
+                failing = true
             }
             try? await Task.sleep(for: interval)
         }

@@ -29,8 +29,8 @@ public struct TollgateService: Sendable {
     public var recoveryInterval: Duration = .seconds(2)
     /// How often a replica looks for a policy set another replica published (PostgreSQL only).
     public var policySetPollInterval: Duration = .seconds(2)
-    /// Where the server logs.
-    public var logger = Logger(label: "tollgate")
+    /// Where the server and its engine log.
+    public let logger: Logger
     /// The GitLab setups checked (and logged) at start.
     let gitlabSetups: [(name: String, target: GitLabSetupCheck.Target)]
     let httpClient: HTTPClient
@@ -40,9 +40,10 @@ public struct TollgateService: Sendable {
     /// Builds the engine over the store, the policies, the registry and the executors.
     public init(
         configuration: ServiceConfiguration, httpClient: HTTPClient, callbackSecret: [UInt8]? = nil,
-        notificationBackoffSeconds: Double = 1, notificationMaxBackoffSeconds: Double = 300
+        notificationBackoffSeconds: Double = 1, notificationMaxBackoffSeconds: Double = 300, logger: Logger = Logger(label: "tollgate")
     ) throws {
         self.configuration = configuration
+        self.logger = logger
         self.httpClient = httpClient
         gitlabSetups = configuration.executors.sorted { $0.key < $1.key }.compactMap { name, executor in
             switch executor {
@@ -95,6 +96,7 @@ public struct TollgateService: Sendable {
         if case .postgres = configuration.database {
             options.replicaName = configuration.replicaName ?? LifecycleEngine.defaultReplicaName()
         }
+        options.logger = logger
         options.leaseSeconds = configuration.leaseSeconds
         options.dispatchInline = false
         options.defaultTaskTimeoutSeconds = configuration.taskTimeoutSeconds
@@ -157,7 +159,14 @@ public struct TollgateService: Sendable {
         DevOpsAPI(engine: engine, store: store, tokens: tokens, checkedExecutors: checked).register(on: router)
         var publish: (@Sendable (String) async -> Void)?
         if let pool = databasePool {
-            publish = { revision in _ = try? await pool.publishPolicySet(revision: revision) }
+            publish = { [logger] revision in
+                do {
+                    try await pool.publishPolicySet(revision: revision)
+                } catch {
+                    logger.error(
+                        "policy set \(revision.prefix(12)) is loaded here but could not be published to the other replicas: \(error); reload again to publish it")
+                }
+            }
         }
         TollgateAPI(policies: policies, threads: Self.policyThreads, store: store, publish: publish).register(on: router)
         AuditPages(store: store).register(on: router)
@@ -202,10 +211,16 @@ public struct TollgateService: Sendable {
 /// Hands results of in-process executors to the engine created after them.
 final class EngineForwarder: Sendable {
     let engine = Mutex<LifecycleEngine?>(nil)
+    let logger = Logger(label: "tollgate.executor.local")
 
     func report(taskId: Int64, _ report: TaskReport) async {
         guard let engine = engine.withLock({ $0 }) else { return }
-        _ = try? await engine.report(taskId: taskId, report, principal: Principal(name: "local", roles: ["executor"]))
+        do {
+            try await engine.report(taskId: taskId, report, principal: Principal(name: "local", roles: ["executor"]))
+        } catch {
+            logger.warning(
+                "the result of local task \(taskId) (\(report.status.rawValue)) was refused: \(error)", metadata: ["task": "\(taskId)", "executor": "local"])
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TollgateJSON
 import TollgateLifecycle
 import TollgatePolicy
@@ -36,6 +37,9 @@ struct EngineFixture {
         self.executor = executor
         self.clock = clock ?? TestClock(iso: "2023-11-23T14:30:00Z")
         let set = try policies ?? PolicySet.load(directory: RepositoryPaths.policies)
+        var options = options
+        // What tests provoke on purpose (unreachable executors, refused results) is not news.
+        options.logger.logLevel = .error
         engine = try LifecycleEngine(
             store: durable ?? store, gate: PolicyEngineGate(engine: PolicyEngine(set: set)),
             descriptors: FixedDescriptorSource(descriptor, productId: Self.productId),

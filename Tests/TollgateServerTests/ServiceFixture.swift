@@ -55,10 +55,10 @@ final class ServiceFixture: Sendable {
         configuration.oidc = oidc
         configuration.notifications = notifications
         try await TollgateService.prepareDatabase(configuration, logger: quietLogger)
-        var service = try TollgateService(configuration: configuration, httpClient: client, notificationBackoffSeconds: 0.05, notificationMaxBackoffSeconds: 0.2)
+        var service = try TollgateService(
+            configuration: configuration, httpClient: client, notificationBackoffSeconds: 0.05, notificationMaxBackoffSeconds: 0.2, logger: quietLogger)
         service.recoveryInterval = recoveryInterval
         service.policySetPollInterval = .milliseconds(200)
-        service.logger = quietLogger
         let app = service.application()
         serving.start(app)
         try await waitUntilListening(port: port, client: client)

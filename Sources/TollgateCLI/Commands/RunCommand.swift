@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import TollgateJSON
 import TollgateLifecycle
 import TollgateRuntime
@@ -46,10 +47,13 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let runtime: LocalRuntime
+        // The run prints its own progress; the engine's log adds only what went wrong.
+        var options = LifecycleEngine.Options()
+        options.logger.logLevel = .warning
         do {
             runtime = try LocalRuntime(
                 paths: .init(database: database, policies: policies, stateDirectory: stateDirectory, descriptorFiles: [descriptor]),
-                localExecutorNames: executors)
+                localExecutorNames: executors, options: options)
         } catch {
             printError("tollgate run: \(error)")
             throw ExitCode(2)

@@ -43,14 +43,17 @@ struct ServeCommand: AsyncParsableCommand {
                     + "add auth.tokens or auth.oidc, or listen on 127.0.0.1")
             throw ExitCode(2)
         }
+        var log = configuration.log
+        // The environment overrides the file for one run (a level raised while looking into something).
+        if let level = ProcessInfo.processInfo.environment["TOLLGATE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) {
+            log.level = level
+        }
+        LoggingSystem.bootstrap { [log] label in log.handler(label: label) }
         let secret = ProcessInfo.processInfo.environment[callbackSecretEnv].flatMap { $0.isEmpty ? nil : Array($0.utf8) }
         let client = TollgateService.makeHTTPClient()
         do {
             try await TollgateService.prepareDatabase(configuration, logger: Logger(label: "tollgate"))
-            var service = try TollgateService(configuration: configuration, httpClient: client, callbackSecret: secret)
-            if let level = ProcessInfo.processInfo.environment["TOLLGATE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) {
-                service.logger.logLevel = level
-            }
+            let service = try TollgateService(configuration: configuration, httpClient: client, callbackSecret: secret)
             try await service.application().runService()
         } catch {
             printError("tollgate serve: \(error)")

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TollgateJSON
 
 extension LifecycleEngine {
@@ -21,7 +22,12 @@ extension LifecycleEngine {
 
     /// Queues the cancellation of a task's run, in the change set that ends the task.
     func queueCancel(_ changes: inout ChangeSet, task: LifecycleTask, reason: String, now: Date) async {
-        guard task.executor != nil, let dispatch = (try? await store.outbox(taskId: task.id, kind: .dispatchTask))?.last else { return }
+        let about: Logger.Metadata = ["activity": "\(task.activityId)", "task": "\(task.id)", "executor": "\(task.executor ?? "")"]
+        guard task.executor != nil,
+            let dispatches = await readInBackground(
+                "the dispatch of task \(task.id) to cancel its run", about: about, { try await store.outbox(taskId: task.id, kind: .dispatchTask) }),
+            let dispatch = dispatches.last
+        else { return }
         var payload = dispatch.payload.objectValue ?? [:]
         payload["reason"] = .string(reason)
         payload["dispatchIntent"] = .int(dispatch.id)
@@ -33,20 +39,26 @@ extension LifecycleEngine {
     func cancel(_ stale: OutboxIntent, fresh: Bool = false) async {
         await carryOutOnce(stale, fresh: fresh) { intent, now in
             var changes = ChangeSet()
-            guard let taskId = intent.taskId, var request = DispatchRequest(json: intent.payload), let task = try? await store.task(id: taskId)
-            else {
+            guard let taskId = intent.taskId, var request = DispatchRequest(json: intent.payload) else {
                 changes.outboxDone.append((intent.id, "unreadable intent"))
-                _ = try? await commit(changes)
+                await record(changes, "an unreadable cancel intent", about: ["intent": "\(intent.id)"])
+                return
+            }
+            let about = request.logMetadata
+            guard let read = await readInBackground("task \(taskId) to cancel", about: about, { try await store.task(id: taskId) }) else { return }
+            guard let task = read else {
+                changes.outboxDone.append((intent.id, "task \(taskId) is not stored"))
+                await record(changes, "the cancel of a task that is not stored", about: about)
                 return
             }
             guard let executor = executors[request.executor] else {
                 changes.outboxDone.append((intent.id, "no executor \(request.executor)"))
                 changes.history.append(
                     ExecutionEvent(taskId: taskId, at: now, kind: "cancel", message: "not cancelled: no executor named '\(request.executor)'"))
-                _ = try? await commit(changes)
+                await record(changes, "a cancel for an unknown executor", about: about)
                 return
             }
-            let dispatch = await outboxIntent(intent.payload["dispatchIntent"]?.intValue)
+            let dispatch = await outboxIntent(intent.payload["dispatchIntent"]?.intValue, about: about)
             prepare(&request, dispatch: dispatch, task: task)
             let reason = intent.payload["reason"]?.stringValue ?? "the task ended"
             do throws(ExecutorError) {
@@ -73,7 +85,7 @@ extension LifecycleEngine {
                             message: "cancel failed after \(attempts) attempt(s): \(error.message); the run may still be going"))
                 }
             }
-            _ = try? await commit(changes)
+            await record(changes, "the cancel of task \(taskId)'s run", about: about)
         }
     }
 }
@@ -85,27 +97,33 @@ extension LifecycleEngine {
     func collectLogs(_ stale: OutboxIntent, fresh: Bool = false) async {
         await carryOutOnce(stale, fresh: fresh) { intent, now in
             var changes = ChangeSet()
-            guard let taskId = intent.taskId, var request = DispatchRequest(json: intent.payload), let task = try? await store.task(id: taskId),
-                let executor = executors[request.executor]
+            guard let taskId = intent.taskId, var request = DispatchRequest(json: intent.payload), let executor = executors[request.executor]
             else {
                 changes.outboxDone.append((intent.id, "unreadable intent or no such executor"))
-                _ = try? await commit(changes)
+                await record(changes, "an unreadable log collection intent", about: ["intent": "\(intent.id)"])
                 return
             }
-            let dispatch = await outboxIntent(intent.payload["dispatchIntent"]?.intValue)
+            let about = request.logMetadata
+            guard let read = await readInBackground("task \(taskId) to collect its logs", about: about, { try await store.task(id: taskId) }) else { return }
+            guard let task = read else {
+                changes.outboxDone.append((intent.id, "task \(taskId) is not stored"))
+                await record(changes, "the log collection of a task that is not stored", about: about)
+                return
+            }
+            let dispatch = await outboxIntent(intent.payload["dispatchIntent"]?.intValue, about: about)
             prepare(&request, dispatch: dispatch, task: task)
             let deadline = intent.createdAt.addingTimeInterval(Double(request.timeoutSeconds))
             if request.reference == nil, let dispatch, dispatch.doneAt == nil, now <= deadline {
                 // The run reported before the executor's answer to its dispatch was recorded.
                 retryLater(&changes, intent, reason: "the executor's reference for the run is not recorded yet", now: now, steady: true)
-                _ = try? await commit(changes)
+                await record(changes, "a log collection put off", about: about)
                 return
             }
             guard request.reference != nil else {
                 let why = "the executor's reference for the run was never recorded"
                 changes.outboxDone.append((intent.id, why))
                 changes.history.append(ExecutionEvent(taskId: taskId, at: now, kind: "log", message: "no logs: \(why)"))
-                _ = try? await commit(changes)
+                await record(changes, "a log collection given up", about: about)
                 return
             }
             do throws(ExecutorError) {
@@ -117,7 +135,7 @@ extension LifecycleEngine {
                     } else {
                         retryLater(&changes, intent, reason: "the run is still going", now: now)
                     }
-                    _ = try? await commit(changes)
+                    await record(changes, "a log collection of a run still going", about: about)
                     return
                 }
                 changes.outboxDone.append((intent.id, nil))
@@ -130,14 +148,14 @@ extension LifecycleEngine {
                     changes.history.append(ExecutionEvent(taskId: taskId, at: now, kind: "log", message: "no logs: \(error.message)"))
                 }
             }
-            _ = try? await commit(changes)
+            await record(changes, "the logs of task \(taskId)", about: about)
         }
     }
 
     /// The outbox intent `id` names, if it can be read.
-    func outboxIntent(_ id: Int64?) async -> OutboxIntent? {
+    func outboxIntent(_ id: Int64?, about: Logger.Metadata) async -> OutboxIntent? {
         guard let id else { return nil }
-        return try? await store.outboxIntent(id: id)
+        return await readInBackground("outbox intent \(id)", about: about, { try await store.outboxIntent(id: id) }) ?? nil
     }
 
     /// A job log as a history entry.

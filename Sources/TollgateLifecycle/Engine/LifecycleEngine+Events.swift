@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TollgateJSON
 
 extension LifecycleEngine {
@@ -79,9 +80,11 @@ extension LifecycleEngine {
                 let notifier = options.notifiers.first(where: { $0.name == (options.notifierAliases[name] ?? name) })
             else {
                 changes.outboxDone.append((intent.id, "no notifier named \(intent.payload["notifier"]?.stringValue ?? "?") is configured"))
-                _ = try? await commit(changes)
+                await record(changes, "a notification for an unknown notifier", about: ["intent": "\(intent.id)"])
                 return
             }
+            var about: Logger.Metadata = ["intent": "\(intent.id)", "notifier": "\(notifier.name)"]
+            if let id = event["id"]?.stringValue { about["event"] = "\(id)" }
             do throws(NotifierError) {
                 try await notifier.deliver(event)
                 changes.outboxDone.append((intent.id, nil))
@@ -93,9 +96,12 @@ extension LifecycleEngine {
                     let delay = Self.backoff(
                         attempt: attempts, first: options.notificationBackoffSeconds, maximum: options.notificationMaxBackoffSeconds)
                     changes.outboxRetry.append((intent.id, error.message, now.addingTimeInterval(delay)))
+                    options.logger.warning(
+                        "notification to \(notifier.name) failed: \(error.message); attempt \(attempts), next in \(Int(delay.rounded(.up))) s",
+                        metadata: about)
                 }
             }
-            _ = try? await commit(changes)
+            await record(changes, "a notification's delivery", about: about)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TollgateJSON
 
 extension LifecycleEngine {
@@ -64,10 +65,18 @@ extension LifecycleEngine {
         if fresh {
             heldLeases[stale.id] = 1
         } else {
-            guard let current = try? await store.outboxIntent(id: stale.id), current.doneAt == nil else { return }
-            if let next = current.nextAttemptAt, next > now { return }
-            guard let lease = try? await store.claimIntent(id: stale.id, owner: options.replicaName, seconds: options.leaseSeconds)
+            let about: Logger.Metadata = ["intent": "\(stale.id)"]
+            guard let read = await readInBackground("outbox intent \(stale.id)", about: about, { try await store.outboxIntent(id: stale.id) }),
+                let current = read, current.doneAt == nil
             else { return }
+            if let next = current.nextAttemptAt, next > now { return }
+            guard
+                let claimed = await logFailure(
+                    "claiming outbox intent \(stale.id)", about: about,
+                    { try await store.claimIntent(id: stale.id, owner: options.replicaName, seconds: options.leaseSeconds) }),
+                let lease = claimed
+            else { return }
+            options.logger.trace("claimed outbox intent \(stale.id)", metadata: ["intent": "\(stale.id)", "fence": "\(lease.fence)"])
             heldLeases[stale.id] = lease.fence
             intent = current
         }
@@ -78,7 +87,14 @@ extension LifecycleEngine {
     func stillHolds(_ intent: OutboxIntent) async -> Bool {
         guard let fence = heldLeases[intent.id] else { return false }
         let lease = Lease(fence: fence)
-        return (try? await store.renewIntent(id: intent.id, owner: options.replicaName, lease: lease, seconds: options.leaseSeconds)) ?? false
+        let about: Logger.Metadata = ["intent": "\(intent.id)", "fence": "\(fence)"]
+        let renewed = await logFailure("renewing the lease of outbox intent \(intent.id)", about: about) {
+            try await store.renewIntent(id: intent.id, owner: options.replicaName, lease: lease, seconds: options.leaseSeconds)
+        }
+        if renewed == false {
+            options.logger.notice("lease of outbox intent \(intent.id) lost to another replica; left to it", metadata: about)
+        }
+        return renewed ?? false
     }
 
     /// Commits `changes` with the update `update` makes to the current state of task `taskId` of
@@ -86,7 +102,8 @@ extension LifecycleEngine {
     /// version read before the task; computed again from fresh reads while a concurrent writer
     /// changes the activity first.
     func commit(
-        _ changes: ChangeSet, updatingTask taskId: Int64, of activityId: Int64, _ update: (inout ChangeSet, inout LifecycleTask) async -> Bool
+        _ changes: ChangeSet, updatingTask taskId: Int64, of activityId: Int64, about: Logger.Metadata = [:],
+        _ update: (inout ChangeSet, inout LifecycleTask) async -> Bool
     ) async throws(LifecycleError) -> CommittedChanges {
         try await serialized { () async throws(LifecycleError) in
             var attempt = changes
@@ -98,31 +115,35 @@ extension LifecycleEngine {
                 attempt.expect(activity)
                 attempt.put(task)
             }
-            return try await commit(attempt)
+            return try await commit(attempt, about: about.merging(["activity": "\(activityId)", "task": "\(taskId)"]) { $1 })
         }
     }
 
     func dispatch(_ stale: OutboxIntent, fresh: Bool = false) async {
         await carryOutOnce(stale, fresh: fresh) { intent, now in
             var changes = ChangeSet()
-            guard let taskId = intent.taskId, var request = DispatchRequest(json: intent.payload),
-                let task = try? await store.task(id: taskId)
-            else {
+            guard let taskId = intent.taskId, var request = DispatchRequest(json: intent.payload) else {
                 changes.outboxDone.append((intent.id, "unreadable intent"))
-                _ = try? await commit(changes)
+                await record(changes, "an unreadable dispatch intent", about: ["intent": "\(intent.id)"])
+                return
+            }
+            let about = request.logMetadata
+            guard let read = await readInBackground("task \(taskId) to dispatch", about: about, { try await store.task(id: taskId) }) else { return }
+            guard let task = read else {
+                changes.outboxDone.append((intent.id, "task \(taskId) is not stored"))
+                await record(changes, "the dispatch of a task that is not stored", about: about)
                 return
             }
             guard task.status == .processing else {
                 changes.outboxDone.append((intent.id, "task \(taskId) is \(task.status.rawValue); not dispatched"))
-                _ = try? await commit(changes)
+                await record(changes, "a dispatch no longer needed", about: about)
                 return
             }
             guard let executor = executors[request.executor] else {
                 changes.outboxDone.append((intent.id, "no executor \(request.executor)"))
-                _ = try? await commit(changes)
-                _ = try? await report(
-                    taskId: taskId, TaskReport(status: .failed, errors: "no executor named '\(request.executor)' is configured"),
-                    principal: .system)
+                await record(changes, "a dispatch to an unknown executor", about: about)
+                await reportInBackground(
+                    taskId: taskId, TaskReport(status: .failed, errors: "no executor named '\(request.executor)' is configured"), about: about)
                 return
             }
             prepare(&request, dispatch: intent, task: task)
@@ -139,12 +160,14 @@ extension LifecycleEngine {
                         ExecutionEvent(
                             taskId: taskId, at: now, kind: "dispatched",
                             message: "accepted by \(request.executor)" + (reference.map { " as \($0)" } ?? "")))
-                    let committed = try? await commit(changes, updatingTask: taskId, of: task.activityId) { changes, current in
+                    let committed = await logFailure("recording the dispatch of task \(taskId)", about: about) {
+                        try await commit(changes, updatingTask: taskId, of: task.activityId, about: about) { changes, current in
                         let waited = current.status == .processing && current.errors != nil
                         if waited { current.errors = nil }  // the executor took it: no longer waiting for it
                         if let reference { current.executorReference = reference }
                         if reference != nil, current.status != .processing, current.status != .processed,
-                            !((try? await store.outbox(taskId: taskId, kind: .cancelTask)) ?? []).contains(where: { $0.doneAt == nil })
+                            !(await readInBackground("the cancel intents of task \(taskId)", about: about, { try await store.outbox(taskId: taskId, kind: .cancelTask) }) ?? [])
+                                .contains(where: { $0.doneAt == nil })
                         {
                             // Failed or aborted while the executor was taking it, and no cancel is on its
                             // way: cancel what it started. (A task its run completed by callback before
@@ -152,13 +175,15 @@ extension LifecycleEngine {
                             await queueCancel(&changes, task: current, reason: "task \(taskId) ended while it was being dispatched", now: now)
                         }
                         return waited || reference != nil
+                        }
                     }
                     await carryOut(committed?.outbox ?? [])
                 case .finished(let report):
                     changes.history.append(
                         ExecutionEvent(taskId: taskId, at: now, kind: "dispatched", message: "\(request.executor) finished it at once"))
-                    _ = try? await commit(changes)
-                    _ = try? await self.report(taskId: taskId, report, principal: Principal(name: request.executor, roles: ["executor"]))
+                    await record(changes, "the dispatch of task \(taskId)", about: about)
+                    await reportInBackground(
+                        taskId: taskId, report, principal: Principal(name: request.executor, roles: ["executor"]), about: about)
                 }
             } catch {
                 let limit = options.dispatchRetrySeconds[request.executor] ?? options.defaultDispatchRetrySeconds
@@ -167,12 +192,14 @@ extension LifecycleEngine {
                     changes.history.append(
                         ExecutionEvent(taskId: taskId, at: now, kind: "executor-error", message: "\(error.message) (\(wait))"))
                     // Read again: the task may have ended (an abort) while the executor was called.
-                    _ = try? await commit(changes, updatingTask: taskId, of: task.activityId) { _, waiting in
-                        guard waiting.status == .processing else { return false }
-                        waiting.errors =
-                            "executor '\(request.executor)' could not take the task: \(error.message); \(wait); "
-                            + "the task fails if the executor cannot be reached within \(Int(limit)) s of its dispatch"
-                        return true
+                    _ = await logFailure("recording the failed dispatch of task \(taskId)", about: about) {
+                        try await commit(changes, updatingTask: taskId, of: task.activityId, about: about) { _, waiting in
+                            guard waiting.status == .processing else { return false }
+                            waiting.errors =
+                                "executor '\(request.executor)' could not take the task: \(error.message); \(wait); "
+                                + "the task fails if the executor cannot be reached within \(Int(limit)) s of its dispatch"
+                            return true
+                        }
                     }
                     return
                 }
@@ -180,24 +207,24 @@ extension LifecycleEngine {
                     let attempts = intent.attempts + 1
                     changes.outboxDone.append((intent.id, "given up after \(attempts) attempts: \(error.message)"))
                     changes.history.append(ExecutionEvent(taskId: taskId, at: now, kind: "executor-error", message: error.message))
-                    _ = try? await commit(changes)
-                    _ = try? await report(
+                    await record(changes, "a dispatch given up", about: about)
+                    await reportInBackground(
                         taskId: taskId,
                         TaskReport(
                             status: .failed,
                             errors: "\(ExecutorError.unreachableCode) Executor service is disabled or not reachable: executor "
                                 + "'\(request.executor)' could not be reached within \(Int(limit)) s (\(attempts) attempts); "
                                 + "last error: \(error.message)"),
-                        principal: .system)
+                        about: about)
                     return
                 }
                 changes.outboxDone.append((intent.id, error.message))
                 changes.history.append(ExecutionEvent(taskId: taskId, at: now, kind: "executor-error", message: error.message))
-                _ = try? await commit(changes)
-                _ = try? await report(
+                await record(changes, "a dispatch the executor refused", about: about)
+                await reportInBackground(
                     taskId: taskId,
                     TaskReport(status: .failed, errors: "executor \(request.executor) could not run the task: \(error.message)"),
-                    principal: .system)
+                    about: about)
             }
         }
     }
@@ -205,7 +232,7 @@ extension LifecycleEngine {
     /// Start-up and periodic duty: carries out pending intents, asks executors about tasks whose
     /// result never arrived, and fails tasks that ran past their timeout.
     public func recover() async {
-        if let pending = try? await store.pendingOutbox() {
+        if let pending = await readInBackground("the pending outbox", about: [:], { try await store.pendingOutbox() }) {
             for intent in pending where !inFlight.contains(intent.id) {
                 switch intent.kind {
                 case .dispatchTask: await dispatch(intent)
@@ -216,14 +243,21 @@ extension LifecycleEngine {
             }
         }
         // Watching running tasks (timeouts, asking executors) is one replica's duty at a time.
-        guard (try? await store.claimDuty("watch-tasks", owner: options.replicaName, seconds: options.leaseSeconds)) != nil,
-            let running = try? await store.tasks(status: .processing)
+        let duty: Logger.Metadata = ["duty": "watch-tasks"]
+        guard
+            let claimed = await logFailure(
+                "claiming the duty of watching running tasks", about: duty,
+                { try await store.claimDuty("watch-tasks", owner: options.replicaName, seconds: options.leaseSeconds) }),
+            claimed != nil,
+            let running = await readInBackground("the running tasks", about: duty, { try await store.tasks(status: .processing) })
         else { return }
         let now = clock()
         let runningIds = Set(running.map(\.id))
         statusAskedAt = statusAskedAt.filter { runningIds.contains($0.key) }  // forget tasks that ended
         for task in running {
-            let intents = (try? await store.outbox(taskId: task.id, kind: .dispatchTask)) ?? []
+            let about: Logger.Metadata = ["activity": "\(task.activityId)", "task": "\(task.id)", "executor": "\(task.executor ?? "")"]
+            guard let intents = await readInBackground("the dispatches of task \(task.id)", about: about, { try await store.outbox(taskId: task.id, kind: .dispatchTask) })
+            else { continue }
             if intents.contains(where: { inFlight.contains($0.id) }) { continue }
             let timeout = task.timeoutSeconds ?? options.defaultTaskTimeoutSeconds
             let overdue = task.startedAt.map { now.timeIntervalSince($0) > Double(timeout) } ?? false
@@ -232,29 +266,29 @@ extension LifecycleEngine {
                 guard overdue else { continue }
                 var changes = ChangeSet()
                 changes.outboxDone.append((pending.id, "given up: the task timed out before the executor took it"))
-                _ = try? await commit(changes)
-                _ = try? await self.report(
+                await record(changes, "a dispatch given up at the task's timeout", about: about)
+                await reportInBackground(
                     taskId: task.id,
                     TaskReport(
                         status: .failed,
                         errors: "executor \(task.executor ?? "?") could not be reached within \(timeout) seconds"
                             + (pending.lastError.map { " (last error: \($0))" } ?? "")),
-                    principal: .system)
+                    about: about)
                 continue
             }
             if let name = task.executor, let executor = executors[name], executor.reportsByCallback {
-                await awaitCallback(task, executor: name, timeout: timeout, overdue: overdue, now: now)
+                await awaitCallback(task, executor: name, timeout: timeout, overdue: overdue, now: now, about: about)
                 continue
             }
-            if let report = await reconcile(task) {
-                _ = try? await self.report(taskId: task.id, report, principal: .system)
+            if let report = await reconcile(task, about: about) {
+                await reportInBackground(taskId: task.id, report, about: about)
                 continue
             }
             if overdue {
-                _ = try? await self.report(
+                await reportInBackground(
                     taskId: task.id,
                     TaskReport(status: .failed, errors: "timed out: no result within \(timeout) seconds of dispatch"),
-                    principal: .system, cancelRun: "the task timed out")
+                    cancelRun: "the task timed out", about: about)
             }
         }
     }
@@ -262,7 +296,7 @@ extension LifecycleEngine {
     /// A task whose executor reports its results by callback: its status is asked only once the
     /// callback is overdue, and only a failed or aborted run ends the task before the callback comes.
     /// A PROCESSED status carries no results, so the task waits for the callback until its timeout.
-    private func awaitCallback(_ task: LifecycleTask, executor: String, timeout: Int, overdue: Bool, now: Date) async {
+    private func awaitCallback(_ task: LifecycleTask, executor: String, timeout: Int, overdue: Bool, now: Date, about: Logger.Metadata) async {
         let since = task.startedAt.map { now.timeIntervalSince($0) } ?? 0
         let lastAsked = statusAskedAt[task.id]
         let due = since >= options.callbackOverdueSeconds
@@ -270,10 +304,10 @@ extension LifecycleEngine {
         var processed = false
         if due || overdue {
             statusAskedAt[task.id] = now
-            if let report = await reconcile(task) {
+            if let report = await reconcile(task, about: about) {
                 if report.status != .processed {
                     statusAskedAt[task.id] = nil
-                    _ = try? await self.report(taskId: task.id, report, principal: .system)
+                    await reportInBackground(taskId: task.id, report, about: about)
                     return
                 }
                 processed = true
@@ -283,7 +317,7 @@ extension LifecycleEngine {
                         ExecutionEvent(
                             taskId: task.id, at: now, kind: "awaiting-callback",
                             message: "executor \(executor) reports the task PROCESSED; waiting for its callback with the results"))
-                    _ = try? await commit(changes)
+                    await record(changes, "that task \(task.id) awaits its callback", about: about)
                 }
             }
         }
@@ -293,17 +327,24 @@ extension LifecycleEngine {
             processed
             ? "timed out: executor \(executor) reports the task PROCESSED, but its callback with the results did not come within \(timeout) seconds"
             : "timed out: no result within \(timeout) seconds of dispatch"
-        _ = try? await self.report(taskId: task.id, TaskReport(status: .failed, errors: errors), principal: .system, cancelRun: "the task timed out")
+        await reportInBackground(taskId: task.id, TaskReport(status: .failed, errors: errors), cancelRun: "the task timed out", about: about)
     }
 
     /// The executor's word on a task, if it can give one.
-    func reconcile(_ task: LifecycleTask) async -> TaskReport? {
+    func reconcile(_ task: LifecycleTask, about: Logger.Metadata) async -> TaskReport? {
         guard let name = task.executor, let executor = executors[name],
-            let intent = (try? await store.outbox(taskId: task.id, kind: .dispatchTask))?.last,
+            let intents = await readInBackground("the dispatches of task \(task.id)", about: about, { try await store.outbox(taskId: task.id, kind: .dispatchTask) }),
+            let intent = intents.last,
             var request = DispatchRequest(json: intent.payload)
         else { return nil }
         prepare(&request, dispatch: intent, task: task)
-        return try? await executor.status(of: request)
+        do throws(ExecutorError) {
+            return try await executor.status(of: request)
+        } catch {
+            options.logger.warning(
+                "asking executor \(name) about task \(task.id) failed: \(error.message); asked again at the next recovery round", metadata: about)
+            return nil
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TollgateJSON
 
 /// What became of a task report.
@@ -34,7 +35,9 @@ extension LifecycleEngine {
         let task = try await task(id: taskId)
         let principal = Principal(name: "executor:\(task.executor ?? "unknown")", roles: ["executor"])
         var report = report
-        if let executor = task.executor, confirming.contains(executor), let word = await reconcile(task) {
+        if let executor = task.executor, confirming.contains(executor),
+            let word = await reconcile(task, about: ["activity": "\(task.activityId)", "task": "\(taskId)", "executor": "\(executor)"])
+        {
             report.status = word.status
             if word.status != .processed { report.errors = report.errors ?? word.errors }
         }
@@ -113,7 +116,7 @@ extension LifecycleEngine {
         // Also when the executor's reference is not recorded yet (a callback that outran the dispatch's
         // answer): the collection waits for it.
         if report.logs.isEmpty, let name = task.executor, executors[name]?.collectsLogs == true,
-            let dispatch = (try? await store.outbox(taskId: taskId, kind: .dispatchTask))?.last
+            let dispatch = try await read({ try await store.outbox(taskId: taskId, kind: .dispatchTask) }).last
         {
             var payload = dispatch.payload.objectValue ?? [:]
             payload["dispatchIntent"] = .int(dispatch.id)

@@ -1,4 +1,5 @@
 public import Foundation
+public import Logging
 public import TollgateJSON
 
 /// The lifecycle state machine: plans activities, starts them through the stage-transition gate,
@@ -60,6 +61,10 @@ public actor LifecycleEngine {
         /// Times a state change is computed again from fresh reads when a concurrent writer changed
         /// the same activity first.
         public var conflictRetries = 20
+        /// Where the engine says what it does: every state change, gate verdict, dispatch, retry and
+        /// callback once, with `activity`, `task`, `decision` and `executor` as metadata, and every
+        /// failure of background work with what was lost or will be tried again.
+        public var logger = Logger(label: "tollgate.engine")
 
         public init() {}
     }
@@ -162,9 +167,10 @@ public actor LifecycleEngine {
     }
 
     /// Commits `changes`: announces them, adds the policy sources the store lacks, leases the new
-    /// outbox intents to this replica and fences the completions of those it carries out.
+    /// outbox intents to this replica and fences the completions of those it carries out; then logs
+    /// what they did (`about`: the metadata of what they concern when their rows do not say).
     @discardableResult
-    func commit(_ changes: ChangeSet) async throws(LifecycleError) -> CommittedChanges {
+    func commit(_ changes: ChangeSet, about: Logger.Metadata = [:]) async throws(LifecycleError) -> CommittedChanges {
         var changes = changes
         if !changes.transitions.isEmpty || !changes.decisions.isEmpty {
             announceChanges(&changes, now: clock())
@@ -181,6 +187,7 @@ public actor LifecycleEngine {
                 if !needed.isEmpty { changes.policySources = gate.sources(revisions: needed) }
             }
             let committed = try await store.commit(changes)
+            logCommitted(changes, committed, about: about)
             storedRevisions?.formUnion(changes.policySources.map(\.revision))
             for activity in changes.activities where activity.status.isFinished {
                 descriptorCache[activity.id] = nil

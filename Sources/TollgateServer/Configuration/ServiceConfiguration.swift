@@ -1,4 +1,5 @@
 public import Foundation
+import Logging
 import TollgateJSON
 public import TollgatePolicy
 import TollgateRuntime
@@ -7,7 +8,7 @@ import TollgateRuntime
 ///
 /// ```yaml
 /// server:    { host: 127.0.0.1, port: 8002, publicAddress: "http://127.0.0.1:8002", maxConnections: 1000,
-///              idleTimeoutSeconds: 30, bodyTimeoutSeconds: 30 }
+///              idleTimeoutSeconds: 30, bodyTimeoutSeconds: 30, log: { level: info, format: text } }   # or format: json
 /// database:  { path: ./tollgate.db }     # or { kind: postgres, url: { env: TOLLGATE_DATABASE_URL }, pool: 8, schema: tollgate }
 /// policies:  { directory: ./policies, deadlineMilliseconds: 1000 }   # also instructionBudget, memoryBytes
 /// tasks:     { timeoutSeconds: 3600 }    # unless a task's template definition says otherwise
@@ -64,6 +65,8 @@ public struct ServiceConfiguration: Sendable {
     /// The connection cap and the idle and body read timeouts (`server.maxConnections`,
     /// `server.idleTimeoutSeconds`, `server.bodyTimeoutSeconds`).
     public var connections = ConnectionLimits()
+    /// The lowest level logged and the shape of a line (`server.log: { level, format: text|json }`).
+    public var log = LogSettings()
     public var database = Database.sqlite(path: "./tollgate.db")
     /// This process's name among replicas sharing a PostgreSQL database (`server.replicaName`):
     /// the owner of the leases it takes. Defaults to the host, process id and a random part.
@@ -94,6 +97,23 @@ public struct ServiceConfiguration: Sendable {
     /// Where events are delivered.
     public var notifications: [Notification] = []
 
+    static func log(_ section: ConfigReader) throws(ConfigurationError) -> LogSettings {
+        try section.onlyKeys(["level", "format"])
+        var settings = LogSettings()
+        let level = try section.child("level").string(default: settings.level.rawValue)
+        guard let parsed = Logger.Level(rawValue: level) else {
+            throw section.child("level").error(
+                "unknown level '\(level)' (\(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        settings.level = parsed
+        let format = try section.child("format").string(default: settings.format.rawValue)
+        guard let shape = LogSettings.Format(rawValue: format) else {
+            throw section.child("format").error("unknown format '\(format)' (text or json)")
+        }
+        settings.format = shape
+        return settings
+    }
+
     /// The embedded defaults: loopback, files in the working directory, the local executor.
     public init() {}
 
@@ -112,7 +132,9 @@ public struct ServiceConfiguration: Sendable {
         let root = ConfigReader(value: document, path: "", environment: environment)
         try root.onlyKeys(["server", "database", "policies", "registry", "executors", "notifications", "auth", "state", "tasks", "decisions"])
         let server = root.child("server")
-        try server.onlyKeys(["host", "port", "publicAddress", "maxConnections", "idleTimeoutSeconds", "bodyTimeoutSeconds", "replicaName", "leaseSeconds"])
+        try server.onlyKeys(
+            ["host", "port", "publicAddress", "maxConnections", "idleTimeoutSeconds", "bodyTimeoutSeconds", "replicaName", "leaseSeconds", "log"])
+        log = try Self.log(server.child("log"))
         host = try server.child("host").string(default: host)
         port = try server.child("port").int(default: port)
         guard (1...65_535).contains(port) else { throw server.child("port").error("must be between 1 and 65535") }
