@@ -62,6 +62,16 @@ extension PostgresLifecycleStore {
         return 0
     }
 
+    public func taskCounts() async throws -> [TaskStatus: Int] {
+        var counts: [TaskStatus: Int] = [:]
+        for try await (status, count) in try await client.query("SELECT status, count(*) FROM tasks GROUP BY status", logger: logger)
+            .decode((String, Int).self)
+        {
+            if let status = TaskStatus(rawValue: status) { counts[status, default: 0] += count }
+        }
+        return counts
+    }
+
     public func recentActivities(limit: Int) async throws -> [Activity] {
         try await rows(
             "SELECT \(unescaped: StoredRows.activityColumns) FROM activities ORDER BY id DESC LIMIT \(limit)", table: "activities", StoredRows.activity)

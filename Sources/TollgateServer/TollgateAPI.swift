@@ -14,6 +14,8 @@ struct TollgateAPI: Sendable {
     let store: any AuditStore
     /// Makes a reloaded set the one every replica follows (nil with one process).
     let publish: (@Sendable (String) async -> Void)?
+    /// Told of each verification of the whole log.
+    let metrics: TollgateMetrics
 
     func register(on router: Router<TollgateRequestContext>) {
         let group = router.group("api/v1/tollgate")
@@ -29,7 +31,12 @@ struct TollgateAPI: Sendable {
         }
         group.post("policies/evaluate") { request, context in try await self.evaluate(request, context) }
         group.get("decisions") { request, _ in try await self.decisions(request) }
-        group.get("decisions/verify") { _, _ in JSONResponse(value: DecisionRendering.json(try await self.store.verifyLog(since: nil, maximumProblems: 10))) }
+        group.get("decisions/verify") { _, _ in
+            let verification = try await self.store.verifyLog(since: nil, maximumProblems: 10)
+            self.metrics.verified(
+                through: verification.head?.sequence, problems: (verification.chain == nil ? 0 : 1) + verification.completeness.count, at: Date())
+            return JSONResponse(value: DecisionRendering.json(verification))
+        }
         group.get("decisions/export") { request, _ in try self.export(request) }
         group.get("decisions/:sequence") { _, context in
             guard let sequence = context.parameters.get("sequence", as: Int64.self) else {

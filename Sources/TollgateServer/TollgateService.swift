@@ -97,6 +97,7 @@ public struct TollgateService: Sendable {
             options.replicaName = configuration.replicaName ?? LifecycleEngine.defaultReplicaName()
         }
         options.logger = logger
+        options.metrics = metrics.factory
         options.leaseSeconds = configuration.leaseSeconds
         options.dispatchInline = false
         options.defaultTaskTimeoutSeconds = configuration.taskTimeoutSeconds
@@ -168,8 +169,8 @@ public struct TollgateService: Sendable {
                 }
             }
         }
-        TollgateAPI(policies: policies, threads: Self.policyThreads, store: store, publish: publish).register(on: router)
-        AuditPages(store: store).register(on: router)
+        TollgateAPI(policies: policies, threads: Self.policyThreads, store: store, publish: publish, metrics: metrics).register(on: router)
+        AuditPages(store: store, metrics: metrics).register(on: router)
         router.get("openapi.json") { _, _ in JSONResponse(value: APIDocument.json) }
         let gauges = StoreGauges(store: store, metrics: metrics, logger: logger)
         router.get("metrics") { _, _ -> Response in

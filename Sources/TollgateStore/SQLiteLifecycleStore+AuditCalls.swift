@@ -57,6 +57,10 @@ extension SQLiteLifecycleStore {
         try await offPool { try self.historyCount(kind: kind) }
     }
 
+    public func taskCounts() async throws -> [TaskStatus: Int] {
+        try await offPool { try self.taskCounts() }
+    }
+
     public func recentActivities(limit: Int) async throws -> [Activity] {
         try await offPool { try self.recentActivities(limit: limit) }
     }

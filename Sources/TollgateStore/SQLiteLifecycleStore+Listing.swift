@@ -22,6 +22,14 @@ extension SQLiteLifecycleStore {
             Int(try db.statement("SELECT COUNT(*) FROM execution_history WHERE kind = ?").first([kind]) { $0.int64(0) } ?? 0)
         }
     }
+
+    /// How many tasks are in each status.
+    public func taskCounts() throws -> [TaskStatus: Int] {
+        try withConnection { db in
+            let rows = try db.statement("SELECT status, COUNT(*) FROM tasks GROUP BY status").rows([]) { ($0.string(0), Int($0.int64(1))) }
+            return Dictionary(rows.compactMap { status, count in TaskStatus(rawValue: status).map { ($0, count) } }, uniquingKeysWith: +)
+        }
+    }
 }
 
 extension SQLiteLifecycleStore {

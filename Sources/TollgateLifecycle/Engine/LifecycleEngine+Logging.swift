@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 
@@ -151,5 +152,14 @@ extension LifecycleEngine {
     /// next recovery round).
     func readInBackground<T>(_ what: @autoclosure () -> String, about metadata: Logger.Metadata, _ body: () async throws -> T) async -> T? {
         await logFailure("reading \(what())", about: metadata, body)
+    }
+}
+
+extension LifecycleEngine {
+    /// Counts one dispatch attempt of `executor`: `accepted`, `retried` (unreachable, tried again
+    /// later), `given-up` (unreachable past its retry limit) or `refused`.
+    func countDispatch(executor: String, outcome: String) {
+        Counter(label: "tollgate_dispatches_total", dimensions: [("executor", executor), ("outcome", outcome)], factory: options.metrics)
+            .increment()
     }
 }

@@ -153,6 +153,7 @@ extension LifecycleEngine {
             request.mayHaveLanded = !fresh || intent.attempts > 0
             do throws(ExecutorError) {
                 let outcome = try await executor.dispatch(request)
+                countDispatch(executor: request.executor, outcome: "accepted")
                 changes.outboxDone.append((intent.id, nil))
                 switch outcome {
                 case .accepted(let reference):
@@ -188,6 +189,7 @@ extension LifecycleEngine {
             } catch {
                 let limit = options.dispatchRetrySeconds[request.executor] ?? options.defaultDispatchRetrySeconds
                 if error.retryable, now.timeIntervalSince(intent.createdAt) < limit {
+                    countDispatch(executor: request.executor, outcome: "retried")
                     let wait = retryLater(&changes, intent, reason: error.message, now: now, retryAfter: error.retryAfter)
                     changes.history.append(
                         ExecutionEvent(taskId: taskId, at: now, kind: "executor-error", message: "\(error.message) (\(wait))"))
@@ -203,6 +205,7 @@ extension LifecycleEngine {
                     }
                     return
                 }
+                countDispatch(executor: request.executor, outcome: error.retryable ? "given-up" : "refused")
                 if error.retryable {
                     let attempts = intent.attempts + 1
                     changes.outboxDone.append((intent.id, "given up after \(attempts) attempts: \(error.message)"))

@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import Foundation
 public import Logging
 public import TollgateJSON
@@ -65,6 +66,9 @@ public actor LifecycleEngine {
         /// callback once, with `activity`, `task`, `decision` and `executor` as metadata, and every
         /// failure of background work with what was lost or will be tried again.
         public var logger = Logger(label: "tollgate.engine")
+        /// Where the engine counts what it does not commit: dispatch attempts by executor and outcome
+        /// (`tollgate_dispatches_total`).
+        public var metrics: any MetricsFactory = NOOPMetricsHandler.instance
 
         public init() {}
     }

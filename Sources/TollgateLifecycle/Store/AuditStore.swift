@@ -26,6 +26,8 @@ public protocol AuditStore: LifecycleStore {
     func history(taskId: Int64) async throws -> [ExecutionEvent]
     /// Execution history entries of one kind (`executor-error`, ...).
     func historyCount(kind: String) async throws -> Int
+    /// How many tasks are in each status (statuses with none left out).
+    func taskCounts() async throws -> [TaskStatus: Int]
     /// The newest activities, newest first.
     func recentActivities(limit: Int) async throws -> [Activity]
     /// Every task, oldest first.

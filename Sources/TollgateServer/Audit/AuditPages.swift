@@ -8,6 +8,8 @@ import TollgateStore
 /// tasks and stage history, decisions with filters, one decision in full, the log's verification.
 struct AuditPages: Sendable {
     let store: any AuditStore
+    /// Told of each verification the overview makes.
+    let metrics: TollgateMetrics
     let watch = LogWatch()
 
     func register(on router: Router<TollgateRequestContext>) {
@@ -19,6 +21,7 @@ struct AuditPages: Sendable {
 
     func overview() async throws -> Response {
         let report = try await watch.update(store)
+        metrics.verified(through: report.position?.sequence, problems: report.problems.count, at: report.at ?? Date())
         let banner: String
         if report.problems.isEmpty {
             let head = report.position.map { "through decision \($0.sequence), hash <code>\(HTML.escape(String($0.hash.prefix(16))))…</code>" } ?? "(empty)"

@@ -16,9 +16,11 @@ struct StoreGauges: Sendable {
             let oldest = pending.map(\.createdAt).min().map { Date().timeIntervalSince($0) } ?? 0
             metrics.set("outbox_oldest_age_seconds", help: "Age of the oldest side effect not yet carried out.", to: oldest)
         }
-        await read("the running tasks") {
-            let running = try await store.tasks(status: .processing).count
-            metrics.set("tasks_processing", help: "Tasks running on their executors.", to: Double(running))
+        await read("the tasks by status") {
+            let counts = try await store.taskCounts()
+            for status in TaskStatus.allCases {
+                metrics.set("tasks", help: "Tasks by status.", labels: [("status", status.rawValue)], to: Double(counts[status] ?? 0))
+            }
         }
         await read("the decision chain's head") {
             let head = try await store.decisionHeadSequence()

@@ -41,9 +41,19 @@ public final class TollgateMetrics: Sendable {
     }
 
     /// Sets a gauge read from the store at scrape time.
-    func set(_ name: String, help: String, to value: Double) {
-        registry.makeGauge(descriptor: Self.name(name, help: help)).set(to: value)
+    func set(_ name: String, help: String, labels: [(String, String)] = [], to value: Double) {
+        registry.makeGauge(descriptor: Self.name(name, help: help), labels: labels).set(to: value)
     }
+
+    /// Records a verification of the decision log: when, how far, and how many problems it found.
+    func verified(through sequence: Int64?, problems: Int, at date: Date) {
+        set("decision_log_verified_at_seconds", help: "When the decision log was last verified (Unix time).", to: date.timeIntervalSince1970)
+        set("decision_log_verified_through_sequence", help: "The last decision the last verification covered.", to: Double(sequence ?? 0))
+        set("decision_log_problems", help: "Problems the last verification of the decision log found.", to: Double(problems))
+    }
+
+    /// The swift-metrics factory over this registry, for the engine's counters.
+    var factory: PrometheusMetricsFactory { PrometheusMetricsFactory(registry: registry) }
 
     /// The exposition text.
     func render() -> String { registry.emitToString() }
