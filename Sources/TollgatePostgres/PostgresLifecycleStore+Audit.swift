@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import PostgresNIO
 import TollgateJSON
 public import TollgateLifecycle
@@ -60,6 +60,16 @@ extension PostgresLifecycleStore {
             return count
         }
         return 0
+    }
+
+    public func decisionDigests(since: Date, limit: Int) async throws -> [DecisionDigest] {
+        var digests: [DecisionDigest] = []
+        let query: PostgresQuery =
+            "SELECT created_at, verdict, outcomes FROM decisions WHERE created_at >= \(Timestamp.formatMilliseconds(since)) ORDER BY seq DESC LIMIT \(limit)"
+        for try await (created, verdict, outcomes) in try await client.query(query, logger: logger).decode((String, String, String).self) {
+            if let digest = DecisionDigest(createdAt: created, verdict: verdict, outcomes: outcomes) { digests.append(digest) }
+        }
+        return digests
     }
 
     public func taskCounts() async throws -> [TaskStatus: Int] {

@@ -57,6 +57,10 @@ extension SQLiteLifecycleStore {
         try await offPool { try self.historyCount(kind: kind) }
     }
 
+    public func decisionDigests(since: Date, limit: Int) async throws -> [DecisionDigest] {
+        try await offPool { try self.decisionDigests(since: since, limit: limit) }
+    }
+
     public func taskCounts() async throws -> [TaskStatus: Int] {
         try await offPool { try self.taskCounts() }
     }

@@ -1,3 +1,4 @@
+public import Foundation
 public import TollgateLifecycle
 import TollgateSQLite
 
@@ -20,6 +21,15 @@ extension SQLiteLifecycleStore {
     public func historyCount(kind: String) throws -> Int {
         try withConnection { db in
             Int(try db.statement("SELECT COUNT(*) FROM execution_history WHERE kind = ?").first([kind]) { $0.int64(0) } ?? 0)
+        }
+    }
+
+    /// The newest decisions since `since`, without their inputs; a row that does not read is skipped.
+    public func decisionDigests(since: Date, limit: Int) throws -> [DecisionDigest] {
+        try withConnection { db in
+            try db.statement("SELECT created_at, verdict, outcomes FROM decisions WHERE created_at >= ? ORDER BY seq DESC LIMIT ?")
+                .rows([Timestamp.formatMilliseconds(since), limit]) { DecisionDigest(createdAt: $0.string(0), verdict: $0.string(1), outcomes: $0.string(2)) }
+                .compactMap { $0 }
         }
     }
 

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 import TollgateJSON
+import TollgateLifecycle
 import TollgateServer
 import TollgateTestServers
 import TollgateTestSupport
@@ -78,7 +79,47 @@ struct AuditPageTests {
             let png = try #require(FileManager.default.contents(atPath: file), "no screenshot at \(file)")
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG")
             #expect(png.count > 10_000, "more than a blank page")
+            Attachment.record(png, named: "\(name).png")
         }
+    }
+
+    /// The overview's charts, checked against the decisions the API lists, then drawn by
+    /// Chromium; the screenshot is attached to the test's output.
+    @Test func theOverviewChartsDecisionsPerDayObjectionsAndEvaluationTimes() async throws {
+        let f = try await served()
+        defer { Task { try? await f.stop() } }
+        let decisions = try #require(try await f.call(.GET, "/api/v1/tollgate/decisions?limit=1000").1.arrayValue)
+        let verdicts = Dictionary(grouping: decisions, by: { $0["verdict"]?.stringValue ?? "" }).mapValues(\.count)
+        #expect(verdicts["block"] == 1, "the malformed address of the third run: \(verdicts)")
+
+        let overview = try await browser(["--dump-dom", "http://127.0.0.1:\(f.port)/audit"]).standardOutput
+        for label in ["Decisions per day by verdict", "Policies that block or warn most", "Evaluation time per policy (p50 and p95)"] {
+            #expect(overview.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" role=\"img\" aria-label=\"\(label)\""), "\(label)")
+        }
+        // Today's column: each verdict's count, as the API lists them.
+        let today = String(Timestamp.format(Date()).prefix(10))
+        let total = decisions.count
+        for (verdict, count) in verdicts {
+            #expect(overview.contains("<title>\(today): \(count) \(verdict) of \(total)</title>"), "\(verdict): \(overview.prefix(4000))")
+        }
+        #expect(overview.contains("<title>vm-ip-wellformed: 1 blocked</title>"), "the policy that blocked, with its count")
+        // Every policy that was evaluated has its time drawn.
+        let outcomes = decisions.flatMap { $0["outcomes"]?.arrayValue ?? [] }
+        let evaluated = Set(outcomes.filter { $0["outcome"] != "skipped" }.compactMap { $0["policy"]?.stringValue })
+        #expect(!evaluated.isEmpty)
+        for policy in evaluated {
+            #expect(overview.contains("<title>\(policy): p95 "), "\(policy)")
+        }
+
+        let screenshots = RepositoryPaths.path(".build/screenshots")
+        try FileManager.default.createDirectory(atPath: screenshots, withIntermediateDirectories: true)
+        let file = "\(screenshots)/audit-charts.png"
+        try? FileManager.default.removeItem(atPath: file)
+        let shot = try await browser(["--screenshot=\(file)", "--window-size=1600,1300", "http://127.0.0.1:\(f.port)/audit"])
+        #expect(shot.status == 0, "\(shot.standardError.suffix(500))")
+        let png = try #require(FileManager.default.contents(atPath: file), "no screenshot at \(file)")
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG")
+        Attachment.record(png, named: "audit-charts.png")
     }
 
     @Test func browsersSignInWithBasicAuthenticationAndTheAuditorsToken() async throws {

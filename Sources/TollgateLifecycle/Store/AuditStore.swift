@@ -26,6 +26,9 @@ public protocol AuditStore: LifecycleStore {
     func history(taskId: Int64) async throws -> [ExecutionEvent]
     /// Execution history entries of one kind (`executor-error`, ...).
     func historyCount(kind: String) async throws -> Int
+    /// The newest decisions made at or after `since`, at most `limit`, newest first, without their
+    /// inputs (for charts).
+    func decisionDigests(since: Date, limit: Int) async throws -> [DecisionDigest]
     /// How many tasks are in each status (statuses with none left out).
     func taskCounts() async throws -> [TaskStatus: Int]
     /// The newest activities, newest first.

@@ -39,10 +39,61 @@ struct AuditPages: Sendable {
                 "<a href=\"/audit/decisions?activityId=\(a.id)\">decisions</a>",
             ]
         }
+        let now = Date()
+        let digests = try await store.decisionDigests(since: now.addingTimeInterval(-Double(Self.chartDays) * 86_400), limit: Self.chartDecisions)
         return HTML.page(
             title: "Overview",
-            body: banner + "<h2>Recent activities</h2>"
+            body: banner + charts(DecisionStatistics(digests, dayCount: Self.chartDays, today: now)) + "<h2>Recent activities</h2>"
                 + HTML.table(["Activity", "Data product", "Version", "Stage", "Status", "Started", "Finished", ""], rows))
+    }
+
+    /// Days the overview's charts cover, and the most decisions they are drawn from.
+    static let chartDays = 30
+    static let chartDecisions = 20_000
+
+    /// The overview's three charts: decisions per day by verdict, the policies that object most,
+    /// and evaluation time per policy.
+    func charts(_ statistics: DecisionStatistics) -> String {
+        let perDay = SVGChart.columns(
+            label: "Decisions per day by verdict", categories: statistics.days.map(\.day),
+            stacks: statistics.days.map {
+                [
+                    .init(name: "pass", value: Double($0.pass), color: SVGChart.pass), .init(name: "warn", value: Double($0.warn), color: SVGChart.warn),
+                    .init(name: "block", value: Double($0.block), color: SVGChart.block),
+                ]
+            },
+            keys: [.init(name: "pass", color: SVGChart.pass), .init(name: "warn", color: SVGChart.warn), .init(name: "block", color: SVGChart.block)])
+        let objections = SVGChart.bars(
+            label: "Policies that block or warn most",
+            rows: statistics.objections.prefix(10).map {
+                (
+                    $0.policy,
+                    [.init(name: "blocked", value: Double($0.blocks), color: SVGChart.block), .init(name: "warned", value: Double($0.warns), color: SVGChart.warn)]
+                )
+            },
+            keys: [.init(name: "blocked", color: SVGChart.block), .init(name: "warned", color: SVGChart.warn)],
+            format: { segments in segments.map { "\(Int($0.value)) \($0.name)" }.joined(separator: ", ") })
+        let timings = SVGChart.bars(
+            label: "Evaluation time per policy (p50 and p95)",
+            rows: statistics.timings.prefix(12).map {
+                (
+                    $0.policy,
+                    [.init(name: "p50", value: Double($0.p50Nanoseconds), color: SVGChart.p50), .init(name: "p95", value: Double($0.p95Nanoseconds), color: SVGChart.p95)]
+                )
+            },
+            keys: [.init(name: "p50", color: SVGChart.p50), .init(name: "p95", color: SVGChart.p95)], overlaid: true,
+            format: { segments in segments.map { "\($0.name) \(Self.duration(nanoseconds: $0.value))" }.joined(separator: ", ") })
+        return "<h2>Decisions of the last \(Self.chartDays) days</h2>"
+            + "<p class=\"note\">Drawn from the newest \(statistics.decisions) decisions (at most \(Self.chartDecisions)). "
+            + "Hover a bar for its figure.</p>"
+            + "<figure>\(perDay)<figcaption>Decisions per day (UTC) by verdict</figcaption></figure>"
+            + "<figure>\(objections)<figcaption>Policies that block or warn most: denies that stopped a change, and denies recorded as warnings</figcaption></figure>"
+            + "<figure>\(timings)<figcaption>Evaluation time per policy: median (dark) and 95th percentile (light)</figcaption></figure>"
+    }
+
+    /// `850 µs`, `12.5 ms`.
+    static func duration(nanoseconds: Double) -> String {
+        nanoseconds < 1_000_000 ? "\(Int((nanoseconds / 1_000).rounded())) µs" : String(format: "%.1f ms", nanoseconds / 1_000_000)
     }
 
     func decisions(_ request: Request) async throws -> Response {

@@ -47,7 +47,9 @@ enum HTML {
             form { display: flex; flex-wrap: wrap; gap: 8px; margin-bottom: 12px; align-items: end; }
             label { display: flex; flex-direction: column; font-size: 12px; color: #555; } input, select { font: inherit; padding: 3px 6px; }
             pre { background: #fff; border: 1px solid #e3e6ea; padding: 10px; overflow: auto; font-size: 12px; }
-            .muted { color: #6b7280; }
+            .muted, .note { color: #6b7280; }
+            figure { display: inline-block; vertical-align: top; margin: 0 16px 16px 0; background: #fff; border: 1px solid #e3e6ea; padding: 8px; }
+            figcaption { font-size: 12px; color: #555; max-width: 740px; } .chart text { fill: #1c1f24; }
             </style></head>
             <body><header><strong>Tollgate</strong><a href="/audit">Overview</a><a href="/audit/decisions">Decisions</a></header>
             <main><h1>\(escape(title))</h1>
