@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+public import TollgateLifecycle
 import TollgateSQLite
 
 /// Moves a whole installation from its SQLite file to PostgreSQL: activities, tasks, stage
@@ -27,9 +28,13 @@ public struct DatabaseCopy: Sendable {
     let source: String
     let target: PostgresDatabase
 
-    public init(source: String, target: PostgresDatabase) {
+    /// Counts the rows copied, of every table's, when given.
+    let progress: WorkProgress?
+
+    public init(source: String, target: PostgresDatabase, progress: WorkProgress? = nil) {
         self.source = source
         self.target = target
+        self.progress = progress
     }
 
     public func run() async throws -> Report {
@@ -55,13 +60,22 @@ public struct DatabaseCopy: Sendable {
             try await connection.withTransaction(logger: logger) { connection in
                 _ = try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL search_path TO \"\(schema)\""), logger: logger)
                 var rows: [(table: String, count: Int)] = []
+                if let progress {
+                    for table in Self.tables {
+                        progress.addTotal(try sqlite.statement("SELECT COUNT(*) FROM \(table.name)").first { $0.int64(0) } ?? 0)
+                    }
+                }
                 for table in Self.tables {
                     let existing = try await Self.count(connection, table.name, logger: logger)
                     guard existing == 0 else {
                         throw PostgresDatabase.Failure(
                             description: "schema \(schema) already holds \(existing) row(s) in \(table.name); copy into an empty schema")
                     }
-                    rows.append((table.name, try await Self.copy(table: table.name, orderedBy: table.order, from: sqlite, to: connection, logger: logger)))
+                    rows.append(
+                        (
+                            table.name,
+                            try await Self.copy(table: table.name, orderedBy: table.order, from: sqlite, to: connection, logger: logger, progress: progress)
+                        ))
                     if table.serial {
                         _ = try await connection.query(
                             PostgresQuery(
@@ -99,7 +113,9 @@ public struct DatabaseCopy: Sendable {
 
     /// Streams a table's rows into `COPY`, a batch at a time (read by key, so memory holds one
     /// batch however large the table); answers how many.
-    static func copy(table: String, orderedBy order: String, from sqlite: SQLiteConnection, to connection: PostgresConnection, logger: Logger) async throws -> Int {
+    static func copy(
+        table: String, orderedBy order: String, from sqlite: SQLiteConnection, to connection: PostgresConnection, logger: Logger, progress: WorkProgress?
+    ) async throws -> Int {
         let columns = try await columns(table, sqlite: sqlite, connection: connection, logger: logger)
         guard let key = columns.firstIndex(of: order) else { throw PostgresDatabase.Failure(description: "\(table) has no column \(order)") }
         let list = columns.joined(separator: ", ")
@@ -121,6 +137,7 @@ public struct DatabaseCopy: Sendable {
                 guard rows > 0 else { break }
                 try await writer.write(text.buffer)
                 copied += rows
+                progress?.add(Int64(rows))
                 if rows < batch { break }
             }
         }

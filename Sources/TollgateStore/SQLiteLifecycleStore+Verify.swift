@@ -17,7 +17,9 @@ extension SQLiteLifecycleStore {
     /// - Parameter parallelAbove: logs longer than this are split across cores.
     /// - Parameter after: a position already verified: only the decisions after it are checked,
     ///   starting from its hash.
-    public func verifyDecisionChain(after: VerifiedPosition? = nil, parallelAbove: Int64 = 50_000) throws -> ChainProblem? {
+    public func verifyDecisionChain(
+        after: VerifiedPosition? = nil, parallelAbove: Int64 = 50_000, progress: WorkProgress? = nil
+    ) throws -> ChainProblem? {
         let checkpoint = after == nil ? try lastCheckpoint() : nil
         let (bounds, lastPart) = try withReader { db in
             let bounds = try db.statement("SELECT MIN(seq), MAX(seq) FROM decisions WHERE seq > ?").first([after?.sequence ?? 0]) {
@@ -28,7 +30,8 @@ extension SQLiteLifecycleStore {
             return (bounds, try db.statement(Self.lastPartQuery).first { $0.int64(0) } ?? 0)
         }
         guard let (low, high) = bounds else { return nil }
-        if let problem = try chainProblem(low: low, high: high, after: after, checkpoint: checkpoint, parallelAbove: parallelAbove) {
+        progress?.addTotal(high - low + 1)
+        if let problem = try chainProblem(low: low, high: high, after: after, checkpoint: checkpoint, parallelAbove: parallelAbove, progress: progress) {
             return problem
         }
         let firstPart = (after?.partId ?? 0) + 1
@@ -39,7 +42,7 @@ extension SQLiteLifecycleStore {
     static let lastPartQuery = "SELECT COALESCE(MAX(id), 0) FROM decision_parts"
 
     private func chainProblem(
-        low: Int64, high: Int64, after: VerifiedPosition?, checkpoint: DecisionCheckpoint?, parallelAbove: Int64
+        low: Int64, high: Int64, after: VerifiedPosition?, checkpoint: DecisionCheckpoint?, parallelAbove: Int64, progress: WorkProgress?
     ) throws -> ChainProblem? {
         let workers = high - low >= parallelAbove ? max(2, min(ProcessInfo.processInfo.activeProcessorCount, 8)) : 1
         let width = (high - low + 1 + Int64(workers) - 1) / Int64(workers)
@@ -48,7 +51,7 @@ extension SQLiteLifecycleStore {
         DispatchQueue.concurrentPerform(iterations: workers) { index in
             let from = low + Int64(index) * width
             let to = min(high, from + width - 1)
-            let outcome = Result { try Self.verifyRange(path: path, from: from, to: to) }
+            let outcome = Result { try Self.verifyRange(path: path, from: from, to: to, progress: progress) }
             results.withLock { $0[index] = outcome }
         }
         var expected = after.map { (sequence: $0.sequence, hash: $0.hash) }
@@ -78,10 +81,12 @@ extension SQLiteLifecycleStore {
         var problem: ChainProblem?
     }
 
-    static func verifyRange(path: String, from: Int64, to: Int64) throws -> ChainRange {
+    static func verifyRange(path: String, from: Int64, to: Int64, progress: WorkProgress? = nil) throws -> ChainRange {
         let db = try SQLiteConnection(path: path, options: .init(readOnly: true))
         var range = ChainRange()
         var walker: DecisionChain.Walker?
+        var unreported: Int64 = 0
+        defer { progress?.add(unreported) }
         try db.statement("SELECT \(StoreCoding.decisionColumns) FROM decisions WHERE seq BETWEEN ? AND ? ORDER BY seq").forEachRow([from, to]) { row in
             guard range.problem == nil else { return }
             let canonical = StoreCoding.canonical(row)
@@ -92,6 +97,11 @@ extension SQLiteLifecycleStore {
             }
             range.problem = walker?.check(canonical, storedHash: stored)
             range.last = (canonical.sequence, stored)
+            unreported += 1
+            if unreported == 1_024 {
+                progress?.add(unreported)
+                unreported = 0
+            }
         }
         return range
     }
@@ -116,14 +126,15 @@ extension SQLiteLifecycleStore {
     /// writer, so the service goes on committing while a long log is checked.
     /// - Parameter since: a position an earlier verification reached: only what was added after
     ///   it is checked (decisions after its sequence, state changes after its transition).
-    public func verifyLog(since: VerifiedPosition? = nil, maximumProblems: Int = 10) throws -> LogVerification {
+    /// - Parameter progress: counts the decisions whose hashes were checked, when given.
+    public func verifyLog(since: VerifiedPosition? = nil, maximumProblems: Int = 10, progress: WorkProgress? = nil) throws -> LogVerification {
         // Where the log is now: what this verification covers, and where the next one starts.
         let (head, lastTransition, lastPart) = try withReader { db in
             let head = try db.statement(Self.chainHeadQuery).first { (sequence: $0.int64(0), hash: $0.string(1)) }
             let transition = try db.statement("SELECT COALESCE(MAX(id), 0) FROM transitions").first { $0.int64(0) } ?? 0
             return (head, transition, try db.statement(Self.lastPartQuery).first { $0.int64(0) } ?? 0)
         }
-        let chain = try verifyDecisionChain(after: since)
+        let chain = try verifyDecisionChain(after: since, progress: progress)
         let afterSequence = since?.sequence ?? 0, afterTransition = since?.transitionId ?? 0
         let throughSequence = head?.sequence ?? afterSequence
         let (count, completeness): (Int, [String]) = try withReader { db in

@@ -52,6 +52,28 @@ struct DecisionCommandTests {
         #expect(replay.standardOutput.hasSuffix("7 decision(s) replayed, 7 the same, 0 different\n"))
     }
 
+    /// Long work shows a progress line on a terminal (here a pseudo-terminal from `script`) and
+    /// nothing in a pipe.
+    @Test func verifyAndExportShowProgressOnATerminalOnly() throws {
+        let (directory, database) = try walkedDatabase()
+        defer { withExtendedLifetime(directory) {} }
+        let piped = try TollgateCommand.run(["decisions", "verify", "--database", database])
+        #expect(piped.status == 0)
+        #expect(piped.standardError.isEmpty, "quiet when not a terminal: \(piped.standardError)")
+        #expect(try TollgateCommand.run(["decisions", "export", "--database", database]).standardError.isEmpty)
+
+        for (command, unit) in [("verify", "decisions"), ("export", "decisions")] {
+            // `script` runs the command on a pseudo-terminal and copies what it wrote to ours.
+            let line = "\(TollgateCommand.executable) decisions \(command) --database \(database) > /dev/null"
+            let terminal = try TollgateCommand.runProgram("/usr/bin/script", ["-qfec", line, "/dev/null"])
+            #expect(terminal.status == 0, "\(terminal.standardOutput)")
+            let erase = "\r\u{1B}[2K"
+            #expect(terminal.standardOutput.contains("\(erase)\(command): "), "a progress line: \(terminal.standardOutput.debugDescription)")
+            #expect(terminal.standardOutput.contains(" \(unit) · "), "with the rate: \(terminal.standardOutput.debugDescription)")
+            #expect(terminal.standardOutput.hasSuffix(erase), "erased at the end: \(terminal.standardOutput.debugDescription)")
+        }
+    }
+
     @Test func verifyFailsOnATamperedLogNamingWhere() throws {
         let (directory, database) = try walkedDatabase()
         defer { withExtendedLifetime(directory) {} }

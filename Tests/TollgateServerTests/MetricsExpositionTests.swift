@@ -86,5 +86,12 @@ struct MetricsExpositionTests {
         #expect(try await value("tollgate_decision_log_problems", [:]) == 0)
         let verifiedAt = try #require(try await value("tollgate_decision_log_verified_at_seconds", [:]))
         #expect(abs(verifiedAt - Date().timeIntervalSince1970) < 60)
+
+        // The Grafana dashboard in examples/ asks only for series the service writes.
+        let dashboard = try String(contentsOfFile: RepositoryPaths.path("examples/grafana/tollgate.json"), encoding: .utf8)
+        let asked = Set(dashboard.matches(of: /tollgate_[a-z_]+/).map { String($0.output) })
+        #expect(asked.count >= 10, "\(asked)")
+        let written = Set(try await samples().map(\.name))
+        #expect(asked.subtracting(written).isEmpty, "asked for by the dashboard, not written: \(asked.subtracting(written).sorted())")
     }
 }

@@ -98,14 +98,19 @@ struct DatabaseCopyCommand: AsyncParsableCommand {
         }
         let location = try DatabaseCommand.location(url, schema: schema, command: "copy")
         let started = ContinuousClock.now
+        let line = ProgressLine("copy", unit: "rows")
         do {
-            let report = try await PostgresDatabase.withDatabase(location) { database in try await DatabaseCopy(source: path, target: database).run() }
+            let report = try await PostgresDatabase.withDatabase(location) { database in
+                try await DatabaseCopy(source: path, target: database, progress: line.progress).run()
+            }
+            line.finish()
             let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18 + Double((ContinuousClock.now - started).components.seconds)
             for (table, count) in report.rows { print("\(table): \(count)") }
             print(
                 "copied \(path) to \(location.shown) schema \(schema) in \(String(format: "%.1f", seconds)) s;"
                     + " the decision log verifies: \(report.verifiedDecisions) decisions through \(report.head)")
         } catch {
+            line.finish()
             printError("tollgate database copy: \(error)")
             throw ExitCode(1)
         }

@@ -120,8 +120,17 @@ struct DecisionsExport: AsyncParsableCommand {
             printError("tollgate decisions export: --format must be ndjson or csv")
             throw ExitCode(2)
         }
-        var export = try await DecisionExport(store: try selection.store("export"), filter: try selection.filter("export"), format: format)
-        while let piece = try await export.next() { FileHandle.standardOutput.write(Data(piece.utf8)) }
+        let store = try selection.store("export")
+        let filter = try selection.filter("export")
+        var export = try await DecisionExport(store: store, filter: filter, format: format)
+        let line = ProgressLine("export", unit: "decisions")
+        defer { line.finish() }
+        // How many a whole-log export will write is known; a filtered one's is not.
+        if filter == DecisionFilter() { line.progress.addTotal(Int64(try store.decisionCount())) }
+        while let piece = try await export.next() {
+            FileHandle.standardOutput.write(Data(piece.utf8))
+            line.progress.add(Int64(export.exported) - line.progress.done)
+        }
     }
 }
 
@@ -134,7 +143,16 @@ struct DecisionsVerify: ParsableCommand {
     @Option(help: "text or json.") var format = DataFormat.text
 
     func run() throws {
-        let report = try openDatabase(database, command: "decisions verify").verifyLog()
+        let store = try openDatabase(database, command: "decisions verify")
+        let line = ProgressLine("verify", unit: "decisions")
+        let report: LogVerification
+        do {
+            report = try store.verifyLog(progress: line.progress)
+            line.finish()
+        } catch {
+            line.finish()
+            throw error
+        }
         switch format {
         case .json: print(DecisionRendering.json(report).serialized(pretty: true))
         case .text:

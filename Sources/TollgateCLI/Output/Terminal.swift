@@ -26,8 +26,8 @@ struct Terminal {
     }
 }
 
-/// Writes to standard error.
-func printError(_ message: String) {
-    var line = message + "\n"
+/// Writes to standard error (a line, unless told otherwise).
+func printError(_ message: String, newline: Bool = true) {
+    var line = message + (newline ? "\n" : "")
     line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
 }
