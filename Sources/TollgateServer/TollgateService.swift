@@ -3,7 +3,7 @@ import Foundation
 public import Hummingbird
 import HummingbirdCore
 import NIOPosix
-import ServiceLifecycle
+public import ServiceLifecycle
 public import Logging
 public import NIOCore
 import Synchronization
@@ -149,6 +149,8 @@ public struct TollgateService: Sendable {
     /// The router with every endpoint.
     public func router() -> Router<TollgateRequestContext> {
         let router = Router(context: TollgateRequestContext.self)
+        // A span per request, continuing the caller's `traceparent` (an executor's callback, a client).
+        router.add(middleware: TracingMiddleware())
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ODMErrorMiddleware(logger: logger))
         router.add(middleware: AuthMiddleware(tokens: configuration.tokens, oidc: oidc))
@@ -187,8 +189,8 @@ public struct TollgateService: Sendable {
         return router
     }
 
-    /// The HTTP application.
-    public func application() -> some ApplicationProtocol {
+    /// The HTTP application, running `extraServices` (the trace exporter) beside its own.
+    public func application(extraServices: [any Service] = []) -> some ApplicationProtocol {
         let limits = configuration.connections
         let open = ConnectionCount()
         let http = HTTP1Channel.Configuration(
@@ -204,7 +206,8 @@ public struct TollgateService: Sendable {
                 ]
             } ?? [])
                 + [RecoveryService(engine: engine, interval: recoveryInterval) as any Service]
-                + (gitlabSetups.isEmpty ? [] : [GitLabSetupService(targets: gitlabSetups, http: OutboundHTTP(client: httpClient), logger: logger)]),
+                + (gitlabSetups.isEmpty ? [] : [GitLabSetupService(targets: gitlabSetups, http: OutboundHTTP(client: httpClient), logger: logger)])
+                + extraServices,
             logger: logger)
     }
 }

@@ -53,8 +53,9 @@ struct ServeCommand: AsyncParsableCommand {
         let client = TollgateService.makeHTTPClient()
         do {
             try await TollgateService.prepareDatabase(configuration, logger: Logger(label: "tollgate"))
+            let tracing = try configuration.telemetry.startTracing()
             let service = try TollgateService(configuration: configuration, httpClient: client, callbackSecret: secret)
-            try await service.application().runService()
+            try await service.application(extraServices: tracing.map { [$0] } ?? []).runService()
         } catch {
             printError("tollgate serve: \(error)")
             try? await client.shutdown()

@@ -50,10 +50,12 @@ extension LifecycleEngine {
             changes.put(task)
             changes.transitions.append(
                 StatusTransition(entity: "task", entityId: task.id, from: "PLANNED", to: "PROCESSING", at: now, decision: nil))
-            let request = DispatchRequest(
+            var request = DispatchRequest(
                 taskId: task.id, activityId: activity.id, taskKey: task.key, taskName: task.displayName, executor: executorName,
                 template: task.definition, configurations: .object(configurations),
                 callbackRef: options.callbackRef(task.id), timeoutSeconds: task.timeoutSeconds ?? options.defaultTaskTimeoutSeconds)
+            // The dispatch, carried out later and perhaps by another replica, continues this change's trace.
+            request.traceContext = TraceContext.current()
             changes.outbox.append(
                 OutboxIntent(id: 0, kind: .dispatchTask, taskId: task.id, payload: request.jsonValue, createdAt: now))
             return
@@ -130,12 +132,14 @@ extension LifecycleEngine {
 extension DispatchRequest {
     /// The JSON form kept in the outbox.
     var jsonValue: JSONValue {
-        [
+        var json: JSONObject = [
             "taskId": .int(taskId), "activityId": .int(activityId), "taskKey": .string(taskKey),
             "taskName": taskName.map(JSONValue.string) ?? .null, "executor": .string(executor), "template": template ?? .null,
             "configurations": configurations, "callbackRef": callbackRef.map(JSONValue.string) ?? .null,
             "timeoutSeconds": .int(Int64(timeoutSeconds)),
         ]
+        if !traceContext.isEmpty { json["trace"] = .object(JSONObject(traceContext.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })) }
+        return .object(json)
     }
 
     init?(json: JSONValue) {
@@ -146,5 +150,8 @@ extension DispatchRequest {
             taskId: taskId, activityId: activityId, taskKey: key, taskName: json["taskName"]?.stringValue, executor: executor,
             template: json["template"].flatMap { $0.isNull ? nil : $0 }, configurations: json["configurations"] ?? .object([:]),
             callbackRef: json["callbackRef"]?.stringValue, timeoutSeconds: Int(json["timeoutSeconds"]?.intValue ?? 3600))
+        for (key, value) in json["trace"]?.objectValue ?? [:] {
+            if let text = value.stringValue { traceContext[key] = text }
+        }
     }
 }

@@ -62,7 +62,7 @@ extension LifecycleEngine {
             prepare(&request, dispatch: dispatch, task: task)
             let reason = intent.payload["reason"]?.stringValue ?? "the task ended"
             do throws(ExecutorError) {
-                let outcome = try await executor.cancel(request)
+                let outcome = try await inTrace(of: request) { () throws(ExecutorError) in try await executor.cancel(request) }
                 changes.outboxDone.append((intent.id, nil))
                 let message: String
                 switch outcome {
@@ -127,7 +127,7 @@ extension LifecycleEngine {
                 return
             }
             do throws(ExecutorError) {
-                guard let logs = try await executor.logs(of: request) else {
+                guard let logs = try await inTrace(of: request, { () throws(ExecutorError) in try await executor.logs(of: request) }) else {
                     if now > deadline {
                         changes.outboxDone.append((intent.id, "the run did not finish within the task's timeout"))
                         changes.history.append(

@@ -1,4 +1,5 @@
 import Foundation
+import Tracing
 public import TollgateJSON
 
 extension LifecycleEngine {
@@ -74,7 +75,17 @@ extension LifecycleEngine {
             history: try await stageHistory(of: activity),
             context: try await context(for: activity, tasks: tasks, descriptor: descriptor))
         let input = builder.input(phase, task: task, report: report)
-        let decision = await gate.evaluate(phase, input: input)
+        let decision = await withSpan("gate \(phase.rawValue)", ofKind: .internal) { span in
+            let decision = await gate.evaluate(phase, input: input)
+            span.attributes["tollgate.phase"] = phase.rawValue
+            span.attributes["tollgate.verdict"] = decision.verdict.rawValue
+            span.attributes["tollgate.activity"] = activity.id
+            if let task { span.attributes["tollgate.task"] = task.id }
+            span.attributes["tollgate.policy_set_revision"] = decision.policySetRevision
+            span.attributes["tollgate.policies"] = decision.outcomes.map { "\($0.policy)=\($0.outcome)" }
+            if decision.verdict == .block { span.setStatus(SpanStatus(code: .error, message: "blocked by policy")) }
+            return decision
+        }
         let record = DecisionRecord(
             phase: phase, verdict: decision.verdict, dataProductId: activity.dataProductId,
             dataProductVersion: activity.dataProductVersion, stage: activity.stage, activityId: activity.id,

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Tracing
 import TollgateJSON
 
 extension LifecycleEngine {
@@ -152,7 +153,7 @@ extension LifecycleEngine {
             // A retry, or a dispatch found pending after a restart, may have reached the executor before.
             request.mayHaveLanded = !fresh || intent.attempts > 0
             do throws(ExecutorError) {
-                let outcome = try await executor.dispatch(request)
+                let outcome = try await dispatchSpan(request) { request throws(ExecutorError) in try await executor.dispatch(request) }
                 countDispatch(executor: request.executor, outcome: "accepted")
                 changes.outboxDone.append((intent.id, nil))
                 switch outcome {
@@ -342,7 +343,7 @@ extension LifecycleEngine {
         else { return nil }
         prepare(&request, dispatch: intent, task: task)
         do throws(ExecutorError) {
-            return try await executor.status(of: request)
+            return try await inTrace(of: request) { () throws(ExecutorError) in try await executor.status(of: request) }
         } catch {
             options.logger.warning(
                 "asking executor \(name) about task \(task.id) failed: \(error.message); asked again at the next recovery round", metadata: about)

@@ -32,6 +32,11 @@ public struct DispatchRequest: Sendable, Equatable {
     public var mayHaveLanded = false
     /// What the executor answered when it accepted the task (a pipeline id, a run id), once known.
     public var reference: String?
+    /// The W3C trace context (`traceparent`, and `tracestate` when set): when the request is
+    /// queued, the change that started the task; when it is sent, the dispatch's own span.
+    /// Executors hand it on (an HTTP header, a `TRACEPARENT` pipeline variable) so the run and its
+    /// callback join the activity's trace. Empty when nothing is traced.
+    public var traceContext: [String: String] = [:]
 
     public init(
         taskId: Int64, activityId: Int64, taskKey: String, taskName: String?, executor: String, template: JSONValue?,

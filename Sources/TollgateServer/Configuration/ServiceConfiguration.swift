@@ -96,6 +96,8 @@ public struct ServiceConfiguration: Sendable {
     public var callbackOverdueSeconds = 60.0
     /// Where events are delivered.
     public var notifications: [Notification] = []
+    /// Where traces go (`telemetry:`); off by default.
+    public var telemetry = TelemetrySettings()
 
     static func log(_ section: ConfigReader) throws(ConfigurationError) -> LogSettings {
         try section.onlyKeys(["level", "format"])
@@ -130,7 +132,8 @@ public struct ServiceConfiguration: Sendable {
 
     init(document: JSONValue, environment: [String: String]) throws(ConfigurationError) {
         let root = ConfigReader(value: document, path: "", environment: environment)
-        try root.onlyKeys(["server", "database", "policies", "registry", "executors", "notifications", "auth", "state", "tasks", "decisions"])
+        try root.onlyKeys(["server", "database", "policies", "registry", "executors", "notifications", "auth", "state", "tasks", "decisions", "telemetry"])
+        telemetry = try TelemetrySettings.read(root.child("telemetry"))
         let server = root.child("server")
         try server.onlyKeys(
             ["host", "port", "publicAddress", "maxConnections", "idleTimeoutSeconds", "bodyTimeoutSeconds", "replicaName", "leaseSeconds", "log"])

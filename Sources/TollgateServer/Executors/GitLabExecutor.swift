@@ -76,6 +76,9 @@ public struct GitLabExecutor: TaskExecutor {
         variables.append(("TOLLGATE_TASK_NAME", request.taskName ?? request.taskKey))
         if let callback = request.callbackRef { variables.append(("TOLLGATE_CALLBACK_URL", callback)) }
         if let context = request.configurations["context"] { variables.append(("TOLLGATE_CONTEXT", context.serialized())) }
+        // The dispatch's trace context, for jobs that report their own spans or call back with it.
+        if let parent = request.traceContext["traceparent"] { variables.append(("TRACEPARENT", parent)) }
+        if let state = request.traceContext["tracestate"] { variables.append(("TRACESTATE", state)) }
         return variables
     }
 

@@ -2,6 +2,8 @@ public import AsyncHTTPClient
 import Foundation
 public import NIOCore
 public import NIOHTTP1
+import TollgateLifecycle
+import Tracing
 
 /// The one way Tollgate calls other services (executors, registries, notification receivers).
 ///
@@ -101,7 +103,32 @@ public struct OutboundHTTP: Sendable {
         var underlying: any Error
     }
 
+    /// One call in a client span of its own (a child of the current trace), whose W3C context
+    /// travels in the request's headers.
     private func exchange(
+        _ method: HTTPMethod, _ url: String, headers: [(String, String)], body: OutboundBody?, idempotent: Bool?, contentType: String,
+        what: String, restartsOnBodyFailure: Bool, read: (HTTPClientResponse.Body) async throws -> String
+    ) async throws(Failure) -> Answer {
+        let span = startSpan("\(method.rawValue) \(what)", ofKind: .client)
+        defer { span.end() }
+        span.attributes["http.request.method"] = method.rawValue
+        span.attributes["url.full"] = Self.redacted(url)
+        let traced = headers.filter { $0.0.lowercased() != "traceparent" && $0.0.lowercased() != "tracestate" }
+            + TraceContext.headers(of: span.context).map { ($0.key, $0.value) }
+        do throws(Failure) {
+            let answer = try await attempts(
+                method, url, headers: traced, body: body, idempotent: idempotent, contentType: contentType, what: what,
+                restartsOnBodyFailure: restartsOnBodyFailure, read: read)
+            span.attributes["http.response.status_code"] = answer.status
+            return answer
+        } catch {
+            if let status = error.status { span.attributes["http.response.status_code"] = status }
+            span.setStatus(SpanStatus(code: .error, message: error.description))
+            throw error
+        }
+    }
+
+    private func attempts(
         _ method: HTTPMethod, _ url: String, headers: [(String, String)], body: OutboundBody?, idempotent: Bool?, contentType: String,
         what: String, restartsOnBodyFailure: Bool, read: (HTTPClientResponse.Body) async throws -> String
     ) async throws(Failure) -> Answer {

@@ -1,0 +1,153 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+import Testing
+import TollgateJSON
+import TollgateServer
+import TollgateTestServers
+import TollgateTestSupport
+
+/// Traces of `tollgate serve` (its own process: the tracer is the process's) sent over OTLP/HTTP
+/// to a collector: one trace per activity, continuing the client's, with a span for each gate and
+/// each dispatch; the GitLab pipeline is handed the dispatch span in `TRACEPARENT`, and its
+/// callback, carrying it back, continues the same trace.
+@Suite("tollgate serve traces", .serialized)
+struct ServeTraceTests {
+    static let clientTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    static let clientSpan = "00f067aa0ba902b7"
+
+    @Test func oneActivityIsOneTraceThroughItsGitLabPipelineAndBack() async throws {
+        let directory = try TemporaryDirectory()
+        let client = TollgateService.makeHTTPClient()
+        defer { Task { try? await client.shutdown() } }
+        let collector = FakeOTLPReceiver()
+        try await collector.start(client: client)
+        let gitlab = FakeGitLab()
+        gitlab.addProject(id: 9, path: "platform/hello")
+        gitlab.planJobs([.init(name: "work", stage: "work", trace: "done\n")])
+        try await gitlab.start(client: client)
+        defer {
+            collector.stop()
+            gitlab.stop()
+        }
+        let descriptor = FileManager.default.contents(atPath: RepositoryPaths.path("examples/walkthrough/descriptor-ci.json"))!
+        _ = try directory.write("descriptors/hello.json", String(decoding: descriptor, as: UTF8.self))
+        let port = FreePort.next()
+        let config = try directory.write(
+            "tollgate.yaml",
+            """
+            server: { host: 127.0.0.1, port: \(port) }
+            database: { path: \(directory.url("tollgate.db")) }
+            policies: { directory: \(RepositoryPaths.policies) }
+            registry: { kind: directory, path: \(directory.url("descriptors")) }
+            executors:
+              gitlab: { kind: gitlab, address: "\(gitlab.address)", token: "\(gitlab.token)", project: platform/hello, pollSeconds: 0.05 }
+            telemetry:
+              serviceName: tollgate-test
+              traces: { endpoint: "\(collector.endpoint)" }
+            """)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: TollgateCommand.executable)
+        server.arguments = ["serve", "--config", config]
+        server.currentDirectoryURL = URL(fileURLWithPath: RepositoryPaths.root)
+        server.environment = ProcessInfo.processInfo.environment.merging(["OTEL_BSP_SCHEDULE_DELAY": "100"]) { $1 }
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate() }
+        try await waitUntilListening(port: port, client: client)
+
+        // A client that traces its own work starts the dev stage.
+        var create = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/pp/devops/activities?startAfterCreation=true")
+        create.method = .POST
+        create.headers.add(name: "Content-Type", value: "application/json")
+        create.headers.add(name: "traceparent", value: "00-\(Self.clientTrace)-\(Self.clientSpan)-01")
+        create.body = .bytes(ByteBuffer(string: #"{"dataProductId":"urn:org.opendatamesh:dataproducts:hello","dataProductVersion":"1.0.0","stage":"dev"}"#))
+        #expect(try await client.execute(create, timeout: .seconds(10)).status == .created)
+
+        // Each pipeline calls back with the trace context it was handed, as a traced job would.
+        var handed: [String] = []
+        var answered = Set<Int64>()
+        try await waitUntil("both pipelines of the dev stage ran and called back", within: .seconds(30)) {
+            for pipeline in gitlab.createdPipelines where !answered.contains(pipeline) {
+                let variables = gitlab.variables(of: pipeline)
+                guard let traceparent = variables["TRACEPARENT"], let callback = variables["TOLLGATE_CALLBACK_URL"] else { continue }
+                answered.insert(pipeline)
+                handed.append(traceparent)
+                let results = variables["STEP"] == "provision" ? Walkthrough.vmResults : Walkthrough.urlResults
+                var call = HTTPClientRequest(url: callback)
+                call.method = .PATCH
+                call.headers.add(name: "Content-Type", value: "application/json")
+                call.headers.add(name: "traceparent", value: traceparent)
+                call.body = .bytes(ByteBuffer(string: (["status": "PROCESSED", "results": results] as JSONValue).serialized()))
+                _ = try await client.execute(call, timeout: .seconds(10))
+                gitlab.setJobs(ofChildOf: pipeline, ["work": "success"])
+            }
+            return answered.count == 2
+        }
+        // Spans are sent in batches as they end: wait for the last gate and for every parent.
+        try await waitUntil("the activity's spans arrived, each with its parent", within: .seconds(30)) {
+            collector.spans.withLock { received in
+                let activity = received.filter { $0.traceId == Self.clientTrace }
+                let ids = Set(activity.map(\.spanId))
+                return activity.contains { $0.name == "gate ACTIVITY_EXECUTION_RESULT" }
+                    && activity.allSatisfy { $0.parentSpanId == Self.clientSpan || ids.contains($0.parentSpanId) }
+            }
+        }
+        let received = collector.spans.withLock { $0 }
+        #expect(received.allSatisfy { $0.service == "tollgate-test" })
+        // Work of no activity (the GitLab setup check at start) has traces of its own.
+        let others = received.filter { $0.traceId != Self.clientTrace }
+        #expect(others.allSatisfy { !$0.name.hasPrefix("gate") && !$0.name.hasPrefix("dispatch") }, "\(others.map(\.name))")
+        let spans = received.filter { $0.traceId == Self.clientTrace }
+        let names = spans.map(\.name)
+        // Every parent link leads to a span of the trace, except the client's own span.
+        let ids = Set(spans.map(\.spanId))
+        for span in spans where !span.parentSpanId.isEmpty {
+            #expect(ids.contains(span.parentSpanId) || span.parentSpanId == Self.clientSpan, "\(span.name) has an unknown parent")
+        }
+        func parent(of span: FakeOTLPReceiver.Span) -> FakeOTLPReceiver.Span? { spans.first { $0.spanId == span.parentSpanId } }
+        func ancestors(of span: FakeOTLPReceiver.Span) -> [String] {
+            var chain: [String] = [], current = span
+            while let next = parent(of: current) {
+                chain.append(next.name)
+                current = next
+            }
+            return chain
+        }
+
+        // The start: the request's span continues the client's, the stage-transition gate is inside it.
+        let start = try #require(spans.first { $0.parentSpanId == Self.clientSpan }, "\(names)")
+        #expect(start.kind == 2, "a server span")
+        let transition = try #require(spans.first { $0.name == "gate ACTIVITY_STAGE_TRANSITION" })
+        #expect(parent(of: transition)?.spanId == start.spanId)
+        #expect(transition.attributes["tollgate.verdict"] == "pass")
+        #expect(transition.attributes["tollgate.policies"]?.contains("stage-order=allow") == true, "\(transition.attributes)")
+        #expect(transition.attributes["tollgate.activity"] == "1")
+
+        // Each dispatch has its span; the pipeline got that span's context, and the call to GitLab is its child.
+        let dispatches = spans.filter { $0.name == "dispatch gitlab" }
+        #expect(dispatches.count == 2, "\(names)")
+        #expect(Set(handed) == Set(dispatches.map { "00-\(Self.clientTrace)-\($0.spanId)-01" }), "TRACEPARENT is the dispatch span: \(handed)")
+        for dispatch in dispatches {
+            #expect(spans.contains { $0.parentSpanId == dispatch.spanId && $0.kind == 3 && $0.name.hasPrefix("POST ") }, "the GitLab call of \(dispatch.spanId)")
+        }
+        #expect(parent(of: dispatches[0])?.spanId == start.spanId, "the first dispatch continues the start")
+
+        // Each callback continues its dispatch; the task-result gate is inside the callback.
+        let results = spans.filter { $0.name == "gate TASK_EXECUTION_RESULT" }
+        #expect(results.count == 2)
+        for result in results {
+            let callback = try #require(parent(of: result))
+            #expect(callback.kind == 2, "the callback request's span")
+            #expect(dispatches.contains { $0.spanId == callback.parentSpanId }, "the callback continues a dispatch")
+        }
+        // The second dispatch was queued by the first task's result: it descends from the first callback.
+        let second = try #require(dispatches.first { dispatch in ancestors(of: dispatch).contains("gate TASK_EXECUTION_RESULT") == false && parent(of: dispatch)?.kind == 2 && parent(of: dispatch)?.spanId != start.spanId })
+        #expect(ancestors(of: second).contains("dispatch gitlab"), "\(ancestors(of: second))")
+        let final = try #require(spans.first { $0.name == "gate ACTIVITY_EXECUTION_RESULT" })
+        #expect(ancestors(of: final).filter { $0 == "dispatch gitlab" }.count == 2, "the activity result comes at the end of the chain")
+    }
+}
