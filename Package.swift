@@ -171,7 +171,7 @@ let package = Package(
         .executableTarget(
             name: "ServiceLoadBenchmark",
             dependencies: [
-                "TollgateJSON", "TollgateTestSupport", "TollgateLifecycle", "TollgatePostgres", "TollgateStore",
+                "TollgateJSON", "TollgateTestSupport", "TollgateTestServers", "TollgateLifecycle", "TollgatePostgres", "TollgateStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -58,6 +58,8 @@ struct LoadRun {
     let client: HTTPClient
     /// Connections of each replica's PostgreSQL pool.
     var pool = 8
+    /// Where the servers send their spans (`telemetry.traces.endpoint`); nil leaves traces off.
+    var traces: String?
 
     func run(label: String, storage: Storage, replicas: Int) async throws -> RunFigures {
         let folder = "\(work)/\(label.replacingOccurrences(of: " ", with: "-"))"
@@ -148,7 +150,7 @@ struct LoadRun {
             registry: { kind: directory, path: \(work)/descriptors }
             executors:
               bench: { kind: odm, address: "http://127.0.0.1:\(executorPort)" }
-            """
+            """ + (traces.map { "\ntelemetry: { traces: { endpoint: \"\($0)\" } }\n" } ?? "")
         let path = "\(folder)/replica-\(replica + 1).yaml"
         try Data(config.utf8).write(to: URL(fileURLWithPath: path))
         let server = Process()

@@ -12,10 +12,12 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import Synchronization
 import TollgateJSON
 import TollgateLifecycle
 import TollgatePostgres
 import TollgateStore
+import TollgateTestServers
 import TollgateTestSupport
 
 func argument(_ name: String, _ fallback: String) -> String {
@@ -55,7 +57,27 @@ var load = LoadRun(binary: binary, work: work, executorPort: executorPort, activ
 // `--pool N`: connections of each replica's PostgreSQL pool (8, the default of `database.pool`).
 load.pool = Int(argument("--pool", "8")) ?? 8
 
-if postgresURL.isEmpty {
+if CommandLine.arguments.contains("--telemetry") {
+    // What traces cost: the same load with traces off, then on (every span sent to a collector on
+    // loopback that decodes them), side by side in one run, on SQLite.
+    let collector = FakeOTLPReceiver()
+    try await collector.start(client: client)
+    defer { collector.stop() }
+    let off = try await load.run(label: "traces off", storage: .sqlite, replicas: 1)
+    load.traces = collector.endpoint
+    let on = try await load.run(label: "traces on", storage: .sqlite, replicas: 1)
+    try await Task.sleep(for: .seconds(6))  // the exporter's last batch
+    print("activities             \(off.processed) and \(on.processed) of \(activities) PROCESSED, \(concurrency) concurrent clients")
+    print("                       activities/s  POST p99   server CPU/activity")
+    for f in [off, on] {
+        print(f.label.padding(toLength: 23, withPad: " ", startingAt: 0) + String(format: "%12.0f  %6.1f ms  %6.2f ms", f.activitiesPerSecond, f.p99, f.perActivity(f.tollgateCPU)))
+    }
+    print(
+        String(
+            format: "traces on / off        CPU per activity x%.2f, throughput x%.2f; %d spans received",
+            on.perActivity(on.tollgateCPU) / max(off.perActivity(off.tollgateCPU), 0.001), on.activitiesPerSecond / max(off.activitiesPerSecond, 0.001),
+            collector.spans.withLock { $0.count }))
+} else if postgresURL.isEmpty {
     let f = try await load.run(label: "sqlite", storage: .sqlite, replicas: 1)
     print("activities             \(f.processed)/\(activities) PROCESSED (1 task each, 3 gates, shipped policies), \(concurrency) concurrent clients")
     print(String(format: "complete activities/s  %.0f (all submitted in %.2f s, all complete after %.2f s)", f.activitiesPerSecond, f.submitSeconds, f.seconds))

@@ -51,8 +51,8 @@ extension SQLiteLifecycleStore {
     /// Removes the decisions made before `horizon`, in one transaction with the checkpoint that
     /// records it (the last pruned position and hash, so the rest still verifies), along with the
     /// status changes they gated and the input parts no remaining decision reaches. Refused while
-    /// a legal hold is set. Nil when nothing is that old.
-    public func prune(before horizon: Date, principal: String?, now: Date = Date()) throws -> DecisionCheckpoint? {
+    /// a legal hold is set. Nil when nothing is that old. `progress` counts the decisions removed.
+    public func prune(before horizon: Date, principal: String?, now: Date = Date(), progress: WorkProgress? = nil) throws -> DecisionCheckpoint? {
         let holds = try legalHolds()
         guard holds.isEmpty else {
             throw RetentionError(
@@ -75,7 +75,16 @@ extension SQLiteLifecycleStore {
                     through, hash, checkpoint.pruned, Timestamp.formatMilliseconds(horizon), Timestamp.formatMilliseconds(now), principal,
                 ])
                 try db.statement("DELETE FROM transitions WHERE decision_seq <= ?").run([through])
-                try db.statement("DELETE FROM decisions WHERE seq <= ?").run([through])
+                // In slices, so a long prune can say how far it got (one transaction all the same).
+                progress?.addTotal(Int64(checkpoint.pruned))
+                let slice = try db.statement("DELETE FROM decisions WHERE seq BETWEEN ? AND ?")
+                var from = first
+                while from <= through {
+                    let to = min(through, from + 9_999)
+                    try slice.run([from, to])
+                    progress?.add(Int64(db.changes))
+                    from = to + 1
+                }
                 try deleteUnreachableParts(db)
                 return checkpoint
             }

@@ -54,7 +54,7 @@ struct DecisionCommandTests {
 
     /// Long work shows a progress line on a terminal (here a pseudo-terminal from `script`) and
     /// nothing in a pipe.
-    @Test func verifyAndExportShowProgressOnATerminalOnly() throws {
+    @Test func verifyExportAndPruneShowProgressOnATerminalOnly() throws {
         let (directory, database) = try walkedDatabase()
         defer { withExtendedLifetime(directory) {} }
         let piped = try TollgateCommand.run(["decisions", "verify", "--database", database])
@@ -62,9 +62,11 @@ struct DecisionCommandTests {
         #expect(piped.standardError.isEmpty, "quiet when not a terminal: \(piped.standardError)")
         #expect(try TollgateCommand.run(["decisions", "export", "--database", database]).standardError.isEmpty)
 
-        for (command, unit) in [("verify", "decisions"), ("export", "decisions")] {
+        // Pruning everything last, so the others have a log to read.
+        for (command, unit) in [("verify", "decisions"), ("export", "decisions"), ("prune", "decisions")] {
             // `script` runs the command on a pseudo-terminal and copies what it wrote to ours.
-            let line = "\(TollgateCommand.executable) decisions \(command) --database \(database) > /dev/null"
+            let arguments = command == "prune" ? "prune --before 2100-01-01T00:00:00Z" : command
+            let line = "\(TollgateCommand.executable) decisions \(arguments) --database \(database) > /dev/null"
             let terminal = try TollgateCommand.runProgram("/usr/bin/script", ["-qfec", line, "/dev/null"])
             #expect(terminal.status == 0, "\(terminal.standardOutput)")
             let erase = "\r\u{1B}[2K"

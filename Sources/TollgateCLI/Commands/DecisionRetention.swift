@@ -23,8 +23,12 @@ struct DecisionsPrune: ParsableCommand {
             throw ExitCode(2)
         }
         let store = try openDatabase(database, command: "decisions prune")
+        let line = ProgressLine("prune", unit: "decisions")
+        defer { line.finish() }
         do {
-            guard let checkpoint = try store.prune(before: horizon, principal: principal) else {
+            let pruned = try store.prune(before: horizon, principal: principal, progress: line.progress)
+            line.finish()
+            guard let checkpoint = pruned else {
                 print("nothing to prune: no decision was made before \(before)")
                 return
             }

@@ -39,9 +39,9 @@ final class ProgressLine: Sendable {
         drawing.withLock { $0 = task }
     }
 
-    /// Stops drawing and erases the line.
+    /// Stops drawing and erases the line (once; later calls do nothing).
     func finish() {
-        guard let task = drawing.withLock({ $0 }) else { return }
+        guard let task = drawing.withLock({ current in defer { current = nil }; return current }) else { return }
         task.cancel()
         printError("\r\u{1B}[2K", newline: false)
     }

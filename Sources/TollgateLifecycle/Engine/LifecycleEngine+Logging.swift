@@ -108,6 +108,9 @@ extension LifecycleEngine {
             case .leaseLost?:
                 level = .notice
                 consequence = "another replica took the work over; its outcome here is not recorded"
+            case .taskAlreadyFinished?:
+                level = .info
+                consequence = "the task had already ended; nothing more to record"
             case .conflict?, .unavailable?, .storage?:
                 level = .error
                 consequence = "nothing was written; the work is tried again at the next recovery round"

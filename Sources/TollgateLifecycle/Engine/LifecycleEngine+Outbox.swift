@@ -164,19 +164,19 @@ extension LifecycleEngine {
                             message: "accepted by \(request.executor)" + (reference.map { " as \($0)" } ?? "")))
                     let committed = await logFailure("recording the dispatch of task \(taskId)", about: about) {
                         try await commit(changes, updatingTask: taskId, of: task.activityId, about: about) { changes, current in
-                        let waited = current.status == .processing && current.errors != nil
-                        if waited { current.errors = nil }  // the executor took it: no longer waiting for it
-                        if let reference { current.executorReference = reference }
-                        if reference != nil, current.status != .processing, current.status != .processed,
-                            !(await readInBackground("the cancel intents of task \(taskId)", about: about, { try await store.outbox(taskId: taskId, kind: .cancelTask) }) ?? [])
-                                .contains(where: { $0.doneAt == nil })
-                        {
-                            // Failed or aborted while the executor was taking it, and no cancel is on its
-                            // way: cancel what it started. (A task its run completed by callback before
-                            // this answer was recorded has nothing to cancel; its logs follow.)
-                            await queueCancel(&changes, task: current, reason: "task \(taskId) ended while it was being dispatched", now: now)
-                        }
-                        return waited || reference != nil
+                            let waited = current.status == .processing && current.errors != nil
+                            if waited { current.errors = nil }  // the executor took it: no longer waiting for it
+                            if let reference { current.executorReference = reference }
+                            if reference != nil, current.status != .processing, current.status != .processed,
+                                !(await readInBackground("the cancel intents of task \(taskId)", about: about, { try await store.outbox(taskId: taskId, kind: .cancelTask) }) ?? [])
+                                    .contains(where: { $0.doneAt == nil })
+                            {
+                                // Failed or aborted while the executor was taking it, and no cancel is on its
+                                // way: cancel what it started. (A task its run completed by callback before
+                                // this answer was recorded has nothing to cancel; its logs follow.)
+                                await queueCancel(&changes, task: current, reason: "task \(taskId) ended while it was being dispatched", now: now)
+                            }
+                            return waited || reference != nil
                         }
                     }
                     await carryOut(committed?.outbox ?? [])

@@ -188,8 +188,9 @@ public struct GitLabExecutor: TaskExecutor {
 
     /// The task's end, from a finished pipeline: results, errors and job logs.
     func report(_ state: GitLabPipelineState) async -> TaskReport {
-        let jobs = (try? await jobs(of: state)) ?? []
-        let logs = await logs(of: jobs)
+        let (jobs, unread) = await jobsOrWhyNot(state)
+        // A run whose jobs cannot be read says so where its logs would be.
+        let logs = await logs(of: jobs) + (unread.map { [TaskLog(name: "jobs", text: $0)] } ?? [])
         let status = state.status
         let results = Self.results(state, jobs: jobs)
         let pipeline = state.named
@@ -205,14 +206,23 @@ public struct GitLabExecutor: TaskExecutor {
                 "job \(job.name) (stage \(job.json["stage"]?.stringValue ?? "?"))"
                     + (job.json["failure_reason"]?.stringValue.map { ": \($0)" } ?? "")
             }
-            let which = failed.isEmpty ? "" : ": " + failed.joined(separator: "; ")
+            let which = failed.isEmpty ? (unread.map { " (\($0))" } ?? "") : ": " + failed.joined(separator: "; ")
             return TaskReport(status: .failed, results: results, errors: "\(pipeline) failed\(which)" + (state.webURL.map { " (\($0))" } ?? ""), logs: logs)
+        }
+    }
+
+    /// The pipeline's jobs, or none and why they could not be read.
+    func jobsOrWhyNot(_ state: GitLabPipelineState) async -> ([GitLabRunJob], String?) {
+        do throws(GitLabFailure) {
+            return (try await jobs(of: state), nil)
+        } catch {
+            return ([], "the jobs of \(state.named) could not be read: \(error)")
         }
     }
 
     /// A pipeline still going at the task's timeout: says what it waits for and cancels it.
     func timedOut(_ state: GitLabPipelineState, after seconds: Int) async -> TaskReport {
-        let jobs = (try? await jobs(of: state)) ?? []
+        let (jobs, unread) = await jobsOrWhyNot(state)
         let pending = jobs.filter { ["pending", "created", "waiting_for_resource"].contains($0.status ?? "") }
         var errors: String
         if let stuck = pending.first {
@@ -221,10 +231,14 @@ public struct GitLabExecutor: TaskExecutor {
             errors = "no runner picked up job \(stuck.name) of pipeline \(pipeline) within \(seconds) s"
                 + (tags.isEmpty ? "" : " (it needs a runner with tags: \(tags.joined(separator: ", ")))")
         } else {
-            errors = "timed out after \(seconds) s: \(state.named) is still \(state.status)"
+            errors = "timed out after \(seconds) s: \(state.named) is still \(state.status)" + (unread.map { " (\($0))" } ?? "")
         }
-        let cancelled = (try? await cancel(state)) ?? []
-        if !cancelled.isEmpty { errors += "; cancelled pipeline " + cancelled.map(String.init).joined(separator: " and ") }
+        do throws(GitLabFailure) {
+            let cancelled = try await cancel(state)
+            if !cancelled.isEmpty { errors += "; cancelled pipeline " + cancelled.map(String.init).joined(separator: " and ") }
+        } catch {
+            errors += "; cancelling it failed (\(error)): it may still be running"
+        }
         return TaskReport(
             status: .failed,
             results: Self.results(state, jobs: jobs), errors: errors)
