@@ -30,6 +30,9 @@ public final class FakeAzureDevOps: Sendable {
         var name: String
         /// The parameters its YAML declares (nil: any).
         var parameters: Set<String>?
+        /// The variables marked "settable at queue time". The organization limits variables set at
+        /// queue time (the default of new organizations): a run may set only these.
+        var settableVariables: Set<String> = []
     }
 
     struct Run {
@@ -41,6 +44,8 @@ public final class FakeAzureDevOps: Sendable {
         var finishedDate: Date?
         var templateParameters: JSONValue
         var refName: String?
+        /// The variables the run was started with.
+        var variables: [String: String] = [:]
     }
 
     struct State {
@@ -86,8 +91,8 @@ public final class FakeAzureDevOps: Sendable {
     // MARK: Scripting
 
     /// Adds a pipeline; `parameters` are those its YAML declares (nil: it takes any).
-    public func addPipeline(id: Int64, name: String, parameters: Set<String>? = nil) {
-        state.withLock { $0.pipelines[id] = Pipeline(name: name, parameters: parameters) }
+    public func addPipeline(id: Int64, name: String, parameters: Set<String>? = nil, settableVariables: Set<String> = []) {
+        state.withLock { $0.pipelines[id] = Pipeline(name: name, parameters: parameters, settableVariables: settableVariables) }
     }
 
     /// Runs started from now on complete at once with `result` (nil: they stay `inProgress`).
@@ -121,6 +126,9 @@ public final class FakeAzureDevOps: Sendable {
 
     /// The ids of the runs started, in order.
     public var runIds: [Int64] { state.withLock { $0.runs.keys.sorted() } }
+
+    /// The variables run `id` was started with.
+    public func variables(ofRun id: Int64) -> [String: String] { state.withLock { $0.runs[id]?.variables ?? [:] } }
 
     /// A run's state and result.
     public func run(_ id: Int64) -> (state: String, result: String?)? { state.withLock { $0.runs[id].map { ($0.state, $0.result) } } }
@@ -270,11 +278,22 @@ public final class FakeAzureDevOps: Sendable {
             if let wrong = parameters.first(where: { $0.value.stringValue == nil }) {
                 return Self.error(.badRequest, "The value of parameter '\(wrong.key)' must be a string.", typeKey: "PipelineValidationException")
             }
+            var variables: [String: String] = [:]
+            for (name, value) in body?["variables"]?.objectValue ?? [:] { variables[name] = value["value"]?.stringValue ?? "" }
+            let refused = variables.keys.filter { !pipeline.settableVariables.contains($0) }.sorted()
+            if !refused.isEmpty {
+                return Self.error(
+                    .badRequest,
+                    "You can't set the following variables (\(refused.joined(separator: ", "))). If you want to be able to set these variables, "
+                        + "then edit the pipeline and select Settable at queue time on the variables tab of the pipeline editor.",
+                    typeKey: "PipelineValidationException")
+            }
             let id = state.nextRun
             state.nextRun += 1
             var run = Run(
                 id: id, pipelineId: pipelineId, state: "inProgress", result: nil, createdDate: Date(), finishedDate: nil,
-                templateParameters: .object(parameters), refName: body?["resources"]?["repositories"]?["self"]?["refName"]?.stringValue)
+                templateParameters: .object(parameters), refName: body?["resources"]?["repositories"]?["self"]?["refName"]?.stringValue,
+                variables: variables)
             if let result = state.completeNewRunsWith {
                 run.state = "completed"
                 run.result = result

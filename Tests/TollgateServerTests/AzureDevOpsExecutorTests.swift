@@ -316,4 +316,40 @@ struct AzureDevOpsExecutorTests {
 
         #expect(try await s.executor.cancel(Self.request()) == .nothingToCancel("no Azure Pipelines run was started for task 7"))
     }
+
+    /// The dispatch's trace context goes to the run as `TRACEPARENT` when the executor is set to
+    /// hand it on; the organization refuses variables the pipeline does not mark settable.
+    @Test func theTraceContextIsARunVariableOnlyWhenAskedFor() async throws {
+        let fake = FakeAzureDevOps()
+        fake.addPipeline(id: 12, name: "deploy", settableVariables: ["TRACEPARENT"])
+        fake.addPipeline(id: 13, name: "locked")
+        let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        var request = Self.request()
+        request.traceContext = ["traceparent": parent]
+
+        let quiet = try await Self.start(fake: fake)
+        _ = try await quiet.executor.dispatch(request)
+        #expect(fake.variables(ofRun: try #require(fake.runIds.last)).isEmpty, "off by default")
+        quiet.stop()
+
+        let fake2 = FakeAzureDevOps()
+        fake2.addPipeline(id: 12, name: "deploy", settableVariables: ["TRACEPARENT"])
+        fake2.addPipeline(id: 13, name: "locked")
+        let handing = try await Self.start(fake: fake2) { $0.traceparentVariable = true }
+        defer { handing.stop() }
+        _ = try await handing.executor.dispatch(request)
+        #expect(fake2.variables(ofRun: try #require(fake2.runIds.last)) == ["TRACEPARENT": parent])
+
+        // A pipeline that does not let it be set: the run is refused, and the error says what to change.
+        var locked = request
+        locked.taskId = 8
+        locked.template = ["pipelineId": 13]
+        do {
+            _ = try await handing.executor.dispatch(locked)
+            Issue.record("a pipeline without a settable TRACEPARENT took the run")
+        } catch {
+            #expect(!error.retryable)
+            #expect(error.message.contains("Settable at queue time"), "\(error.message)")
+        }
+    }
 }

@@ -300,7 +300,7 @@ public struct ServiceConfiguration: Sendable {
     static func azureDevOps(_ section: ConfigReader) throws(ConfigurationError) -> AzureDevOpsExecutorSettings {
         try section.onlyKeys([
             "kind", "organization", "project", "token", "tokenKind", "pipelineId", "branch", "pollSeconds", "maxPollSeconds",
-            "dispatchRetrySeconds",
+            "dispatchRetrySeconds", "traceparentVariable",
         ])
         let organization = try section.child("organization").string()
         guard organization.hasPrefix("https://") || organization.hasPrefix("http://") else {
@@ -318,6 +318,7 @@ public struct ServiceConfiguration: Sendable {
         settings.branch = try section.child("branch").string(default: settings.branch)
         settings.pollSeconds = try section.child("pollSeconds").seconds(default: settings.pollSeconds)
         settings.maxPollSeconds = try section.child("maxPollSeconds").seconds(default: max(settings.maxPollSeconds, settings.pollSeconds))
+        settings.traceparentVariable = try section.child("traceparentVariable").bool(default: false)
         return settings
     }
 

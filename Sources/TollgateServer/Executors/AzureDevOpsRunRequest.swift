@@ -11,6 +11,8 @@ struct AzureDevOpsRunRequest: Sendable, Equatable {
     var refName: String
     var templateParameters: JSONObject
     var stagesToSkip: [String]
+    /// Run variables (`TRACEPARENT`, when the executor is set to hand it on).
+    var variables: [String: String] = [:]
 
     init(_ request: DispatchRequest, settings: AzureDevOpsExecutorSettings, executor: String) throws(ExecutorError) {
         let definition = request.template
@@ -65,6 +67,7 @@ struct AzureDevOpsRunRequest: Sendable, Equatable {
         }
         if let callback = request.callbackRef { parameters["callbackRef"] = .string(callback) }
         templateParameters = parameters
+        if settings.traceparentVariable, let parent = request.traceContext["traceparent"] { variables["TRACEPARENT"] = parent }
     }
 
     /// The body of `POST …/pipelines/{pipelineId}/runs`.
@@ -74,6 +77,9 @@ struct AzureDevOpsRunRequest: Sendable, Equatable {
             "templateParameters": .object(templateParameters),
         ]
         if !stagesToSkip.isEmpty { body["stagesToSkip"] = .array(stagesToSkip.map(JSONValue.string)) }
+        if !variables.isEmpty {
+            body["variables"] = .object(JSONObject(variables.sorted { $0.key < $1.key }.map { ($0.key, ["value": .string($0.value), "isSecret": false]) }))
+        }
         return .object(body)
     }
 }

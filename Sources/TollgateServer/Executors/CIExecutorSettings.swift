@@ -67,6 +67,11 @@ public struct AzureDevOpsExecutorSettings: Sendable, Equatable {
     public var branch = "main"
     public var pollSeconds = 5.0
     public var maxPollSeconds = 60.0
+    /// Whether runs are given the dispatch's trace context as the `TRACEPARENT` variable
+    /// (`traceparentVariable: true`). Off by default: where the organization limits the variables
+    /// set at queue time (the default of new organizations), a run may set only variables its
+    /// pipeline marks "settable at queue time", and any other fails the run.
+    public var traceparentVariable = false
 
     public init(organization: String, project: String, token: String) {
         self.organization = organization
