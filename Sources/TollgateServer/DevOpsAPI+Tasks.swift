@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import TollgateJSON
 import TollgateLifecycle
@@ -62,6 +63,8 @@ extension DevOpsAPI {
         }
     }
 
+    static let traceparent = HTTPField.Name("traceparent")!
+
     /// The executor's callback: `PATCH /tasks/{id}/status?action=STOP&token=…` with an optional
     /// `{"status": "PROCESSED"|"FAILED", "results": {...}, "errors": "..."}`.
     func callback(_ request: Request, _ context: some RequestContext, taskId: Int64) async throws -> JSONResponse {
@@ -82,7 +85,8 @@ extension DevOpsAPI {
             report = TaskReport(status: .processed)
         }
         let outcome = try await run { () async throws(LifecycleError) -> ReportOutcome in
-            try await engine.callback(taskId: taskId, report, confirming: checkedExecutors)
+            try await engine.callback(
+                taskId: taskId, report, confirming: checkedExecutors, joiningDispatchTrace: request.headers[Self.traceparent] == nil)
         }
         switch outcome {
         case .applied(let task), .repeated(let task):

@@ -18,6 +18,64 @@ struct ServeTraceTests {
     static let clientTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
     static let clientSpan = "00f067aa0ba902b7"
 
+    /// Starts `tollgate serve` with `executors` (YAML lines) and traces sent to `collector`, and
+    /// the walk-through's dev stage from a client that traces its own work.
+    func serveAndStart(
+        _ directory: TemporaryDirectory, descriptor: String, executors: String, collector: FakeOTLPReceiver, client: HTTPClient
+    ) async throws -> Process {
+        let text = FileManager.default.contents(atPath: RepositoryPaths.path(descriptor))!
+        _ = try directory.write("descriptors/hello.json", String(decoding: text, as: UTF8.self))
+        let port = FreePort.next()
+        let config = try directory.write(
+            "tollgate.yaml",
+            """
+            server: { host: 127.0.0.1, port: \(port) }
+            database: { path: \(directory.url("tollgate.db")) }
+            policies: { directory: \(RepositoryPaths.policies) }
+            registry: { kind: directory, path: \(directory.url("descriptors")) }
+            executors:
+            \(executors)
+            telemetry:
+              serviceName: tollgate-test
+              traces: { endpoint: "\(collector.endpoint)" }
+            """)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: TollgateCommand.executable)
+        server.arguments = ["serve", "--config", config]
+        server.currentDirectoryURL = URL(fileURLWithPath: RepositoryPaths.root)
+        server.environment = ProcessInfo.processInfo.environment.merging(["OTEL_BSP_SCHEDULE_DELAY": "100"]) { $1 }
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        try await waitUntilListening(port: port, client: client)
+        var create = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/pp/devops/activities?startAfterCreation=true")
+        create.method = .POST
+        create.headers.add(name: "Content-Type", value: "application/json")
+        create.headers.add(name: "traceparent", value: "00-\(Self.clientTrace)-\(Self.clientSpan)-01")
+        create.body = .bytes(ByteBuffer(string: #"{"dataProductId":"urn:org.opendatamesh:dataproducts:hello","dataProductVersion":"1.0.0","stage":"dev"}"#))
+        #expect(try await client.execute(create, timeout: .seconds(10)).status == .created)
+        return server
+    }
+
+    /// Waits until the activity's last gate arrived with every span's parent, and returns the
+    /// activity's spans (those of the client's trace).
+    func activitySpans(_ collector: FakeOTLPReceiver) async throws -> [FakeOTLPReceiver.Span] {
+        try await waitUntil("the activity's spans arrived, each with its parent", within: .seconds(30)) {
+            collector.spans.withLock { received in
+                let activity = received.filter { $0.traceId == Self.clientTrace }
+                let ids = Set(activity.map(\.spanId))
+                return activity.contains { $0.name == "gate ACTIVITY_EXECUTION_RESULT" }
+                    && activity.allSatisfy { $0.parentSpanId == Self.clientSpan || ids.contains($0.parentSpanId) }
+            }
+        }
+        let received = collector.spans.withLock { $0 }
+        #expect(received.allSatisfy { $0.service == "tollgate-test" })
+        // Work of no activity (the GitLab setup check at start) has traces of its own.
+        let others = received.filter { $0.traceId != Self.clientTrace }
+        #expect(others.allSatisfy { !$0.name.hasPrefix("gate") && !$0.name.hasPrefix("dispatch") }, "\(others.map(\.name))")
+        return received.filter { $0.traceId == Self.clientTrace }
+    }
+
     @Test func oneActivityIsOneTraceThroughItsGitLabPipelineAndBack() async throws {
         let directory = try TemporaryDirectory()
         let client = TollgateService.makeHTTPClient()
@@ -32,40 +90,11 @@ struct ServeTraceTests {
             collector.stop()
             gitlab.stop()
         }
-        let descriptor = FileManager.default.contents(atPath: RepositoryPaths.path("examples/walkthrough/descriptor-ci.json"))!
-        _ = try directory.write("descriptors/hello.json", String(decoding: descriptor, as: UTF8.self))
-        let port = FreePort.next()
-        let config = try directory.write(
-            "tollgate.yaml",
-            """
-            server: { host: 127.0.0.1, port: \(port) }
-            database: { path: \(directory.url("tollgate.db")) }
-            policies: { directory: \(RepositoryPaths.policies) }
-            registry: { kind: directory, path: \(directory.url("descriptors")) }
-            executors:
-              gitlab: { kind: gitlab, address: "\(gitlab.address)", token: "\(gitlab.token)", project: platform/hello, pollSeconds: 0.05 }
-            telemetry:
-              serviceName: tollgate-test
-              traces: { endpoint: "\(collector.endpoint)" }
-            """)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: TollgateCommand.executable)
-        server.arguments = ["serve", "--config", config]
-        server.currentDirectoryURL = URL(fileURLWithPath: RepositoryPaths.root)
-        server.environment = ProcessInfo.processInfo.environment.merging(["OTEL_BSP_SCHEDULE_DELAY": "100"]) { $1 }
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        let server = try await serveAndStart(
+            directory, descriptor: "examples/walkthrough/descriptor-ci.json",
+            executors: "  gitlab: { kind: gitlab, address: \"\(gitlab.address)\", token: \"\(gitlab.token)\", project: platform/hello, pollSeconds: 0.05 }",
+            collector: collector, client: client)
         defer { server.terminate() }
-        try await waitUntilListening(port: port, client: client)
-
-        // A client that traces its own work starts the dev stage.
-        var create = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/pp/devops/activities?startAfterCreation=true")
-        create.method = .POST
-        create.headers.add(name: "Content-Type", value: "application/json")
-        create.headers.add(name: "traceparent", value: "00-\(Self.clientTrace)-\(Self.clientSpan)-01")
-        create.body = .bytes(ByteBuffer(string: #"{"dataProductId":"urn:org.opendatamesh:dataproducts:hello","dataProductVersion":"1.0.0","stage":"dev"}"#))
-        #expect(try await client.execute(create, timeout: .seconds(10)).status == .created)
 
         // Each pipeline calls back with the trace context it was handed, as a traced job would.
         var handed: [String] = []
@@ -87,21 +116,7 @@ struct ServeTraceTests {
             }
             return answered.count == 2
         }
-        // Spans are sent in batches as they end: wait for the last gate and for every parent.
-        try await waitUntil("the activity's spans arrived, each with its parent", within: .seconds(30)) {
-            collector.spans.withLock { received in
-                let activity = received.filter { $0.traceId == Self.clientTrace }
-                let ids = Set(activity.map(\.spanId))
-                return activity.contains { $0.name == "gate ACTIVITY_EXECUTION_RESULT" }
-                    && activity.allSatisfy { $0.parentSpanId == Self.clientSpan || ids.contains($0.parentSpanId) }
-            }
-        }
-        let received = collector.spans.withLock { $0 }
-        #expect(received.allSatisfy { $0.service == "tollgate-test" })
-        // Work of no activity (the GitLab setup check at start) has traces of its own.
-        let others = received.filter { $0.traceId != Self.clientTrace }
-        #expect(others.allSatisfy { !$0.name.hasPrefix("gate") && !$0.name.hasPrefix("dispatch") }, "\(others.map(\.name))")
-        let spans = received.filter { $0.traceId == Self.clientTrace }
+        let spans = try await activitySpans(collector)
         let names = spans.map(\.name)
         // Every parent link leads to a span of the trace, except the client's own span.
         let ids = Set(spans.map(\.spanId))
@@ -149,5 +164,39 @@ struct ServeTraceTests {
         #expect(ancestors(of: second).contains("dispatch gitlab"), "\(ancestors(of: second))")
         let final = try #require(spans.first { $0.name == "gate ACTIVITY_EXECUTION_RESULT" })
         #expect(ancestors(of: final).filter { $0 == "dispatch gitlab" }.count == 2, "the activity result comes at the end of the chain")
+    }
+
+    /// ODM executor adapters call back without a trace context: the callback is still handled in
+    /// the activity's trace, continuing the context its dispatch was queued in.
+    @Test func aCallbackWithoutTraceparentJoinsItsActivitysTrace() async throws {
+        let directory = try TemporaryDirectory()
+        let client = TollgateService.makeHTTPClient()
+        defer { Task { try? await client.shutdown() } }
+        let collector = FakeOTLPReceiver()
+        try await collector.start(client: client)
+        let executor = FakeODMExecutor(client: client, respond: DevOpsAPITests.walkthrough)
+        try await executor.start()
+        defer {
+            collector.stop()
+            executor.stop()
+        }
+        let server = try await serveAndStart(
+            directory, descriptor: "examples/walkthrough/descriptor.json",
+            executors: "  azure-devops: { kind: odm, address: \"\(executor.address)\" }", collector: collector, client: client)
+        defer { server.terminate() }
+
+        let spans = try await activitySpans(collector)
+        func parent(of span: FakeOTLPReceiver.Span) -> FakeOTLPReceiver.Span? { spans.first { $0.spanId == span.parentSpanId } }
+        let callbacks = spans.filter { $0.name.hasPrefix("callback task ") }
+        #expect(callbacks.count == 2, "\(spans.map(\.name))")
+        let results = spans.filter { $0.name == "gate TASK_EXECUTION_RESULT" }
+        #expect(results.count == 2)
+        for result in results {
+            #expect(parent(of: result)?.name.hasPrefix("callback task ") == true, "the task-result gate is inside its callback")
+        }
+        // The executor was handed the trace in the dispatch's HTTP call.
+        let dispatches = spans.filter { $0.name == "dispatch azure-devops" }
+        #expect(dispatches.count == 2)
+        #expect(spans.contains { $0.name.hasPrefix("POST ") && dispatches.map(\.spanId).contains($0.parentSpanId) })
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import ServiceContextModule
+import Tracing
 import TollgateJSON
 
 /// What became of a task report.
@@ -30,6 +32,35 @@ extension LifecycleEngine {
     /// Applies an executor's callback for `taskId`, recorded as made by `executor:<name>` (the
     /// task's executor). When that executor is in `confirming`, it is asked for the task's status
     /// first, and its answer overrides the callback's (`checkAfterCallback`).
+    ///
+    /// `joiningDispatchTrace`: the callback carried no trace context of its own (ODM executor
+    /// adapters send none), so, while traces are on, it is handled in a span of the activity's
+    /// trace, continuing the context its dispatch was queued in.
+    @discardableResult
+    public func callback(
+        taskId: Int64, _ report: TaskReport, confirming: Set<String> = [], joiningDispatchTrace: Bool
+    ) async throws(LifecycleError) -> ReportOutcome {
+        // Nothing is traced (no tracer, or none configured): no span to make, no read to pay for.
+        guard joiningDispatchTrace, !TraceContext.current().isEmpty,
+            let dispatch = try await read({ try await store.outbox(taskId: taskId, kind: .dispatchTask) }).last,
+            let queued = DispatchRequest(json: dispatch.payload), !queued.traceContext.isEmpty
+        else { return try await callback(taskId: taskId, report, confirming: confirming) }
+        let span = startSpan("callback task \(taskId)", context: TraceContext.continuing(queued.traceContext), ofKind: .consumer)
+        defer { span.end() }
+        span.attributes["tollgate.task"] = taskId
+        span.attributes["tollgate.activity"] = queued.activityId
+        let result: Result<ReportOutcome, LifecycleError> = await ServiceContext.withValue(span.context) {
+            do throws(LifecycleError) {
+                return .success(try await callback(taskId: taskId, report, confirming: confirming))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Applies an executor's callback for `taskId` in the current trace (see
+    /// ``callback(taskId:_:confirming:joiningDispatchTrace:)``).
     @discardableResult
     public func callback(taskId: Int64, _ report: TaskReport, confirming: Set<String> = []) async throws(LifecycleError) -> ReportOutcome {
         let task = try await task(id: taskId)
