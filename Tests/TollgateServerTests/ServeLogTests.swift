@@ -14,27 +14,14 @@ import TollgateTestSupport
 struct ServeLogTests {
     /// Starts `tollgate serve` in `directory` with its standard error in `serve.log`.
     func start(_ directory: TemporaryDirectory, port: Int, format: String) throws -> Process {
-        let descriptor = FileManager.default.contents(atPath: RepositoryPaths.path("examples/walkthrough/descriptor.json"))!
-        try directory.write("descriptors/hello.json", String(decoding: descriptor, as: UTF8.self))
-        let config = try directory.write(
-            "tollgate.yaml",
+        try ServeProcess.useDescriptor("examples/walkthrough/descriptor.json", in: directory)
+        let config = try ServeProcess.configuration(
+            in: directory, port: port, server: "log: { level: info, format: \(format) }",
             """
-            server: { host: 127.0.0.1, port: \(port), log: { level: info, format: \(format) } }
-            database: { path: \(directory.url("tollgate.db")) }
-            policies: { directory: \(RepositoryPaths.policies) }
-            registry: { kind: directory, path: \(directory.url("descriptors")) }
             executors:
               azure-devops: { kind: odm, address: "http://127.0.0.1:\(FreePort.next())" }
             """)
-        _ = FileManager.default.createFile(atPath: directory.url("serve.log"), contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TollgateCommand.executable)
-        process.arguments = ["serve", "--config", config]
-        process.currentDirectoryURL = URL(fileURLWithPath: RepositoryPaths.root)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: directory.url("serve.log"))
-        try process.run()
-        return process
+        return try ServeProcess.start(config: config, standardError: directory.url("serve.log"))
     }
 
     func post(_ client: HTTPClient, port: Int, stage: String) async throws -> (Int, JSONValue) {

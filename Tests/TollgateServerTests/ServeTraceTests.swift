@@ -23,30 +23,18 @@ struct ServeTraceTests {
     func serveAndStart(
         _ directory: TemporaryDirectory, descriptor: String, executors: String, collector: FakeOTLPReceiver, client: HTTPClient
     ) async throws -> Process {
-        let text = FileManager.default.contents(atPath: RepositoryPaths.path(descriptor))!
-        _ = try directory.write("descriptors/hello.json", String(decoding: text, as: UTF8.self))
+        try ServeProcess.useDescriptor(descriptor, in: directory)
         let port = FreePort.next()
-        let config = try directory.write(
-            "tollgate.yaml",
+        let config = try ServeProcess.configuration(
+            in: directory, port: port,
             """
-            server: { host: 127.0.0.1, port: \(port) }
-            database: { path: \(directory.url("tollgate.db")) }
-            policies: { directory: \(RepositoryPaths.policies) }
-            registry: { kind: directory, path: \(directory.url("descriptors")) }
             executors:
             \(executors)
             telemetry:
               serviceName: tollgate-test
               traces: { endpoint: "\(collector.endpoint)" }
             """)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: TollgateCommand.executable)
-        server.arguments = ["serve", "--config", config]
-        server.currentDirectoryURL = URL(fileURLWithPath: RepositoryPaths.root)
-        server.environment = ProcessInfo.processInfo.environment.merging(["OTEL_BSP_SCHEDULE_DELAY": "100"]) { $1 }
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        let server = try ServeProcess.start(config: config, environment: ["OTEL_BSP_SCHEDULE_DELAY": "100"])
         try await waitUntilListening(port: port, client: client)
         var create = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/pp/devops/activities?startAfterCreation=true")
         create.method = .POST

@@ -45,12 +45,7 @@ extension LifecycleEngine {
                 return
             }
             let about = request.logMetadata
-            guard let read = await readInBackground("task \(taskId) to cancel", about: about, { try await store.task(id: taskId) }) else { return }
-            guard let task = read else {
-                changes.outboxDone.append((intent.id, "task \(taskId) is not stored"))
-                await record(changes, "the cancel of a task that is not stored", about: about)
-                return
-            }
+            guard let task = await task(taskId, of: intent, to: "cancel", about: about) else { return }
             guard let executor = executors[request.executor] else {
                 changes.outboxDone.append((intent.id, "no executor \(request.executor)"))
                 changes.history.append(
@@ -104,12 +99,7 @@ extension LifecycleEngine {
                 return
             }
             let about = request.logMetadata
-            guard let read = await readInBackground("task \(taskId) to collect its logs", about: about, { try await store.task(id: taskId) }) else { return }
-            guard let task = read else {
-                changes.outboxDone.append((intent.id, "task \(taskId) is not stored"))
-                await record(changes, "the log collection of a task that is not stored", about: about)
-                return
-            }
+            guard let task = await task(taskId, of: intent, to: "collect its logs", about: about) else { return }
             let dispatch = await outboxIntent(intent.payload["dispatchIntent"]?.intValue, about: about)
             prepare(&request, dispatch: dispatch, task: task)
             let deadline = intent.createdAt.addingTimeInterval(Double(request.timeoutSeconds))

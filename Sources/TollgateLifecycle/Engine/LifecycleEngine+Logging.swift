@@ -151,6 +151,20 @@ extension LifecycleEngine {
         }
     }
 
+    /// The task an outbox intent is for, read to carry the intent out (`to`: what for). Nil when
+    /// the read fails (logged; the intent is tried again later) or the task is not stored (the
+    /// intent is given up, and that is recorded).
+    func task(_ taskId: Int64, of intent: OutboxIntent, to what: String, about metadata: Logger.Metadata) async -> LifecycleTask? {
+        guard let read = await readInBackground("task \(taskId) to \(what)", about: metadata, { try await store.task(id: taskId) }) else { return nil }
+        guard let task = read else {
+            var changes = ChangeSet()
+            changes.outboxDone.append((intent.id, "task \(taskId) is not stored"))
+            await record(changes, "the end of an intent whose task \(taskId) is not stored", about: metadata)
+            return nil
+        }
+        return task
+    }
+
     /// A store read of background work, logged when it fails (the work is looked at again at the
     /// next recovery round).
     func readInBackground<T>(_ what: @autoclosure () -> String, about metadata: Logger.Metadata, _ body: () async throws -> T) async -> T? {

@@ -129,12 +129,7 @@ extension LifecycleEngine {
                 return
             }
             let about = request.logMetadata
-            guard let read = await readInBackground("task \(taskId) to dispatch", about: about, { try await store.task(id: taskId) }) else { return }
-            guard let task = read else {
-                changes.outboxDone.append((intent.id, "task \(taskId) is not stored"))
-                await record(changes, "the dispatch of a task that is not stored", about: about)
-                return
-            }
+            guard let task = await task(taskId, of: intent, to: "dispatch", about: about) else { return }
             guard task.status == .processing else {
                 changes.outboxDone.append((intent.id, "task \(taskId) is \(task.status.rawValue); not dispatched"))
                 await record(changes, "a dispatch no longer needed", about: about)
