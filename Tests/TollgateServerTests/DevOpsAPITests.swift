@@ -101,7 +101,7 @@ struct DevOpsAPITests {
         #expect(text.contains(#"tollgate_gate_verdicts_total{phase="ACTIVITY_STAGE_TRANSITION",verdict="pass"} 2"#))
         #expect(text.contains(#"tollgate_gate_verdicts_total{phase="TASK_EXECUTION_RESULT",verdict="pass"} 3"#))
         #expect(text.contains(#"tollgate_http_requests_total{method="POST",route="/api/v1/pp/devops/activities",status="201"} 2"#))
-        #expect(text.contains(#"tollgate_policy_outcomes_total{policy="stage-order",outcome="allow"} 2"#))
+        #expect(text.contains(#"tollgate_policy_outcomes_total{phase="ACTIVITY_STAGE_TRANSITION",policy="stage-order",outcome="allow"} 2"#))
         #expect(text.contains("tollgate_outbox_pending 0"))
         #expect(text.contains("tollgate_policy_evaluation_seconds_count"))
     }

@@ -37,7 +37,7 @@ struct MetricsExpositionTests {
         #expect(status == 200)
         let samples = try PrometheusExposition.parse(metrics.stringValue ?? "")
         let outcomes = samples.filter { $0.name == "tollgate_policy_outcomes_total" }
-        #expect(outcomes.map(\.labels) == [["policy": Self.hostileName, "outcome": "allow"]], "\(outcomes)")
+        #expect(outcomes.map(\.labels) == [["phase": "ACTIVITY_STAGE_TRANSITION", "policy": Self.hostileName, "outcome": "allow"]], "\(outcomes)")
         #expect(outcomes.first?.value == 1)
         let evaluations = samples.first { $0.name == "tollgate_policy_evaluation_seconds_count" }
         #expect(evaluations?.labels == ["policy": Self.hostileName])

@@ -30,8 +30,8 @@ public final class TollgateMetrics: Sendable {
         ).increment()
         for o in outcomes {
             registry.makeCounter(
-                descriptor: Self.name("policy_outcomes_total", help: "Policy outcomes by policy."),
-                labels: [("policy", o.policy), ("outcome", o.outcome)]
+                descriptor: Self.name("policy_outcomes_total", help: "Policy outcomes by phase, policy and outcome."),
+                labels: [("phase", phase), ("policy", o.policy), ("outcome", o.outcome)]
             ).increment()
             registry.makeDurationHistogram(
                 descriptor: Self.name("policy_evaluation_seconds", help: "Time of one evaluation of a policy."), labels: [("policy", o.policy)],
