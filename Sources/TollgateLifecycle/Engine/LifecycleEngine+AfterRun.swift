@@ -99,8 +99,11 @@ extension LifecycleEngine {
                 return
             }
             let about = request.logMetadata
-            guard let task = await task(taskId, of: intent, to: "collect its logs", about: about) else { return }
+            // The dispatch before the task: its answer records the reference and ends the dispatch in
+            // one commit, so a task read first could miss a reference that the dispatch read after it
+            // shows as answered, and the logs would be given up for a reference that exists.
             let dispatch = await outboxIntent(intent.payload["dispatchIntent"]?.intValue, about: about)
+            guard let task = await task(taskId, of: intent, to: "collect its logs", about: about) else { return }
             prepare(&request, dispatch: dispatch, task: task)
             let deadline = intent.createdAt.addingTimeInterval(Double(request.timeoutSeconds))
             if request.reference == nil, let dispatch, dispatch.doneAt == nil, now <= deadline {
