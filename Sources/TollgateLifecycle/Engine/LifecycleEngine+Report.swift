@@ -49,14 +49,9 @@ extension LifecycleEngine {
         defer { span.end() }
         span.attributes["tollgate.task"] = taskId
         span.attributes["tollgate.activity"] = queued.activityId
-        let result: Result<ReportOutcome, LifecycleError> = await ServiceContext.withValue(span.context) {
-            do throws(LifecycleError) {
-                return .success(try await callback(taskId: taskId, report, confirming: confirming))
-            } catch {
-                return .failure(error)
-            }
+        return try await TraceContext.run(in: span.context) { () throws(LifecycleError) in
+            try await callback(taskId: taskId, report, confirming: confirming)
         }
-        return try result.get()
     }
 
     /// Applies an executor's callback for `taskId` in the current trace (see

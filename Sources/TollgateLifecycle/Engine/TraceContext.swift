@@ -22,6 +22,20 @@ public enum TraceContext {
         return context
     }
 
+    /// Runs `body` with `context` as the task's current service context, keeping its typed error.
+    static func run<T, E: Error>(
+        in context: ServiceContext, isolation: isolated (any Actor)? = #isolation, _ body: () async throws(E) -> T
+    ) async throws(E) -> T {
+        let result: Result<T, E> = await ServiceContext.withValue(context, isolation: isolation) {
+            do throws(E) {
+                return .success(try await body())
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
     struct HeaderInjector: Injector {
         func inject(_ value: String, forKey key: String, into headers: inout [String: String]) { headers[key] = value }
     }
@@ -45,16 +59,9 @@ extension LifecycleEngine {
         span.attributes["tollgate.attempt"] = request.attempt
         var sent = request
         sent.traceContext = TraceContext.headers(of: span.context)
-        let result: Result<DispatchOutcome, ExecutorError> = await ServiceContext.withValue(span.context) {
-            do throws(ExecutorError) {
-                return .success(try await send(sent))
-            } catch {
-                return .failure(error)
-            }
-        }
-        switch result {
-        case .success(let outcome): return outcome
-        case .failure(let error):
+        do throws(ExecutorError) {
+            return try await TraceContext.run(in: span.context) { () throws(ExecutorError) in try await send(sent) }
+        } catch {
             span.setStatus(SpanStatus(code: .error, message: error.message))
             throw error
         }
@@ -65,13 +72,6 @@ extension LifecycleEngine {
     /// Runs `body` in the trace of the task's dispatch: asking an executor about a run, or for its
     /// logs, belongs to the activity's trace.
     func inTrace<T>(of request: DispatchRequest, _ body: () async throws(ExecutorError) -> T) async throws(ExecutorError) -> T {
-        let result: Result<T, ExecutorError> = await ServiceContext.withValue(TraceContext.continuing(request.traceContext)) {
-            do throws(ExecutorError) {
-                return .success(try await body())
-            } catch {
-                return .failure(error)
-            }
-        }
-        return try result.get()
+        try await TraceContext.run(in: TraceContext.continuing(request.traceContext), body)
     }
 }
